@@ -141,10 +141,25 @@ void kc_diags_print(FILE *out, const kc_diags *d, const char *source, size_t sou
         size_t len = 0;
         const char *l = source && g->line ? find_line(source, source_len, g->line, &len) : NULL;
         if (l) {
-            fprintf(out, " %5u | %.*s\n       | ", g->line, (int)len, l);
+            // Long lines are shown as a window of about 100 code points around the column.
+            unsigned skip = g->col > 60 ? g->col - 40 : 0, cp = 1;
+            size_t start = 0;
+            while (start < len && cp <= skip) {
+                if (((unsigned char)l[++start] & 0xC0) != 0x80)
+                    cp++;
+            }
+            size_t stop = start;
+            for (unsigned w = 0; stop < len && w < 100; stop++)
+                if (((unsigned char)l[stop] & 0xC0) != 0x80)
+                    w++;
+            while (stop < len && ((unsigned char)l[stop] & 0xC0) == 0x80)
+                stop++;
+            const char *pre = start ? "..." : "", *post = stop < len ? "..." : "";
+            fprintf(out, " %5u | %s%.*s%s\n       | %s", g->line, pre, (int)(stop - start),
+                    l + start, post, start ? "   " : "");
             // The caret sits under column `col`, counted in code points; tabs are kept.
-            unsigned cp = 1;
-            for (size_t k = 0; k < len && cp < g->col; k++) {
+            cp = skip + 1;
+            for (size_t k = start; k < len && cp < g->col; k++) {
                 unsigned char c = (unsigned char)l[k];
                 if ((c & 0xC0) == 0x80)
                     continue;

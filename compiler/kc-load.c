@@ -529,8 +529,12 @@ kc_program *kc_load_memory(const char *name, const char *buf, size_t len, kc_dia
         kc_diag_add(d, KC_ERROR, "E-xml", name, 1, 1, NULL, "the file contains a NUL byte");
         goto fail;
     }
-    if (!scan_tags(buf, len, &L.sc))
-        goto fail;
+    if (!scan_tags(buf, len, &L.sc)) {
+        free(L.sc.tags);
+        free(L.sc.attrs);
+        kc_program_free(p);
+        return NULL;
+    }
     if (L.sc.doctype_line) {
         kc_diag_add(d, KC_ERROR, "E-doctype", name, L.sc.doctype_line, L.sc.doctype_col,
                     "remove the DOCTYPE; programs need no DTD",
@@ -540,8 +544,10 @@ kc_program *kc_load_memory(const char *name, const char *buf, size_t len, kc_dia
 
     xml_errors xe = {.L = &L};
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        goto fail;
+    if (!ctxt) {
+        kc_program_free(p);
+        return NULL;
+    }
     xmlSetStructuredErrorFunc(&xe, on_xml_error);
     xmlSetGenericErrorFunc(NULL, ignore_generic);
     // No network, no entity substitution, no DTD loading or validation; bounded by libxml2's
@@ -589,10 +595,10 @@ kc_program *kc_load_memory(const char *name, const char *buf, size_t len, kc_dia
     return p;
 
 fail:
+    // The program is kept without a tree, so callers can still print the source lines.
     free(L.sc.tags);
     free(L.sc.attrs);
-    kc_program_free(p);
-    return NULL;
+    return p;
 }
 
 kc_program *kc_load_file(const char *path, kc_diags *d)

@@ -90,11 +90,13 @@ void kc_diags_print(FILE *out, const kc_diags *d, const char *source, size_t sou
 typedef struct kc_program kc_program;
 
 // Loads a program from memory. `name` is the file name diagnostics carry. Returns NULL only
-// on out-of-memory or when the XML is not well-formed; otherwise a program whose tree holds
-// every element that could be typed (diagnostics say what could not). The caller checks
-// `d->errors` and frees the program with kc_program_free.
+// on out-of-memory; otherwise a program that owns a copy of the source and whose tree holds
+// every element that could be typed (diagnostics say what could not; the tree is absent when
+// the file is not well-formed XML). The caller checks `d->errors` and frees the program with
+// kc_program_free.
 kc_program *kc_load_memory(const char *name, const char *buf, size_t len, kc_diags *d);
-// Reads the file (at most KC_MAX_FILE_SIZE bytes) and calls kc_load_memory.
+// Reads the file (at most KC_MAX_FILE_SIZE bytes) and calls kc_load_memory; NULL (with an
+// E-io diagnostic) when the file cannot be read.
 kc_program *kc_load_file(const char *path, kc_diags *d);
 void kc_program_free(kc_program *p);
 // The source text the program was loaded from (owned by the program).
