@@ -136,10 +136,17 @@ void kc_diags_print(FILE *out, const kc_diags *d, const char *source, size_t sou
                          : g->severity == KC_ERROR   ? "\033[1;31m"
                          : g->severity == KC_WARNING ? "\033[1;35m"
                                                      : "\033[1;36m";
-        fprintf(out, "%s%s:%u:%u:%s %s%s[%s]:%s %s\n", bold, g->file, g->line, g->col, reset, sc,
+        // Unknown positions are left out rather than printed as zeros.
+        char where[32] = "";
+        if (g->line && g->col)
+            snprintf(where, sizeof where, ":%u:%u", g->line, g->col);
+        else if (g->line)
+            snprintf(where, sizeof where, ":%u", g->line);
+        fprintf(out, "%s%s%s:%s %s%s[%s]:%s %s\n", bold, g->file, where, reset, sc,
                 severity_name(g->severity), g->code, reset, g->message);
         size_t len = 0;
-        const char *l = source && g->line ? find_line(source, source_len, g->line, &len) : NULL;
+        const char *l =
+            source && g->line && g->col ? find_line(source, source_len, g->line, &len) : NULL;
         if (l) {
             // Long lines are shown as a window of about 100 code points around the column.
             unsigned skip = g->col > 60 ? g->col - 40 : 0, cp = 1;

@@ -1,10 +1,775 @@
 // SPDX-License-Identifier: MIT
 // kc-emit.c: the typed tree -> readable, deterministic Lua (docs/internals/program-abi.md).
-#include "kc-private.h"
+//
+// This file writes the chunk's frame (header, helpers, `local P = {...}`, `return P`), the
+// program-wide data (segments, ladders, groups, batches, certificates, expiry, triggers,
+// agreements) and the text helpers every part uses. Decision tables, accrual and redemption
+// are in kc-emit-tables.c, promotions in kc-emit-promotions.c.
+//
+// Determinism: everything is written in document (or canonical) order of the tree; nothing
+// iterates a hash. The program is assumed to have passed kc_check, but odd input never
+// crashes the emitter: a missing attribute becomes `nil`, a missing reference a stand-in.
+#include "kc-emit-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// ---- Lua text ------------------------------------------------------------------------------
+void kc__lua_str(kc_buf *b, const char *s)
+{
+    kc_buf_puts(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"')
+            kc_buf_puts(b, "\\\"");
+        else if (*p == '\\')
+            kc_buf_puts(b, "\\\\");
+        else if (*p == '\n')
+            kc_buf_puts(b, "\\n");
+        else if (*p < 0x20 || *p == 0x7f)
+            kc_buf_printf(b, "\\%03u", (unsigned)*p);
+        else
+            kc_buf_append(b, (const char *)p, 1);
+    }
+    kc_buf_puts(b, "\"");
+}
+
+void kc__lua_comment(kc_buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        kc_buf_append(b, *p < 0x20 || *p == 0x7f ? " " : (const char *)p, 1);
+}
+
+void kc__src_text(kc_emit *e, char *out, size_t outsz, unsigned line)
+{
+    snprintf(out, outsz, "%s:%u", e->src, line);
+}
+
+void kc__lua_src(kc_emit *e, kc_buf *b, unsigned line)
+{
+    char s[1200];
+    kc__src_text(e, s, sizeof s, line);
+    kc_buf_puts(b, "src = ");
+    kc__lua_str(b, s);
+}
+
+static bool lua_ident(const char *s)
+{
+    static const char *const kw[] = {"and",   "break", "do",     "else", "elseif", "end",
+                                     "false", "for",   "function", "goto", "if",   "in",
+                                     "local", "nil",   "not",    "or",   "repeat", "return",
+                                     "then",  "true",  "until",  "while", NULL};
+    if (!s || !*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
+            return false;
+    for (size_t i = 0; kw[i]; i++)
+        if (strcmp(kw[i], s) == 0)
+            return false;
+    return true;
+}
+
+void kc__lua_key(kc_buf *b, const char *s)
+{
+    if (lua_ident(s)) {
+        kc_buf_puts(b, s);
+        return;
+    }
+    kc_buf_puts(b, "[");
+    kc__lua_str(b, s);
+    kc_buf_puts(b, "]");
+}
+
+void kc__lua_list(kc_buf *b, const kc_value *v)
+{
+    kc_buf_puts(b, "{");
+    for (size_t i = 0; i < v->n; i++) {
+        kc_buf_puts(b, i ? ", " : " ");
+        kc__lua_str(b, v->list[i]);
+    }
+    kc_buf_puts(b, v->n ? " }" : "}");
+}
+
+void kc__lua_set_literal(kc_buf *b, const kc_value *v)
+{
+    kc_buf_puts(b, "{");
+    for (size_t i = 0; i < v->n; i++) {
+        kc_buf_puts(b, i ? ", " : " ");
+        kc__lua_key(b, v->list[i]);
+        kc_buf_puts(b, " = true");
+    }
+    kc_buf_puts(b, v->n ? " }" : "}");
+}
+
+void kc__lua_attr_value(kc_emit *e, kc_buf *b, const kc_attr_spec *spec, const kc_attr *a)
+{
+    (void)e;
+    if (!a || !(a->present || a->defaulted)) {
+        kc_buf_puts(b, "nil");
+        return;
+    }
+    const kc_value *v = &a->v;
+    switch (spec->type) {
+    case KC_V_REFS:
+    case KC_V_WORDS:
+    case KC_V_ENUMS:
+        kc__lua_list(b, v);
+        return;
+    case KC_V_INT:
+    case KC_V_MONEY:
+    case KC_V_PERCENT:
+    case KC_V_FACTOR:
+    case KC_V_AMOUNT:
+    case KC_V_DATE:
+    case KC_V_WEEKDAYS:
+        kc_buf_printf(b, "%lld", (long long)v->i);
+        return;
+    case KC_V_PERCENT_REF:
+    case KC_V_FACTOR_REF:
+        if (v->is_ref) {
+            kc_buf_printf(b, "\"@");
+            kc__lua_comment(b, v->s); // ids hold no quotes; this keeps control bytes out
+            kc_buf_puts(b, "\"");
+        } else {
+            kc_buf_printf(b, "%lld", (long long)v->i);
+        }
+        return;
+    case KC_V_HOURS:
+        kc_buf_printf(b, "{ from = %lld, to = %lld }", (long long)v->i, (long long)v->j);
+        return;
+    case KC_V_BOOL:
+        kc_buf_puts(b, v->i ? "true" : "false");
+        return;
+    case KC_V_TEXT:
+    case KC_V_ID:
+    case KC_V_REF:
+    case KC_V_ENUM:
+    case KC_V_CURRENCY:
+    case KC_V_TIMEZONE:
+    case KC_V_CELLS:
+        kc__lua_str(b, v->s ? v->s : a->raw);
+        return;
+    }
+    kc_buf_puts(b, "nil");
+}
+
+void kc__lua_all_attrs(kc_emit *e, kc_buf *b, const kc_node *n, const char *const *skip)
+{
+    for (size_t k = 0; n->spec->attrs[k].name; k++) {
+        const kc_attr_spec *as = &n->spec->attrs[k];
+        const kc_attr *a = &n->attrs[k];
+        if (!(a->present || a->defaulted))
+            continue;
+        bool skipped = false;
+        for (size_t s = 0; skip && skip[s]; s++)
+            if (strcmp(skip[s], as->name) == 0)
+                skipped = true;
+        if (skipped)
+            continue;
+        for (const char *c = as->name; *c; c++)
+            kc_buf_append(b, *c == '-' ? "_" : c, 1);
+        kc_buf_puts(b, " = ");
+        kc__lua_attr_value(e, b, as, a);
+        kc_buf_puts(b, ", ");
+    }
+}
+
+void kc__words(kc_buf *b, const char *const *w, size_t n, const char *conj)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i && i + 1 == n)
+            kc_buf_printf(b, " %s ", conj);
+        else if (i)
+            kc_buf_puts(b, ", ");
+        kc_buf_puts(b, w[i]);
+    }
+}
+
+// ---- attributes ----------------------------------------------------------------------------
+const kc_attr *kc__emit_attr(const kc_node *n, const char *name)
+{
+    const kc_attr *a = kc__attr(n, name);
+    return a->present || a->defaulted ? a : NULL;
+}
+
+const kc_attr *kc__emit_written(const kc_node *n, const char *name)
+{
+    const kc_attr *a = kc__attr(n, name);
+    return a->present ? a : NULL;
+}
+
+const char *kc__emit_id(const kc_node *n)
+{
+    const char *s = kc__str(n, "id");
+    return s ? s : "?";
+}
+
+// ---- blocks and generated names -------------------------------------------------------------
+static void memo_reset(kc_emit *e)
+{
+    for (size_t i = 0; i < e->nmemo; i++)
+        free(e->memo[i].key);
+    e->nmemo = 0;
+}
+
+// Returns the id memoised under `key` (a kind letter + text), or 0.
+static unsigned memo_find(kc_emit *e, const char *key)
+{
+    for (size_t i = 0; i < e->nmemo; i++)
+        if (strcmp(e->memo[i].key, key) == 0)
+            return e->memo[i].id;
+    return 0;
+}
+
+static void memo_add(kc_emit *e, const char *key, unsigned id)
+{
+    if (e->nmemo == e->amemo) {
+        size_t n = e->amemo ? e->amemo * 2 : 16;
+        kc_emit_memo *m = realloc(e->memo, n * sizeof *m);
+        if (!m) {
+            e->failed = true;
+            return;
+        }
+        e->memo = m;
+        e->amemo = n;
+    }
+    char *k = strdup(key);
+    if (!k) {
+        e->failed = true;
+        return;
+    }
+    e->memo[e->nmemo].key = k;
+    e->memo[e->nmemo++].id = id;
+}
+
+void kc__emit_block_begin(kc_emit *e)
+{
+    kc_buf_init(&e->consts, 0);
+    kc_buf_init(&e->locals, 0);
+    kc_buf_init(&e->body, 0);
+    memo_reset(e);
+}
+
+void kc__emit_block_end(kc_emit *e, const char *comment)
+{
+    kc_buf_puts(e->out, "-- ");
+    kc__lua_comment(e->out, comment);
+    kc_buf_puts(e->out, "\ndo\n");
+    if (e->consts.failed || e->locals.failed || e->body.failed)
+        e->failed = true;
+    if (e->consts.len)
+        kc_buf_append(e->out, e->consts.data, e->consts.len);
+    if (e->locals.len)
+        kc_buf_append(e->out, e->locals.data, e->locals.len);
+    if (e->body.len)
+        kc_buf_append(e->out, e->body.data, e->body.len);
+    kc_buf_puts(e->out, "end\n\n");
+    kc_buf_free(&e->consts);
+    kc_buf_free(&e->locals);
+    kc_buf_free(&e->body);
+    memo_reset(e);
+}
+
+unsigned kc__emit_set(kc_emit *e, const char *const *words, size_t n)
+{
+    kc_buf lit;
+    kc_buf_init(&lit, 0);
+    kc_buf_puts(&lit, "{");
+    for (size_t i = 0; i < n; i++) {
+        kc_buf_puts(&lit, i ? ", " : " ");
+        kc__lua_key(&lit, words[i]);
+        kc_buf_puts(&lit, " = true");
+    }
+    kc_buf_puts(&lit, n ? " }" : "}");
+    kc_buf key;
+    kc_buf_init(&key, 0);
+    kc_buf_puts(&key, "S");
+    kc_buf_puts(&key, lit.data ? lit.data : "");
+    unsigned id = key.data ? memo_find(e, key.data) : 0;
+    if (!id) {
+        id = ++e->next_id;
+        kc_buf_printf(&e->consts, "  local SET_%u = %s\n", id, lit.data ? lit.data : "{}");
+        if (key.data)
+            memo_add(e, key.data, id);
+    }
+    kc_buf_free(&lit);
+    kc_buf_free(&key);
+    return id;
+}
+
+void kc__emit_in(kc_emit *e, kc_buf *b, const char *expr, const kc_value *v, bool negate)
+{
+    if (v->n == 1) {
+        kc_buf_printf(b, "%s %s ", expr, negate ? "~=" : "==");
+        kc__lua_str(b, v->list[0]);
+        return;
+    }
+    unsigned id = kc__emit_set(e, v->list, v->n);
+    kc_buf_printf(b, "SET_%u[%s] %s nil", id, expr, negate ? "==" : "~=");
+}
+
+// The selector as a Lua expression over the line `l`; empty when every line is selected.
+static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n)
+{
+    static const struct {
+        const char *attr, *field;
+        bool negate;
+    } parts[] = {{"category", "l.category", false},        {"sku", "l.sku", false},
+                 {"brand", "l.brand", false},              {"exclude-category", "l.category", true},
+                 {"exclude-sku", "l.sku", true},           {"exclude-brand", "l.brand", true}};
+    bool any = false;
+    for (size_t k = 0; k < 3; k++) {
+        const kc_attr *a = kc__emit_written(n, parts[k].attr);
+        if (!a || !a->v.n)
+            continue;
+        kc_buf_puts(b, any ? " and " : "");
+        kc__emit_in(e, b, parts[k].field, &a->v, false);
+        any = true;
+    }
+    const kc_attr *at = kc__emit_written(n, "attribute");
+    if (at && at->v.s) {
+        // `name=value` (value may be a space-separated list); a bare `name` only asks that
+        // the line has the attribute.
+        const char *s = at->v.s, *eq = strchr(s, '=');
+        char name[256];
+        size_t nl = eq ? (size_t)(eq - s) : strlen(s);
+        while (nl && (s[nl - 1] == ' ' || s[nl - 1] == '\t'))
+            nl--;
+        while (nl && (*s == ' ' || *s == '\t')) {
+            s++;
+            nl--;
+        }
+        if (nl >= sizeof name)
+            nl = sizeof name - 1;
+        memcpy(name, s, nl);
+        name[nl] = '\0';
+        kc_buf field;
+        kc_buf_init(&field, 0);
+        kc_buf_puts(&field, "l.attrs[");
+        kc__lua_str(&field, name);
+        kc_buf_puts(&field, "]");
+        kc_buf_puts(b, any ? " and " : "");
+        any = true;
+        const char *words[64];
+        size_t nw = 0;
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", eq ? eq + 1 : "");
+        for (char *tok = strtok(copy, " \t\r\n"); tok && nw < 64; tok = strtok(NULL, " \t\r\n"))
+            words[nw++] = tok;
+        if (nw == 0) {
+            kc_buf_printf(b, "%s ~= nil", field.data ? field.data : "nil");
+        } else {
+            kc_value v = {.list = words, .n = nw};
+            kc__emit_in(e, b, field.data ? field.data : "nil", &v, false);
+        }
+        kc_buf_free(&field);
+    }
+    for (size_t k = 3; k < 6; k++) {
+        const kc_attr *a = kc__emit_written(n, parts[k].attr);
+        if (!a || !a->v.n)
+            continue;
+        kc_buf_puts(b, any ? " and " : "");
+        kc__emit_in(e, b, parts[k].field, &a->v, true);
+        any = true;
+    }
+}
+
+unsigned kc__emit_selector(kc_emit *e, const kc_node *n)
+{
+    kc_buf x;
+    kc_buf_init(&x, 0);
+    selector_expr(e, &x, n);
+    unsigned id = 0;
+    if (x.len) {
+        kc_buf key;
+        kc_buf_init(&key, 0);
+        kc_buf_printf(&key, "L%s", x.data);
+        id = key.data ? memo_find(e, key.data) : 0;
+        if (!id) {
+            id = ++e->next_id;
+            kc_buf_printf(&e->locals, "  local function sel_%u(l)\n    return %s\n  end\n", id,
+                          x.data);
+            if (key.data)
+                memo_add(e, key.data, id);
+        }
+        kc_buf_free(&key);
+    }
+    kc_buf_free(&x);
+    return id;
+}
+
+void kc__describe_selector(kc_buf *b, const kc_node *n)
+{
+    static const char *const attrs[] = {"category", "sku", "brand", "attribute",
+                                        "exclude-category", "exclude-sku", "exclude-brand"};
+    static const char *const words[] = {"category", "SKU", "brand", "attribute",
+                                        "not category", "not SKU", "not brand"};
+    bool any = false;
+    for (size_t k = 0; k < 7; k++) {
+        const kc_attr *a = kc__emit_written(n, attrs[k]);
+        if (!a)
+            continue;
+        kc_buf_printf(b, "%s%s ", any ? ", " : "", words[k]);
+        if (k == 3)
+            kc_buf_puts(b, a->v.s ? a->v.s : "");
+        else
+            kc__words(b, a->v.list, a->v.n, "or");
+        any = true;
+    }
+}
+
+const kc_node *kc__find_table(const kc_program *p, const char *id)
+{
+    const kc_node *ts = p->root ? kc__child(p->root, KC_E_TABLES, NULL) : NULL;
+    for (const kc_node *t = ts ? kc__child(ts, KC_E_TABLE, NULL) : NULL; t;
+         t = kc__child(ts, KC_E_TABLE, t)) {
+        const char *tid = kc__str(t, "id");
+        if (tid && id && strcmp(tid, id) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+unsigned kc__emit_table_ref(kc_emit *e, const char *id)
+{
+    char key[300];
+    snprintf(key, sizeof key, "T%s", id ? id : "");
+    unsigned n = memo_find(e, key);
+    if (n)
+        return n;
+    n = ++e->next_id;
+    memo_add(e, key, n);
+    if (kc__find_table(e->p, id)) {
+        kc_buf_printf(&e->locals, "  local tbl_%u = TABLES[", n);
+        kc__lua_str(&e->locals, id);
+        kc_buf_puts(&e->locals, "]\n");
+    } else {
+        e->helpers |= KC_H_NO_TABLE;
+        kc_buf_printf(&e->locals, "  local tbl_%u = no_table -- the program has no table ", n);
+        kc__lua_comment(&e->locals, id);
+        kc_buf_puts(&e->locals, "\n");
+    }
+    return n;
+}
+
+// ---- program-wide data ----------------------------------------------------------------------
+static void emit_segments(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    const kc_node *ss = kc__child(e->p->root, KC_E_SEGMENTS, NULL);
+    kc_buf_puts(o, "P.segments = {\n");
+    for (const kc_node *s = ss ? kc__child(ss, KC_E_SEGMENT, NULL) : NULL; s;
+         s = kc__child(ss, KC_E_SEGMENT, s)) {
+        kc_buf_puts(o, "  { id = ");
+        kc__lua_str(o, kc__emit_id(s));
+        kc_buf_puts(o, ", name = ");
+        kc__lua_str(o, kc__str(s, "name"));
+        kc_buf_printf(o, ", default = %s, ", kc__int(s, "default") ? "true" : "false");
+        const kc_attr *js = kc__emit_written(s, "join-sku");
+        if (js) {
+            kc_buf_puts(o, "join_sku = ");
+            kc__lua_set_literal(o, &js->v);
+            kc_buf_puts(o, ", ");
+        }
+        const kc_attr *md = kc__emit_written(s, "membership-days");
+        if (md)
+            kc_buf_printf(o, "membership_days = %lld, ", (long long)md->v.i);
+        kc__lua_src(e, o, s->line);
+        kc_buf_puts(o, ",\n    transitions = {");
+        bool any = false;
+        for (const kc_node *t = kc__child(s, KC_E_TRANSITION, NULL); t;
+             t = kc__child(s, KC_E_TRANSITION, t)) {
+            kc_buf_puts(o, "\n      { to = ");
+            kc__lua_str(o, kc__str(t, "to"));
+            kc_buf_printf(o, ", after_days = %lld, since = ", (long long)kc__int(t, "after-days"));
+            kc__lua_str(o, kc__str(t, "since"));
+            kc_buf_puts(o, ", ");
+            kc__lua_src(e, o, t->line);
+            kc_buf_puts(o, " },");
+            any = true;
+        }
+        kc_buf_puts(o, any ? "\n    },\n  },\n" : "},\n  },\n");
+    }
+    kc_buf_puts(o, "}\n\n");
+}
+
+// A tier threshold: minor units for the metric `paid`, a whole count otherwise (x10000 in
+// the tree; decimals beyond what the unit can hold are dropped).
+static int64_t tier_from(const kc_program *p, const kc_node *ladder, const kc_node *tier)
+{
+    int64_t v = kc__int(tier, "from");
+    const char *metric = kc__str(ladder, "metric");
+    if (metric && strcmp(metric, "paid") == 0) {
+        int64_t scale = 1;
+        for (int i = 0; i < p->minor_unit; i++)
+            scale *= 10;
+        return v / 10000 * scale + v % 10000 * scale / 10000;
+    }
+    return v / 10000;
+}
+
+static void emit_ladders(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    const kc_node *ts = kc__child(e->p->root, KC_E_TIERS, NULL);
+    kc_buf_puts(o, "P.ladders = {\n");
+    for (const kc_node *l = ts ? kc__child(ts, KC_E_LADDER, NULL) : NULL; l;
+         l = kc__child(ts, KC_E_LADDER, l)) {
+        kc_buf_puts(o, "  {\n    ");
+        static const char *const skip[] = {"segments", NULL};
+        kc__lua_all_attrs(e, o, l, skip);
+        kc_buf_puts(o, "segments = ");
+        const kc_attr *sg = kc__emit_written(l, "segments");
+        if (sg)
+            kc__lua_list(o, &sg->v);
+        else
+            kc_buf_puts(o, "nil");
+        kc_buf_puts(o, ", ");
+        kc__lua_src(e, o, l->line);
+        kc_buf_puts(o, ",\n    tiers = {\n");
+        for (const kc_node *t = kc__child(l, KC_E_TIER, NULL); t; t = kc__child(l, KC_E_TIER, t)) {
+            kc_buf_puts(o, "      { id = ");
+            kc__lua_str(o, kc__emit_id(t));
+            kc_buf_puts(o, ", name = ");
+            kc__lua_str(o, kc__str(t, "name"));
+            kc_buf_printf(o, ", from = %lld, ", (long long)tier_from(e->p, l, t));
+            static const char *const priv[] = {"discount", "points-rate"};
+            for (size_t k = 0; k < 2; k++) {
+                const kc_attr *a = kc__emit_written(t, priv[k]);
+                if (!a)
+                    continue;
+                kc_buf_puts(o, k ? "points_rate = " : "discount = ");
+                kc__lua_attr_value(e, o, &t->spec->attrs[a - t->attrs], a);
+                kc_buf_puts(o, ", ");
+            }
+            kc__lua_src(e, o, t->line);
+            kc_buf_puts(o, " },\n");
+        }
+        kc_buf_puts(o, "    },\n  },\n");
+    }
+    kc_buf_puts(o, "}\n\n");
+}
+
+static void emit_groups(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    const kc_node *ps = kc__child(e->p->root, KC_E_PROMOTIONS, NULL);
+    kc_buf_puts(o, "P.groups = {\n");
+    for (const kc_node *g = ps ? kc__child(ps, KC_E_GROUP, NULL) : NULL; g;
+         g = kc__child(ps, KC_E_GROUP, g)) {
+        kc_buf_puts(o, "  ");
+        kc__lua_key(o, kc__emit_id(g));
+        kc_buf_puts(o, " = { ");
+        static const char *const skip[] = {"id", NULL};
+        kc__lua_all_attrs(e, o, g, skip);
+        kc__lua_src(e, o, g->line);
+        kc_buf_puts(o, " },\n");
+    }
+    kc_buf_puts(o, "}\n\n");
+}
+
+// P.<field> = { [id] = { attributes..., src }, ... } for the children of a section.
+static void emit_keyed(kc_emit *e, const char *field, kc_elem_id section, kc_elem_id item)
+{
+    kc_buf *o = e->out;
+    const kc_node *s = kc__child(e->p->root, section, NULL);
+    kc_buf_printf(o, "P.%s = {\n", field);
+    for (const kc_node *n = s ? kc__child(s, item, NULL) : NULL; n; n = kc__child(s, item, n)) {
+        kc_buf_puts(o, "  ");
+        kc__lua_key(o, kc__emit_id(n));
+        kc_buf_puts(o, " = { ");
+        static const char *const skip[] = {"id", "sku", NULL};
+        kc__lua_all_attrs(e, o, n, skip);
+        const kc_attr *sku = item == KC_E_CERTIFICATE ? kc__emit_written(n, "sku") : NULL;
+        if (sku) {
+            kc_buf_puts(o, "sku = ");
+            kc__lua_set_literal(o, &sku->v);
+            kc_buf_puts(o, ", ");
+        }
+        kc__lua_src(e, o, n->line);
+        kc_buf_puts(o, " },\n");
+    }
+    kc_buf_puts(o, "}\n\n");
+}
+
+static void emit_expiry(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    const kc_node *x = kc__child(e->p->root, KC_E_EXPIRY, NULL);
+    kc_buf_puts(o, "P.expiry = {\n  lifetimes = {");
+    kc_buf_puts(o, x && kc__child(x, KC_E_LIFETIME, NULL) ? "\n" : "");
+    for (const kc_node *n = x ? kc__child(x, KC_E_LIFETIME, NULL) : NULL; n;
+         n = kc__child(x, KC_E_LIFETIME, n)) {
+        kc_buf_puts(o, "    ");
+        const char *src = kc__str(n, "source");
+        kc__lua_key(o, src ? src : "?");
+        kc_buf_puts(o, " = { ");
+        const kc_attr *d = kc__emit_written(n, "days");
+        if (d)
+            kc_buf_printf(o, "days = %lld, ", (long long)d->v.i);
+        kc_buf_printf(o, "hold_days = %lld, ", (long long)kc__int(n, "hold-days"));
+        kc__lua_src(e, o, n->line);
+        kc_buf_puts(o, " },\n");
+    }
+    kc_buf_puts(o, x && kc__child(x, KC_E_LIFETIME, NULL) ? "  },\n  warnings = {" : "},\n  warnings = {");
+    kc_buf_puts(o, x && kc__child(x, KC_E_WARN, NULL) ? "\n" : "");
+    for (const kc_node *n = x ? kc__child(x, KC_E_WARN, NULL) : NULL; n;
+         n = kc__child(x, KC_E_WARN, n)) {
+        kc_buf_puts(o, "    { ");
+        kc__lua_all_attrs(e, o, n, NULL);
+        kc__lua_src(e, o, n->line);
+        kc_buf_puts(o, " },\n");
+    }
+    kc_buf_puts(o, x && kc__child(x, KC_E_WARN, NULL) ? "  },\n  burns = {" : "},\n  burns = {");
+    kc_buf_puts(o, x && kc__child(x, KC_E_BURN, NULL) ? "\n" : "");
+    for (const kc_node *n = x ? kc__child(x, KC_E_BURN, NULL) : NULL; n;
+         n = kc__child(x, KC_E_BURN, n)) {
+        kc_buf_puts(o, "    { ");
+        kc__lua_all_attrs(e, o, n, NULL);
+        kc__lua_src(e, o, n->line);
+        kc_buf_puts(o, " },\n");
+    }
+    kc_buf_puts(o, x && kc__child(x, KC_E_BURN, NULL) ? "  },\n}\n\n" : "},\n}\n\n");
+}
+
+static void emit_triggers(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    const kc_node *ts = kc__child(e->p->root, KC_E_TRIGGERS, NULL);
+    kc_buf_puts(o, "P.triggers = {\n");
+    for (const kc_node *t = ts ? ts->first : NULL; t; t = t->next) {
+        if (!t->spec)
+            continue;
+        kc_buf_puts(o, "  { kind = ");
+        kc__lua_str(o, t->spec->name);
+        kc_buf_puts(o, ", ");
+        kc__lua_all_attrs(e, o, t, NULL);
+        kc__lua_src(e, o, t->line);
+        kc_buf_puts(o, " },\n");
+    }
+    kc_buf_puts(o, "}\n\n");
+}
+
+static void emit_agreements(kc_emit *e)
+{
+    const kc_node *a = kc__child(e->p->root, KC_E_AGREEMENTS, NULL);
+    if (!a)
+        return;
+    kc_buf_puts(e->out, "P.agreements = { ");
+    kc__lua_all_attrs(e, e->out, a, NULL);
+    kc__lua_src(e, e->out, a->line);
+    kc_buf_puts(e->out, " }\n\n");
+}
+
+// ---- helpers defined at the top of the chunk --------------------------------------------------
+static void emit_helpers(kc_emit *e, kc_buf *o)
+{
+    if (e->helpers & KC_H_SCALE_BP)
+        kc_buf_puts(o, "-- A percent (basis points) times a factor (x10000), rounded half-up.\n"
+                       "local function scale_bp(bp, f)\n"
+                       "  return (bp * f + 5000) // 10000\n"
+                       "end\n\n");
+    if (e->helpers & KC_H_SCALE_MONEY) {
+        const char *r = kc__str(e->p->root, "money-rounding");
+        r = r ? r : "half-up";
+        kc_buf_printf(o, "-- Money (minor units) times a factor (x10000), rounded %s.\n"
+                         "local function scale_money(a, f)\n",
+                      r);
+        if (strcmp(r, "down") == 0)
+            kc_buf_puts(o, "  return a * f // 10000\n");
+        else if (strcmp(r, "up") == 0)
+            kc_buf_puts(o, "  return (a * f + 9999) // 10000\n");
+        else if (strcmp(r, "half-even") == 0)
+            kc_buf_puts(o, "  local q, r = a * f // 10000, a * f % 10000\n"
+                           "  if r > 5000 or (r == 5000 and q % 2 == 1) then\n"
+                           "    q = q + 1\n"
+                           "  end\n"
+                           "  return q\n");
+        else
+            kc_buf_puts(o, "  return (a * f + 5000) // 10000\n");
+        kc_buf_puts(o, "end\n\n");
+    }
+    if (e->helpers & KC_H_NO_TABLE)
+        kc_buf_puts(o, "-- Stands in for a table the program does not define: never answers.\n"
+                       "local function no_table()\n"
+                       "  return nil\n"
+                       "end\n\n");
+}
 
 kc_status kc_emit_lua(const kc_program *p, const char *path_for_comments, kc_buf *out)
 {
-    (void)p;
-    (void)path_for_comments;
-    return kc_buf_puts(out, "return {}\n");
+    if (!p || !p->root)
+        return KC_ERR_INVALID;
+    kc_emit e = {.p = p, .src = path_for_comments ? path_for_comments : p->file};
+    kc_buf body;
+    kc_buf_init(&body, 0);
+    e.out = &body;
+    const kc_node *r = p->root;
+
+    emit_segments(&e);
+    emit_ladders(&e);
+    emit_groups(&e);
+    emit_keyed(&e, "batches", KC_E_PROMO_CODES, KC_E_BATCH);
+    emit_keyed(&e, "certificates", KC_E_CERTIFICATES, KC_E_CERTIFICATE);
+    emit_expiry(&e);
+    emit_triggers(&e);
+    emit_agreements(&e);
+    kc__emit_tables(&e);
+    kc__emit_accrual(&e);
+    kc__emit_redemption(&e);
+    kc__emit_promotions(&e);
+    memo_reset(&e);
+    free(e.memo);
+
+    char hash[65];
+    kc_program_hash(p, hash);
+    kc_buf_puts(out, "-- Kopilka program ");
+    kc__lua_comment(out, kc__emit_id(r));
+    kc_buf_puts(out, ": ");
+    kc__lua_comment(out, kc__str(r, "name"));
+    kc_buf_printf(out, ", version %lld\n-- content hash sha256:%s\n-- source ",
+                  (long long)kc__int(r, "version"), hash);
+    kc__lua_comment(out, e.src);
+    kc_buf_puts(out, "\n-- generated by kopilkac; do not edit (docs/internals/program-abi.md)\n\n");
+
+    kc_buf_puts(out, "local TABLES = {}\n\n");
+    emit_helpers(&e, out);
+    kc_buf_puts(out, "local P = {\n  abi = 1,\n  id = ");
+    kc__lua_str(out, kc__emit_id(r));
+    kc_buf_puts(out, ",\n  name = ");
+    kc__lua_str(out, kc__str(r, "name"));
+    kc_buf_printf(out, ",\n  version = %lld,\n  hash = \"sha256:%s\",\n  currency = ",
+                  (long long)kc__int(r, "version"), hash);
+    kc__lua_str(out, kc__str(r, "currency"));
+    kc_buf_printf(out, ",\n  minor_unit = %d,\n  time_zone = ", p->minor_unit);
+    kc__lua_str(out, kc__str(r, "time-zone"));
+    kc_buf_puts(out, ",\n  money_rounding = ");
+    kc__lua_str(out, kc__str(r, "money-rounding"));
+    kc_buf_puts(out, ",\n  points_rounding = ");
+    kc__lua_str(out, kc__str(r, "points-rounding"));
+    kc_buf_puts(out, ",\n  ");
+    kc__lua_src(&e, out, r->line);
+    kc_buf_puts(out, ",\n  tables = TABLES,\n  promotions = {},\n}\n\n");
+    kc_buf_append(out, body.data ? body.data : "", body.len);
+    kc_buf_puts(out, "return P\n");
+    bool failed = e.failed || body.failed || out->failed;
+    kc_buf_free(&body);
+    return failed ? KC_ERR_NOMEM : KC_OK;
+}
+
+void kc__emit_cu_set(kc_buf *b, const char *field, const kc_value *v)
+{
+    kc_buf_puts(b, "cu ~= nil and ");
+    if (v->n != 1)
+        kc_buf_puts(b, "(");
+    for (size_t i = 0; i < v->n; i++) {
+        kc_buf_printf(b, "%scu.%s[", i ? " or " : "", field);
+        kc__lua_str(b, v->list[i]);
+        kc_buf_puts(b, "] ~= nil");
+    }
+    if (v->n == 0)
+        kc_buf_puts(b, "false");
+    if (v->n != 1)
+        kc_buf_puts(b, ")");
 }
