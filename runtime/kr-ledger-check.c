@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// kr-ledger-check: the invariant checker: every row of every query below is one violation.
+#include "kr-ledger-private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct check {
+    const char *what;
+    const char *sql;
+} check;
+
+static const check checks[] = {
+    {"customer balance differs from the sum of their lot remainings",
+     "SELECT c.id AS customer, c.balance, coalesce(t.s, 0) AS lots_sum FROM customer c"
+     " LEFT JOIN (SELECT customer_id, sum(remaining) AS s FROM lot GROUP BY customer_id) t"
+     " ON t.customer_id = c.id WHERE c.balance <> coalesce(t.s, 0)"},
+    {"customer balance differs from the sum of their lot journal rows",
+     "SELECT c.id AS customer, c.balance, coalesce(t.s, 0) AS journal_sum FROM customer c"
+     " LEFT JOIN (SELECT customer_id, sum(delta) AS s FROM journal WHERE lot_id IS NOT NULL"
+     " GROUP BY customer_id) t ON t.customer_id = c.id WHERE c.balance <> coalesce(t.s, 0)"},
+    {"lot remaining is not explained by its journal",
+     "SELECT l.id AS lot, l.remaining, coalesce(t.s, 0) AS journal_sum FROM lot l"
+     " LEFT JOIN (SELECT lot_id, sum(delta) AS s FROM journal WHERE lot_id IS NOT NULL"
+     " GROUP BY lot_id) t ON t.lot_id = l.id WHERE l.remaining <> coalesce(t.s, 0)"},
+    {"lot has not exactly one creation row of its amount",
+     "SELECT l.id AS lot, l.amount, count(j.id) AS creation_rows,"
+     " coalesce(sum(j.delta), 0) AS created FROM lot l LEFT JOIN journal j"
+     " ON j.lot_id = l.id AND j.kind IN ('create', 'import') GROUP BY l.id"
+     " HAVING count(j.id) <> 1 OR coalesce(sum(j.delta), 0) <> l.amount"},
+    {"lot remaining is negative or above its amount",
+     "SELECT id AS lot, remaining, amount FROM lot WHERE remaining < 0 OR remaining > amount"},
+    {"customer debt differs from the debt journal",
+     "SELECT c.id AS customer, c.debt, coalesce(t.s, 0) AS journal_sum FROM customer c"
+     " LEFT JOIN (SELECT customer_id, sum(delta) AS s FROM journal WHERE lot_id IS NULL"
+     " GROUP BY customer_id) t ON t.customer_id = c.id"
+     " WHERE c.debt <> coalesce(t.s, 0) OR c.debt < 0"},
+    {"identity points at a merged customer",
+     "SELECT i.kind, i.value, i.customer_id AS customer, c.merged_into FROM identity i"
+     " JOIN customer c ON c.id = i.customer_id WHERE c.merged_into IS NOT NULL"},
+    {"card points at a merged customer",
+     "SELECT k.number AS card, k.customer_id AS customer, c.merged_into FROM card k"
+     " JOIN customer c ON c.id = k.customer_id WHERE c.merged_into IS NOT NULL"},
+    {"lot belongs to a merged customer",
+     "SELECT l.id AS lot, l.customer_id AS customer, c.merged_into FROM lot l"
+     " JOIN customer c ON c.id = l.customer_id WHERE c.merged_into IS NOT NULL"},
+    {"counter belongs to a merged customer",
+     "SELECT t.customer_id AS customer, t.metric, t.period FROM counter t"
+     " JOIN customer c ON c.id = t.customer_id WHERE c.merged_into IS NOT NULL"},
+    {"merged customer does not point at a live survivor",
+     "SELECT c.id AS customer, c.merged_into, s.merged_into AS survivor_merged_into"
+     " FROM customer c JOIN customer s ON s.id = c.merged_into"
+     " WHERE s.merged_into IS NOT NULL OR c.merged_into = c.id"},
+    {"lot expires before it becomes spendable",
+     "SELECT id AS lot, spendable_from, expires_at FROM lot"
+     " WHERE expires_at IS NOT NULL AND expires_at <= spendable_from"},
+};
+
+kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,
+                                 int64_t *out_violations)
+{
+    int64_t violations = 0;
+    for (size_t c = 0; c < sizeof checks / sizeof checks[0]; c++) {
+        sqlite3_stmt *st = kr_ledger_stmt(db, checks[c].sql);
+        if (!st)
+            return KR_LEDGER_DB_ERROR;
+        bool row = true;
+        kr_ledger_status s;
+        while ((s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+            violations++;
+            if (!report)
+                continue;
+            char msg[512];
+            size_t len = (size_t)snprintf(msg, sizeof msg, "%s:", checks[c].what);
+            int ncol = sqlite3_column_count(st);
+            for (int i = 0; i < ncol && len < sizeof msg; i++) {
+                const char *name = sqlite3_column_name(st, i);
+                const unsigned char *val = sqlite3_column_text(st, i);
+                len += (size_t)snprintf(msg + len, sizeof msg - len, " %s=%s", name ? name : "?",
+                                        val ? (const char *)val : "NULL");
+            }
+            report(ud, msg);
+        }
+        if (s != KR_LEDGER_OK)
+            return s;
+        kr_ledger_done(st);
+    }
+    *out_violations = violations;
+    return KR_LEDGER_OK;
+}

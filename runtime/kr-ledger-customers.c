@@ -1,0 +1,924 @@
+// SPDX-License-Identifier: MIT
+// kr-ledger-customers: customers, identities, cards, merging duplicates and bulk import.
+#include "kr-identity.h"
+#include "kr-ledger-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// --- validation -----------------------------------------------------------------------------
+
+static bool valid_birthday(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+static kr_ledger_status check_profile(kr_ledger *db, const kr_ledger_customer_in *in)
+{
+    if (!in)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "no customer given");
+    if (in->external_id) {
+        kr_ledger_status s = kr_ledger_check_id(db, "external id", in->external_id);
+        if (s != KR_LEDGER_OK)
+            return s;
+    }
+    if (in->birthday && !valid_birthday(in->birthday))
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "birthday '%s' is not a valid date YYYY-MM-DD",
+                              in->birthday);
+    if (in->n_segments && !in->segments)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "segments missing");
+    if (in->n_attrs && !in->attrs)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "attributes missing");
+    for (size_t i = 0; i < in->n_attrs; i++)
+        if (!in->attrs[i].key || !in->attrs[i].key[0] || !in->attrs[i].value)
+            return kr_ledger_fail(db, KR_LEDGER_INVALID, "attribute %zu has no key or value", i);
+    return KR_LEDGER_OK;
+}
+
+static const char *kind_name(kr_ledger_identity_kind kind)
+{
+    return kind == KR_LEDGER_PHONE ? "phone" : "email";
+}
+
+// Normalises a phone or e-mail into buf (KR_IDENTITY_EMAIL_MAX bytes).
+static kr_ledger_status normalize_identity(kr_ledger *db, kr_ledger_identity_kind kind,
+                                           const char *value, char *buf, size_t len)
+{
+    char msg[256];
+    kr_identity_status is;
+    if (kind == KR_LEDGER_PHONE)
+        is = kr_identity_phone_normalize(value, buf, len, msg, sizeof msg);
+    else if (kind == KR_LEDGER_EMAIL)
+        is = kr_identity_email_normalize(value, buf, len, msg, sizeof msg);
+    else
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "unknown identity kind %d", (int)kind);
+    if (is != KR_IDENTITY_OK)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "%s", msg);
+    return KR_LEDGER_OK;
+}
+
+static kr_ledger_status normalize_card(kr_ledger *db, const char *number, char *buf)
+{
+    char msg[256];
+    if (kr_identity_card_normalize(number, false, buf, KR_IDENTITY_CARD_MAX, msg, sizeof msg) !=
+        KR_IDENTITY_OK)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "%s", msg);
+    return KR_LEDGER_OK;
+}
+
+// Owner of an identity value (already normalised); 0 if none.
+static kr_ledger_status identity_owner(kr_ledger *db, const char *kind, const char *value,
+                                       int64_t *owner)
+{
+    static const char sql[] = "SELECT customer_id FROM identity WHERE kind = ?1 AND value = ?2";
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "tt", kind, value);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    *owner = row ? sqlite3_column_int64(st, 0) : 0;
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
+// Inserts a normalised identity; EXISTS if the customer has it, CONFLICT if someone else does.
+static kr_ledger_status identity_insert(kr_ledger *db, int64_t customer_id, const char *kind,
+                                        const char *value)
+{
+    static const char sql[] = "INSERT INTO identity(kind, value, customer_id) VALUES (?1, ?2, ?3)";
+    int64_t owner;
+    kr_ledger_status s = identity_owner(db, kind, value, &owner);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (owner == customer_id)
+        return KR_LEDGER_EXISTS;
+    if (owner)
+        return kr_ledger_fail(db, KR_LEDGER_CONFLICT, "%s %s already belongs to customer %lld",
+                              kind, value, (long long)owner);
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tti", kind, value, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_exec_done(db, st);
+}
+
+static kr_ledger_status write_profile_sets(kr_ledger *db, int64_t id,
+                                           const kr_ledger_customer_in *in)
+{
+    static const char seg[] =
+        "INSERT OR IGNORE INTO customer_segment(customer_id, segment_id) VALUES (?1, ?2)";
+    static const char attr[] =
+        "INSERT INTO customer_attr(customer_id, key, value) VALUES (?1, ?2, ?3)";
+    kr_ledger_status s = KR_LEDGER_OK;
+    for (size_t i = 0; i < in->n_segments && s == KR_LEDGER_OK; i++) {
+        sqlite3_stmt *st = kr_ledger_stmt(db, seg);
+        if (!st)
+            return KR_LEDGER_DB_ERROR;
+        s = kr_ledger_bind(db, st, "ii", id, in->segments[i]);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_exec_done(db, st);
+    }
+    for (size_t i = 0; i < in->n_attrs && s == KR_LEDGER_OK; i++) {
+        sqlite3_stmt *st = kr_ledger_stmt(db, attr);
+        if (!st)
+            return KR_LEDGER_DB_ERROR;
+        s = kr_ledger_bind(db, st, "itt", id, in->attrs[i].key, in->attrs[i].value);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_exec_done(db, st);
+        if (s == KR_LEDGER_CONFLICT)
+            s = kr_ledger_fail(db, KR_LEDGER_INVALID, "attribute '%s' given twice",
+                               in->attrs[i].key);
+    }
+    return s;
+}
+
+kr_ledger_status kr_ledger_customer_insert(kr_ledger *db, const kr_ledger_customer_in *in,
+                                           bool anonymous, int64_t *out_id)
+{
+    static const char sql[] = "INSERT INTO customer(external_id, name, birthday, registered_at,"
+                              " anonymous) VALUES (?1, ?2, ?3, ?4, ?5)";
+    char phone[KR_IDENTITY_PHONE_MAX], email[KR_IDENTITY_EMAIL_MAX];
+    kr_ledger_status s = check_profile(db, in);
+    if (s == KR_LEDGER_OK && in->phone)
+        s = normalize_identity(db, KR_LEDGER_PHONE, in->phone, phone, sizeof phone);
+    if (s == KR_LEDGER_OK && in->email)
+        s = normalize_identity(db, KR_LEDGER_EMAIL, in->email, email, sizeof email);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tttii", in->external_id, in->name, in->birthday, in->registered_at,
+                       (int64_t)(anonymous ? 1 : 0));
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s == KR_LEDGER_CONFLICT)
+        return kr_ledger_fail(db, KR_LEDGER_CONFLICT, "external id '%s' is already taken",
+                              in->external_id ? in->external_id : "");
+    if (s != KR_LEDGER_OK)
+        return s;
+    int64_t id = sqlite3_last_insert_rowid(db->sql);
+    s = write_profile_sets(db, id, in);
+    if (s == KR_LEDGER_OK && in->phone)
+        s = identity_insert(db, id, "phone", phone);
+    if (s == KR_LEDGER_OK && in->email)
+        s = identity_insert(db, id, "email", email);
+    if (s != KR_LEDGER_OK)
+        return s;
+    *out_id = id;
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_customer_create(kr_ledger *db, const kr_ledger_customer_in *in,
+                                           int64_t *out_id)
+{
+    int64_t id = 0;
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    s = kr_ledger_sp_end(db, kr_ledger_customer_insert(db, in, false, &id));
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (out_id)
+        *out_id = id;
+    return KR_LEDGER_OK;
+}
+
+static kr_ledger_status customer_update(kr_ledger *db, int64_t id, const kr_ledger_customer_in *in)
+{
+    static const char upd[] = "UPDATE customer SET external_id = ?2, name = ?3, birthday = ?4,"
+                              " registered_at = ?5 WHERE id = ?1";
+    static const char del_seg[] = "DELETE FROM customer_segment WHERE customer_id = ?1";
+    static const char del_attr[] = "DELETE FROM customer_attr WHERE customer_id = ?1";
+    kr_ledger_status s = kr_ledger_live_customer(db, id);
+    if (s == KR_LEDGER_OK)
+        s = check_profile(db, in);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, upd);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "ittti", id, in->external_id, in->name, in->birthday,
+                       in->registered_at);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s == KR_LEDGER_CONFLICT)
+        return kr_ledger_fail(db, KR_LEDGER_CONFLICT, "external id '%s' is already taken",
+                              in->external_id ? in->external_id : "");
+    const char *dels[] = {del_seg, del_attr};
+    for (size_t i = 0; i < 2 && s == KR_LEDGER_OK; i++) {
+        st = kr_ledger_stmt(db, dels[i]);
+        if (!st)
+            return KR_LEDGER_DB_ERROR;
+        s = kr_ledger_bind(db, st, "i", id);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_exec_done(db, st);
+    }
+    if (s != KR_LEDGER_OK)
+        return s;
+    return write_profile_sets(db, id, in);
+}
+
+kr_ledger_status kr_ledger_customer_update(kr_ledger *db, int64_t id,
+                                           const kr_ledger_customer_in *in)
+{
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_sp_end(db, customer_update(db, id, in));
+}
+
+void kr_ledger_customer_free(kr_ledger_customer *c)
+{
+    if (!c)
+        return;
+    free(c->external_id);
+    free(c->name);
+    free(c->birthday);
+    free(c->phone);
+    free(c->email);
+    free(c->segments);
+    for (size_t i = 0; i < c->n_attrs; i++) {
+        free((void *)c->attrs[i].key);
+        free((void *)c->attrs[i].value);
+    }
+    free(c->attrs);
+    free(c);
+}
+
+static kr_ledger_status first_identity(kr_ledger *db, int64_t id, const char *kind, char **out)
+{
+    static const char sql[] = "SELECT value FROM identity WHERE customer_id = ?1 AND kind = ?2"
+                              " ORDER BY rowid LIMIT 1";
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "it", id, kind);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK || !row)
+        return s;
+    s = kr_ledger_col_dup(db, st, 0, out);
+    kr_ledger_done(st);
+    return s;
+}
+
+static kr_ledger_status read_sets(kr_ledger *db, kr_ledger_customer *c)
+{
+    static const char seg[] =
+        "SELECT segment_id FROM customer_segment WHERE customer_id = ?1 ORDER BY segment_id";
+    static const char attr[] =
+        "SELECT key, value FROM customer_attr WHERE customer_id = ?1 ORDER BY key";
+    sqlite3_stmt *st = kr_ledger_stmt(db, seg);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "i", c->id);
+    size_t cap = 0;
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        if (c->n_segments == cap) {
+            cap = cap ? cap * 2 : 8;
+            int64_t *p = realloc(c->segments, cap * sizeof *p);
+            if (!p) {
+                kr_ledger_done(st);
+                return kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
+            }
+            c->segments = p;
+        }
+        c->segments[c->n_segments++] = sqlite3_column_int64(st, 0);
+    }
+    if (s != KR_LEDGER_OK)
+        return s;
+    kr_ledger_done(st);
+    st = kr_ledger_stmt(db, attr);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "i", c->id);
+    cap = 0;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        if (c->n_attrs == cap) {
+            cap = cap ? cap * 2 : 8;
+            kr_ledger_attr *p = realloc(c->attrs, cap * sizeof *p);
+            if (!p) {
+                kr_ledger_done(st);
+                return kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
+            }
+            c->attrs = p;
+        }
+        char *k = NULL, *v = NULL;
+        s = kr_ledger_col_dup(db, st, 0, &k);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_col_dup(db, st, 1, &v);
+        if (s != KR_LEDGER_OK) {
+            free(k);
+            kr_ledger_done(st);
+            return s;
+        }
+        c->attrs[c->n_attrs].key = k;
+        c->attrs[c->n_attrs].value = v;
+        c->n_attrs++;
+    }
+    if (s != KR_LEDGER_OK)
+        return s;
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_customer_get(kr_ledger *db, int64_t id, kr_ledger_customer **out)
+{
+    static const char sql[] =
+        "SELECT external_id, name, birthday, registered_at, anonymous, merged_into, balance, debt"
+        " FROM customer WHERE id = ?1";
+    *out = NULL;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "i", id);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (!row)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "customer %lld not found", (long long)id);
+    kr_ledger_customer *c = calloc(1, sizeof *c);
+    if (!c) {
+        kr_ledger_done(st);
+        return kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
+    }
+    c->id = id;
+    s = kr_ledger_col_dup(db, st, 0, &c->external_id);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_col_dup(db, st, 1, &c->name);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_col_dup(db, st, 2, &c->birthday);
+    c->registered_at = sqlite3_column_int64(st, 3);
+    c->anonymous = sqlite3_column_int64(st, 4) != 0;
+    c->merged_into = sqlite3_column_int64(st, 5);
+    c->balance = sqlite3_column_int64(st, 6);
+    c->debt = sqlite3_column_int64(st, 7);
+    kr_ledger_done(st);
+    if (s == KR_LEDGER_OK)
+        s = first_identity(db, id, "phone", &c->phone);
+    if (s == KR_LEDGER_OK)
+        s = first_identity(db, id, "email", &c->email);
+    if (s == KR_LEDGER_OK)
+        s = read_sets(db, c);
+    if (s != KR_LEDGER_OK) {
+        kr_ledger_customer_free(c);
+        return s;
+    }
+    *out = c;
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_customer_survivor(kr_ledger *db, int64_t id, int64_t *out)
+{
+    static const char sql[] = "SELECT coalesce(merged_into, id) FROM customer WHERE id = ?1";
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "i", id);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (!row)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "customer %lld not found", (long long)id);
+    *out = sqlite3_column_int64(st, 0);
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
+static kr_ledger_status by_identity(kr_ledger *db, kr_ledger_identity_kind kind, const char *value,
+                                    int64_t *out_id)
+{
+    char buf[KR_IDENTITY_EMAIL_MAX];
+    kr_ledger_status s = normalize_identity(db, kind, value, buf, sizeof buf);
+    if (s != KR_LEDGER_OK)
+        return s;
+    int64_t owner;
+    s = identity_owner(db, kind_name(kind), buf, &owner);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (!owner)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "no customer has %s %s", kind_name(kind),
+                              buf);
+    *out_id = owner;
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_customer_by_phone(kr_ledger *db, const char *phone, int64_t *out_id)
+{
+    return by_identity(db, KR_LEDGER_PHONE, phone, out_id);
+}
+
+kr_ledger_status kr_ledger_customer_by_email(kr_ledger *db, const char *email, int64_t *out_id)
+{
+    return by_identity(db, KR_LEDGER_EMAIL, email, out_id);
+}
+
+kr_ledger_status kr_ledger_customer_by_external_id(kr_ledger *db, const char *external_id,
+                                                   int64_t *out_id)
+{
+    static const char sql[] =
+        "SELECT coalesce(merged_into, id) FROM customer WHERE external_id = ?1";
+    kr_ledger_status s = kr_ledger_check_id(db, "external id", external_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "t", external_id);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (!row)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "no customer with external id '%s'",
+                              external_id);
+    *out_id = sqlite3_column_int64(st, 0);
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
+static kr_ledger_status identity_add(kr_ledger *db, int64_t customer_id,
+                                     kr_ledger_identity_kind kind, const char *value)
+{
+    char buf[KR_IDENTITY_EMAIL_MAX];
+    kr_ledger_status s = normalize_identity(db, kind, value, buf, sizeof buf);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_live_customer(db, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return identity_insert(db, customer_id, kind_name(kind), buf);
+}
+
+kr_ledger_status kr_ledger_identity_add(kr_ledger *db, int64_t customer_id,
+                                        kr_ledger_identity_kind kind, const char *value)
+{
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    s = identity_add(db, customer_id, kind, value);
+    // EXISTS changed nothing: release the savepoint and report it.
+    kr_ledger_status e = kr_ledger_sp_end(db, s == KR_LEDGER_EXISTS ? KR_LEDGER_OK : s);
+    return e == KR_LEDGER_OK ? s : e;
+}
+
+kr_ledger_status kr_ledger_identity_remove(kr_ledger *db, kr_ledger_identity_kind kind,
+                                           const char *value)
+{
+    static const char sql[] = "DELETE FROM identity WHERE kind = ?1 AND value = ?2";
+    char buf[KR_IDENTITY_EMAIL_MAX];
+    kr_ledger_status s = normalize_identity(db, kind, value, buf, sizeof buf);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tt", kind_name(kind), buf);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (sqlite3_changes(db->sql) == 0)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "nobody has %s %s", kind_name(kind), buf);
+    return KR_LEDGER_OK;
+}
+
+// --- cards ----------------------------------------------------------------------------------
+
+static kr_ledger_status card_read(kr_ledger *db, const char *number, kr_ledger_card *out)
+{
+    static const char sql[] = "SELECT batch_id, state, customer_id, issued_at, activated_at,"
+                              " blocked_at FROM card WHERE number = ?1";
+    memset(out, 0, sizeof *out);
+    kr_ledger_status s = normalize_card(db, number, out->number);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "t", out->number);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (!row)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "card %s not found", out->number);
+    kr_ledger_col_copy(st, 0, out->batch_id, sizeof out->batch_id);
+    const char *state = (const char *)sqlite3_column_text(st, 1);
+    out->state = !state                         ? KR_LEDGER_CARD_BLOCKED
+                 : strcmp(state, "issued") == 0 ? KR_LEDGER_CARD_ISSUED
+                 : strcmp(state, "active") == 0 ? KR_LEDGER_CARD_ACTIVE
+                                                : KR_LEDGER_CARD_BLOCKED;
+    out->customer_id = sqlite3_column_int64(st, 2);
+    out->issued_at = sqlite3_column_int64(st, 3);
+    out->activated_at = sqlite3_column_int64(st, 4);
+    out->blocked_at = sqlite3_column_int64(st, 5);
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_card_get(kr_ledger *db, const char *number, kr_ledger_card *out)
+{
+    return card_read(db, number, out);
+}
+
+static kr_ledger_status cards_issue(kr_ledger *db, const char *batch_id, size_t count, int64_t at,
+                                    kr_ledger_card_number *out)
+{
+    static const char sql[] = "INSERT INTO card(number, batch_id, state, issued_at)"
+                              " VALUES (?1, ?2, 'issued', ?3) ON CONFLICT(number) DO NOTHING";
+    for (size_t i = 0; i < count; i++) {
+        char number[KR_IDENTITY_CARD_MAX];
+        bool stored = false;
+        for (int attempt = 0; attempt < 100 && !stored; attempt++) {
+            if (kr_identity_card_generate(number, sizeof number) != KR_IDENTITY_OK)
+                return kr_ledger_fail(db, KR_LEDGER_DB_ERROR, "no random source for cards");
+            sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+            if (!st)
+                return KR_LEDGER_DB_ERROR;
+            kr_ledger_status s = kr_ledger_bind(db, st, "tti", number, batch_id, at);
+            if (s == KR_LEDGER_OK)
+                s = kr_ledger_exec_done(db, st);
+            if (s != KR_LEDGER_OK)
+                return s;
+            stored = sqlite3_changes(db->sql) == 1;
+        }
+        if (!stored)
+            return kr_ledger_fail(db, KR_LEDGER_DB_ERROR, "no unused card number after 100 tries");
+        if (out)
+            memcpy(out[i].digits, number, sizeof out[i].digits);
+    }
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_cards_issue(kr_ledger *db, const char *batch_id, size_t count,
+                                       int64_t at, kr_ledger_card_number *out)
+{
+    kr_ledger_status s = kr_ledger_check_id(db, "batch id", batch_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (count == 0 || count > 1000000)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "card count %zu is not in 1..1000000", count);
+    s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_sp_end(db, cards_issue(db, batch_id, count, at, out));
+}
+
+static kr_ledger_status card_refuse(kr_ledger *db, const kr_ledger_card *c)
+{
+    if (c->state == KR_LEDGER_CARD_BLOCKED)
+        return kr_ledger_fail(db, KR_LEDGER_BLOCKED, "card %s is blocked", c->number);
+    if (c->state == KR_LEDGER_CARD_ISSUED)
+        return kr_ledger_fail(db, KR_LEDGER_STATE, "card %s is not activated yet", c->number);
+    return KR_LEDGER_OK;
+}
+
+static kr_ledger_status card_activate(kr_ledger *db, const char *number, int64_t customer_id,
+                                      int64_t at, int64_t *out_customer_id)
+{
+    static const char sql[] = "UPDATE card SET state = 'active', customer_id = ?2,"
+                              " activated_at = ?3 WHERE number = ?1 AND state = 'issued'";
+    kr_ledger_card c;
+    kr_ledger_status s = card_read(db, number, &c);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (c.state == KR_LEDGER_CARD_ACTIVE)
+        return kr_ledger_fail(db, KR_LEDGER_STATE, "card %s is already active", c.number);
+    if (c.state == KR_LEDGER_CARD_BLOCKED)
+        return kr_ledger_fail(db, KR_LEDGER_BLOCKED, "card %s is blocked", c.number);
+    if (customer_id) {
+        s = kr_ledger_live_customer(db, customer_id);
+    } else {
+        kr_ledger_customer_in anon = {.registered_at = at};
+        s = kr_ledger_customer_insert(db, &anon, true, &customer_id);
+    }
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tii", c.number, customer_id, at);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (out_customer_id)
+        *out_customer_id = customer_id;
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_card_activate(kr_ledger *db, const char *number, int64_t customer_id,
+                                         int64_t at, int64_t *out_customer_id)
+{
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_sp_end(db, card_activate(db, number, customer_id, at, out_customer_id));
+}
+
+static kr_ledger_status card_attach(kr_ledger *db, const char *number, int64_t customer_id,
+                                    const char *op_id, int64_t at)
+{
+    static const char q_anon[] = "SELECT anonymous FROM customer WHERE id = ?1";
+    kr_ledger_card c;
+    kr_ledger_status s = kr_ledger_check_id(db, "operation id", op_id);
+    if (s == KR_LEDGER_OK)
+        s = card_read(db, number, &c);
+    if (s == KR_LEDGER_OK)
+        s = card_refuse(db, &c);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_live_customer(db, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (c.customer_id == customer_id)
+        return KR_LEDGER_EXISTS;
+    sqlite3_stmt *st = kr_ledger_stmt(db, q_anon);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "i", c.customer_id);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    bool anonymous = row && sqlite3_column_int64(st, 0) != 0;
+    kr_ledger_done(st);
+    if (!anonymous)
+        return kr_ledger_fail(db, KR_LEDGER_CONFLICT, "card %s belongs to customer %lld", c.number,
+                              (long long)c.customer_id);
+    // The placeholder's points, history and the card itself move to the customer.
+    return kr_ledger_merge_into(db, c.customer_id, customer_id, op_id, at);
+}
+
+kr_ledger_status kr_ledger_card_attach(kr_ledger *db, const char *number, int64_t customer_id,
+                                       const char *op_id, int64_t at)
+{
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    s = card_attach(db, number, customer_id, op_id, at);
+    kr_ledger_status e = kr_ledger_sp_end(db, s == KR_LEDGER_EXISTS ? KR_LEDGER_OK : s);
+    return e == KR_LEDGER_OK ? s : e;
+}
+
+kr_ledger_status kr_ledger_card_block(kr_ledger *db, const char *number, int64_t at)
+{
+    static const char sql[] =
+        "UPDATE card SET state = 'blocked', blocked_at = ?2 WHERE number = ?1";
+    kr_ledger_card c;
+    kr_ledger_status s = card_read(db, number, &c);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (c.state == KR_LEDGER_CARD_BLOCKED)
+        return kr_ledger_fail(db, KR_LEDGER_BLOCKED, "card %s is already blocked", c.number);
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "ti", c.number, at);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    return s;
+}
+
+kr_ledger_status kr_ledger_customer_by_card(kr_ledger *db, const char *number, int64_t *out_id)
+{
+    kr_ledger_card c;
+    kr_ledger_status s = card_read(db, number, &c);
+    if (s != KR_LEDGER_OK)
+        return s;
+    *out_id = c.customer_id;
+    return card_refuse(db, &c);
+}
+
+// --- merge ----------------------------------------------------------------------------------
+
+typedef struct lot_rem {
+    int64_t id, remaining;
+} lot_rem;
+
+kr_ledger_status kr_ledger_merge_into(kr_ledger *db, int64_t from, int64_t into, const char *op_id,
+                                      int64_t at)
+{
+    static const char q_lots[] = "SELECT id, remaining FROM lot WHERE customer_id = ?1 ORDER BY id";
+    static const char q_debt[] = "SELECT debt FROM customer WHERE id = ?1";
+    // Each statement takes ?1 = from, ?2 = into.
+    static const char *const moves[] = {
+        "UPDATE lot SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE customer SET balance = balance + (SELECT balance FROM customer WHERE id = ?1),"
+        " debt = debt + (SELECT debt FROM customer WHERE id = ?1) WHERE id = ?2",
+        "UPDATE customer SET balance = 0, debt = 0, merged_into = ?2 WHERE id = ?1",
+        "UPDATE customer SET merged_into = ?2 WHERE merged_into = ?1",
+        "UPDATE customer SET name = coalesce(name, (SELECT name FROM customer WHERE id = ?1)),"
+        " birthday = coalesce(birthday, (SELECT birthday FROM customer WHERE id = ?1))"
+        " WHERE id = ?2",
+        "UPDATE receipt SET customer_id = ?2 WHERE customer_id = ?1",
+        "INSERT INTO counter(customer_id, metric, period, value)"
+        " SELECT ?2, metric, period, value FROM counter WHERE customer_id = ?1 AND true"
+        " ON CONFLICT(customer_id, metric, period) DO UPDATE SET value = value + excluded.value",
+        "DELETE FROM counter WHERE customer_id = ?1",
+        "UPDATE identity SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE card SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE promo_use SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE outbox SET customer_id = ?2 WHERE customer_id = ?1 AND state = 'pending'",
+        "INSERT OR IGNORE INTO customer_segment(customer_id, segment_id)"
+        " SELECT ?2, segment_id FROM customer_segment WHERE customer_id = ?1",
+        "INSERT OR IGNORE INTO customer_attr(customer_id, key, value)"
+        " SELECT ?2, key, value FROM customer_attr WHERE customer_id = ?1",
+    };
+    lot_rem *lots = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = kr_ledger_stmt(db, q_lots);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "i", from);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            lot_rem *p = realloc(lots, cap * sizeof *p);
+            if (!p) {
+                kr_ledger_done(st);
+                free(lots);
+                return kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
+            }
+            lots = p;
+        }
+        lots[n].id = sqlite3_column_int64(st, 0);
+        lots[n].remaining = sqlite3_column_int64(st, 1);
+        n++;
+    }
+    if (s == KR_LEDGER_OK)
+        kr_ledger_done(st);
+    for (size_t i = 0; i < n && s == KR_LEDGER_OK; i++) {
+        s = kr_ledger_journal_add(db, op_id, "merge-out", lots[i].id, from, -lots[i].remaining, at,
+                                  NULL, into);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_journal_add(db, op_id, "merge-in", lots[i].id, into, lots[i].remaining,
+                                      at, NULL, from);
+    }
+    free(lots);
+    if (s != KR_LEDGER_OK)
+        return s;
+
+    st = kr_ledger_stmt(db, q_debt);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "i", from);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    int64_t debt = row ? sqlite3_column_int64(st, 0) : 0;
+    kr_ledger_done(st);
+    if (debt > 0) {
+        s = kr_ledger_journal_add(db, op_id, "merge-out", 0, from, -debt, at, NULL, into);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_journal_add(db, op_id, "merge-in", 0, into, debt, at, NULL, from);
+        if (s != KR_LEDGER_OK)
+            return s;
+    }
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+        st = kr_ledger_stmt(db, moves[i]);
+        if (!st)
+            return KR_LEDGER_DB_ERROR;
+        // Some statements use only ?1 or only ?2 (then both are counted).
+        s = sqlite3_bind_parameter_count(st) == 1 ? kr_ledger_bind(db, st, "i", from)
+                                                  : kr_ledger_bind(db, st, "ii", from, into);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_exec_done(db, st);
+        if (s != KR_LEDGER_OK)
+            return s;
+    }
+    return KR_LEDGER_OK;
+}
+
+static kr_ledger_status merge(kr_ledger *db, int64_t from, int64_t into, const char *op_id,
+                              int64_t at)
+{
+    kr_ledger_status s = kr_ledger_check_id(db, "operation id", op_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (from == into)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "cannot merge customer %lld into itself",
+                              (long long)from);
+    s = kr_ledger_live_customer(db, from);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_live_customer(db, into);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_merge_into(db, from, into, op_id, at);
+}
+
+kr_ledger_status kr_ledger_merge(kr_ledger *db, int64_t from, int64_t into, const char *op_id,
+                                 int64_t at)
+{
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_sp_end(db, merge(db, from, into, op_id, at));
+}
+
+// --- import ---------------------------------------------------------------------------------
+
+static kr_ledger_status import_row(kr_ledger *db, const kr_ledger_import_row *r, const char *op_id,
+                                   int64_t at)
+{
+    static const char ins_card[] =
+        "INSERT INTO card(number, batch_id, state, customer_id, issued_at, activated_at)"
+        " VALUES (?1, 'import', 'active', ?2, ?3, ?3)";
+    int64_t id;
+    if (r->opening_balance < 0)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "negative opening balance");
+    if (r->opening_balance > 0 && r->opening_expires_at <= at)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "opening balance expires before the import");
+    char number[KR_IDENTITY_CARD_MAX];
+    kr_ledger_status s = KR_LEDGER_OK;
+    if (r->card_number)
+        s = normalize_card(db, r->card_number, number);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_customer_insert(db, &r->customer, false, &id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (r->card_number) {
+        sqlite3_stmt *st = kr_ledger_stmt(db, ins_card);
+        if (!st)
+            return KR_LEDGER_DB_ERROR;
+        s = kr_ledger_bind(db, st, "tii", number, id, at);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_exec_done(db, st);
+        if (s == KR_LEDGER_CONFLICT)
+            return kr_ledger_fail(db, KR_LEDGER_CONFLICT, "card %s already exists", number);
+        if (s != KR_LEDGER_OK)
+            return s;
+    }
+    if (r->opening_balance > 0) {
+        kr_ledger_lot_in lot = {
+            .customer_id = id,
+            .source = KR_LEDGER_SRC_IMPORT,
+            .amount = r->opening_balance,
+            .earned_at = at,
+            .spendable_from = at,
+            .expires_at = r->opening_expires_at,
+            .op_id = op_id,
+        };
+        s = kr_ledger_lot_create(db, &lot, "import", NULL);
+    }
+    return s;
+}
+
+kr_ledger_status kr_ledger_import(kr_ledger *db, const kr_ledger_import_row *rows, size_t n,
+                                  const char *op_id, int64_t at, kr_ledger_import_reject_fn reject,
+                                  void *ud, size_t *out_ok)
+{
+    size_t ok = 0;
+    kr_ledger_status s = kr_ledger_check_id(db, "operation id", op_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (n && !rows)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "no rows given");
+    for (size_t i = 0; i < n; i++) {
+        s = kr_ledger_sp_begin(db);
+        if (s != KR_LEDGER_OK)
+            break;
+        s = kr_ledger_sp_end(db, import_row(db, &rows[i], op_id, at));
+        if (s == KR_LEDGER_OK) {
+            ok++;
+            continue;
+        }
+        if (s != KR_LEDGER_INVALID && s != KR_LEDGER_CONFLICT)
+            break;
+        if (reject)
+            reject(ud, i, s, db->err);
+        s = KR_LEDGER_OK;
+    }
+    if (out_ok)
+        *out_ok = ok;
+    return s;
+}
