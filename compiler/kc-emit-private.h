@@ -93,13 +93,55 @@ const kc_node *kc__find_table(const kc_program *p, const char *id);
 // `cu ~= nil and (cu.<field>["a"] ~= nil or ...)`: the customer's set holds one of the words.
 void kc__emit_cu_set(kc_buf *b, const char *field, const kc_value *v);
 
+// Whitespace-separated words of s[0..len) in an owned copy (free with kc__emit_words_free);
+// false when out of memory (then n = 0).
+typedef struct kc_emit_words {
+    char *buf;
+    char **list;
+    size_t n;
+} kc_emit_words;
+bool kc__emit_split(const char *s, size_t len, kc_emit_words *w);
+void kc__emit_words_free(kc_emit_words *w);
+
 // ---- words -----------------------------------------------------------------------------------
 // "a", "a or b", "a, b or c" (conj = "or" / "and").
 void kc__words(kc_buf *b, const char *const *w, size_t n, const char *conj);
 
+// ---- conditions (kc-emit-conditions.c) ---------------------------------------------------------
+typedef enum cwhat {
+    C_FROM, C_TO, C_DAYS, C_HOURS, C_CHANNELS, C_STORES, C_REGIONS, C_MEMBERS, C_SEGMENTS,
+    C_TIERS, C_LISTS, C_FIRST, C_BIRTHDAY, C_REGISTERED, C_TOTAL, C_LINES, C_CODE, C_CUSTOMER,
+    C_ALL, C_ANY, C_TIER_HAS,
+} cwhat;
+
+typedef struct cond {
+    cwhat what;
+    const kc_node *n;
+    const kc_attr *a; // attribute-level conditions
+    unsigned line;
+    int parent; // index of the enclosing group, -1 at top level
+    unsigned helper; // cond_n for `lines`
+} cond;
+
+typedef struct conds {
+    cond *v;
+    size_t n, alloc;
+    bool failed;
+} conds;
+
+// Appends a condition; returns its index, or -1 (and sets cs->failed) when out of memory.
+int kc__cond_add(conds *cs, cwhat w, const kc_node *n, const kc_attr *a, int parent);
+// Collects the conditions of a promotion in their fixed order.
+void kc__cond_collect(conds *cs, const kc_node *promotion);
+// Writes the `lines` helpers (block locals) and `local function check(ctx)` (block body).
+void kc__emit_check(kc_emit *e, conds *cs);
+// Writes `conditions = { { src, text }, ... },` into b.
+void kc__emit_conditions_list(kc_emit *e, kc_buf *b, const conds *cs);
+
 // ---- sections --------------------------------------------------------------------------------
 // Parses a table output value (`then`, `default`) by the table's output type.
 bool kc__emit_parse_output(const kc_node *table, const char *s, int minor_unit, int64_t *out);
+void kc__emit_data(kc_emit *e);       // kc-emit-data.c
 void kc__emit_tables(kc_emit *e);     // kc-emit-tables.c
 void kc__emit_accrual(kc_emit *e);    // kc-emit-tables.c
 void kc__emit_redemption(kc_emit *e); // kc-emit-tables.c

@@ -5,6 +5,7 @@
 // and the number of the row that gave it (0 for the table's default), or nil. Cells:
 //   `*` (or an empty cell)   any value
 //   `a b c`                  one of these words (for segment/tier: the customer has one)
+//   `not a b`                none of these words (an absent value matches)
 //   `A..B`, `..B`, `A..`     A <= value < B, for receipt-total, turnover (money) and
 //                            receipt-count (a count); a single number means equality
 // Outputs: percent -> basis points, money -> minor units, factor -> x10000, points -> integer.
@@ -113,6 +114,9 @@ bool kc__emit_parse_output(const kc_node *table, const char *s, int minor_unit, 
     return ok;
 }
 
+static bool cell_words(kc_emit *e, kc_buf *b, const char *var, const char **words, size_t nw,
+                       bool set, num_kind nk);
+
 // The test of one cell on input K; writes "" when the cell matches anything, and returns
 // false when the cell cannot be understood (the row then never matches).
 static bool cell_test(kc_emit *e, kc_buf *b, const char *cell, unsigned k, bool set,
@@ -131,6 +135,15 @@ static bool cell_test(kc_emit *e, kc_buf *b, const char *cell, unsigned k, bool 
         memcpy(lo, cell, ll);
         lo[ll] = '\0';
         snprintf(hi, sizeof hi, "%s", dots + 2);
+        char *bounds[2] = {lo, hi};
+        for (int i = 0; i < 2; i++) { // `1000 .. 5000` reads like `1000..5000`
+            char *x = bounds[i];
+            size_t xl = strlen(x);
+            while (xl && (x[xl - 1] == ' ' || x[xl - 1] == '\t'))
+                x[--xl] = '\0';
+            size_t lead = strspn(x, " \t");
+            memmove(x, x + lead, xl - lead + 1);
+        }
         int64_t a = 0, z = 0;
         bool has_lo = lo[0] != '\0', has_hi = hi[0] != '\0';
         if ((has_lo && !parse_num(lo, nk, e->p->minor_unit, &a)) ||
@@ -143,12 +156,19 @@ static bool cell_test(kc_emit *e, kc_buf *b, const char *cell, unsigned k, bool 
             kc_buf_printf(b, " and %s < %lld", var, (long long)z);
         return true;
     }
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", cell);
-    const char *words[64];
-    size_t nw = 0;
-    for (char *t = strtok(copy, " \t\r\n"); t && nw < 64; t = strtok(NULL, " \t\r\n"))
-        words[nw++] = t;
+    kc_emit_words w;
+    if (!kc__emit_split(cell, strlen(cell), &w)) {
+        e->failed = true;
+        return false;
+    }
+    bool ok = cell_words(e, b, var, (const char **)w.list, w.n, set, nk);
+    kc__emit_words_free(&w);
+    return ok;
+}
+
+static bool cell_words(kc_emit *e, kc_buf *b, const char *var, const char **words, size_t nw,
+                       bool set, num_kind nk)
+{
     if (nk != NUM_NONE) {
         kc_buf_puts(b, nw > 1 ? "(" : "");
         for (size_t i = 0; i < nw; i++) {
@@ -160,19 +180,34 @@ static bool cell_test(kc_emit *e, kc_buf *b, const char *cell, unsigned k, bool 
         kc_buf_puts(b, nw > 1 ? ")" : "");
         return nw > 0;
     }
-    kc_value v = {.list = words, .n = nw};
+    // `not a b`: the value is none of these (an absent value, or a customer without any of
+    // these segments or tiers, matches).
+    bool neg = nw > 1 && !strcmp(words[0], "not");
+    kc_value v = {.list = words + neg, .n = nw - neg};
+    if (v.n == 0)
+        return false;
     if (set) {
+        if (neg) {
+            kc_buf_printf(b, "(%s == nil or (", var);
+            for (size_t i = 0; i < v.n; i++) {
+                kc_buf_printf(b, "%s%s[", i ? " and " : "", var);
+                kc__lua_str(b, v.list[i]);
+                kc_buf_puts(b, "] == nil");
+            }
+            kc_buf_puts(b, "))");
+            return true;
+        }
         kc_buf_printf(b, "%s ~= nil and ", var);
-        kc_buf_puts(b, nw > 1 ? "(" : "");
-        for (size_t i = 0; i < nw; i++) {
+        kc_buf_puts(b, v.n > 1 ? "(" : "");
+        for (size_t i = 0; i < v.n; i++) {
             kc_buf_printf(b, "%s%s[", i ? " or " : "", var);
-            kc__lua_str(b, words[i]);
+            kc__lua_str(b, v.list[i]);
             kc_buf_puts(b, "] ~= nil");
         }
-        kc_buf_puts(b, nw > 1 ? ")" : "");
+        kc_buf_puts(b, v.n > 1 ? ")" : "");
         return true;
     }
-    kc__emit_in(e, b, var, &v, false);
+    kc__emit_in(e, b, var, &v, neg);
     return true;
 }
 
@@ -233,21 +268,25 @@ static void emit_table(kc_emit *e, const kc_node *t)
         for (unsigned k = 0; k < ni && ok; k++) {
             const char *bar = strchr(p, '|');
             size_t len = bar ? (size_t)(bar - p) : strlen(p);
-            char cell[1024];
-            while (len && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
-                p++;
+            const char *q = p;
+            while (len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) {
+                q++;
                 len--;
             }
-            while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' ||
-                           p[len - 1] == '\r'))
+            while (len && (q[len - 1] == ' ' || q[len - 1] == '\t' || q[len - 1] == '\n' ||
+                           q[len - 1] == '\r'))
                 len--;
-            if (len >= sizeof cell)
-                len = sizeof cell - 1;
-            memcpy(cell, p, len);
+            char *cell = malloc(len + 1);
+            if (!cell) {
+                e->failed = true;
+                break;
+            }
+            memcpy(cell, q, len);
             cell[len] = '\0';
             kc_buf one;
             kc_buf_init(&one, 0);
             ok = cell_test(e, &one, cell, k + 1, sets[k], nks[k]);
+            free(cell);
             if (ok && one.len) {
                 kc_buf_puts(&test, test.len ? " and " : "");
                 kc_buf_puts(&test, one.data);

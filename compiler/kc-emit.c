@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // kc-emit.c: the typed tree -> readable, deterministic Lua (docs/internals/program-abi.md).
 //
-// This file writes the chunk's frame (header, helpers, `local P = {...}`, `return P`), the
-// program-wide data (segments, ladders, groups, batches, certificates, expiry, triggers,
-// agreements) and the text helpers every part uses. Decision tables, accrual and redemption
-// are in kc-emit-tables.c, promotions in kc-emit-promotions.c.
+// This file writes the chunk's frame (header, helpers, `local P = {...}`, `return P`) and the
+// text helpers every part uses. Program-wide data (segments, ladders, groups, batches,
+// certificates, expiry, triggers, agreements) is in kc-emit-data.c; decision tables, accrual
+// and redemption in kc-emit-tables.c; promotions in kc-emit-promotions.c and their
+// conditions in kc-emit-conditions.c.
 //
 // Determinism: everything is written in document (or canonical) order of the tree; nothing
 // iterates a hash. The program is assumed to have passed kc_check, but odd input never
@@ -128,9 +129,11 @@ void kc__lua_attr_value(kc_emit *e, kc_buf *b, const kc_attr_spec *spec, const k
     case KC_V_PERCENT_REF:
     case KC_V_FACTOR_REF:
         if (v->is_ref) {
-            kc_buf_printf(b, "\"@");
-            kc__lua_comment(b, v->s); // ids hold no quotes; this keeps control bytes out
-            kc_buf_puts(b, "\"");
+            kc_buf ref;
+            kc_buf_init(&ref, 0);
+            kc_buf_printf(&ref, "@%s", v->s ? v->s : "");
+            kc__lua_str(b, ref.data ? ref.data : "@");
+            kc_buf_free(&ref);
         } else {
             kc_buf_printf(b, "%lld", (long long)v->i);
         }
@@ -186,6 +189,37 @@ void kc__words(kc_buf *b, const char *const *w, size_t n, const char *conj)
     }
 }
 
+// ---- words of a cell or an attribute value ---------------------------------------------------
+bool kc__emit_split(const char *s, size_t len, kc_emit_words *w)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = malloc(len + 1);
+    w->list = malloc((len / 2 + 1) * sizeof *w->list);
+    if (!w->buf || !w->list) {
+        kc__emit_words_free(w);
+        return false;
+    }
+    memcpy(w->buf, s, len);
+    w->buf[len] = '\0';
+    for (char *p = w->buf; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        w->list[w->n++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            p++;
+    }
+    return true;
+}
+
+void kc__emit_words_free(kc_emit_words *w)
+{
+    free(w->buf);
+    free(w->list);
+    memset(w, 0, sizeof *w);
+}
+
 // ---- attributes ----------------------------------------------------------------------------
 const kc_attr *kc__emit_attr(const kc_node *n, const char *name)
 {
@@ -234,7 +268,10 @@ static void memo_add(kc_emit *e, const char *key, unsigned id)
         e->memo = m;
         e->amemo = n;
     }
-    char *k = strdup(key);
+    size_t kl = strlen(key);
+    char *k = malloc(kl + 1);
+    if (k)
+        memcpy(k, key, kl + 1);
     if (!k) {
         e->failed = true;
         return;
@@ -351,18 +388,17 @@ static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n)
         kc_buf_puts(&field, "]");
         kc_buf_puts(b, any ? " and " : "");
         any = true;
-        const char *words[64];
-        size_t nw = 0;
-        char copy[1024];
-        snprintf(copy, sizeof copy, "%s", eq ? eq + 1 : "");
-        for (char *tok = strtok(copy, " \t\r\n"); tok && nw < 64; tok = strtok(NULL, " \t\r\n"))
-            words[nw++] = tok;
-        if (nw == 0) {
+        const char *vals = eq ? eq + 1 : "";
+        kc_emit_words w;
+        if (!kc__emit_split(vals, strlen(vals), &w))
+            e->failed = true;
+        if (w.n == 0) {
             kc_buf_printf(b, "%s ~= nil", field.data ? field.data : "nil");
         } else {
-            kc_value v = {.list = words, .n = nw};
+            kc_value v = {.list = (const char **)w.list, .n = w.n};
             kc__emit_in(e, b, field.data ? field.data : "nil", &v, false);
         }
+        kc__emit_words_free(&w);
         kc_buf_free(&field);
     }
     for (size_t k = 3; k < 6; k++) {
@@ -453,215 +489,6 @@ unsigned kc__emit_table_ref(kc_emit *e, const char *id)
     return n;
 }
 
-// ---- program-wide data ----------------------------------------------------------------------
-static void emit_segments(kc_emit *e)
-{
-    kc_buf *o = e->out;
-    const kc_node *ss = kc__child(e->p->root, KC_E_SEGMENTS, NULL);
-    kc_buf_puts(o, "P.segments = {\n");
-    for (const kc_node *s = ss ? kc__child(ss, KC_E_SEGMENT, NULL) : NULL; s;
-         s = kc__child(ss, KC_E_SEGMENT, s)) {
-        kc_buf_puts(o, "  { id = ");
-        kc__lua_str(o, kc__emit_id(s));
-        kc_buf_puts(o, ", name = ");
-        kc__lua_str(o, kc__str(s, "name"));
-        kc_buf_printf(o, ", default = %s, ", kc__int(s, "default") ? "true" : "false");
-        const kc_attr *js = kc__emit_written(s, "join-sku");
-        if (js) {
-            kc_buf_puts(o, "join_sku = ");
-            kc__lua_set_literal(o, &js->v);
-            kc_buf_puts(o, ", ");
-        }
-        const kc_attr *md = kc__emit_written(s, "membership-days");
-        if (md)
-            kc_buf_printf(o, "membership_days = %lld, ", (long long)md->v.i);
-        kc__lua_src(e, o, s->line);
-        kc_buf_puts(o, ",\n    transitions = {");
-        bool any = false;
-        for (const kc_node *t = kc__child(s, KC_E_TRANSITION, NULL); t;
-             t = kc__child(s, KC_E_TRANSITION, t)) {
-            kc_buf_puts(o, "\n      { to = ");
-            kc__lua_str(o, kc__str(t, "to"));
-            kc_buf_printf(o, ", after_days = %lld, since = ", (long long)kc__int(t, "after-days"));
-            kc__lua_str(o, kc__str(t, "since"));
-            kc_buf_puts(o, ", ");
-            kc__lua_src(e, o, t->line);
-            kc_buf_puts(o, " },");
-            any = true;
-        }
-        kc_buf_puts(o, any ? "\n    },\n  },\n" : "},\n  },\n");
-    }
-    kc_buf_puts(o, "}\n\n");
-}
-
-// A tier threshold: minor units for the metric `paid`, a whole count otherwise (x10000 in
-// the tree; decimals beyond what the unit can hold are dropped).
-static int64_t tier_from(const kc_program *p, const kc_node *ladder, const kc_node *tier)
-{
-    int64_t v = kc__int(tier, "from");
-    const char *metric = kc__str(ladder, "metric");
-    if (metric && strcmp(metric, "paid") == 0) {
-        int64_t scale = 1;
-        for (int i = 0; i < p->minor_unit; i++)
-            scale *= 10;
-        return v / 10000 * scale + v % 10000 * scale / 10000;
-    }
-    return v / 10000;
-}
-
-static void emit_ladders(kc_emit *e)
-{
-    kc_buf *o = e->out;
-    const kc_node *ts = kc__child(e->p->root, KC_E_TIERS, NULL);
-    kc_buf_puts(o, "P.ladders = {\n");
-    for (const kc_node *l = ts ? kc__child(ts, KC_E_LADDER, NULL) : NULL; l;
-         l = kc__child(ts, KC_E_LADDER, l)) {
-        kc_buf_puts(o, "  {\n    ");
-        static const char *const skip[] = {"segments", NULL};
-        kc__lua_all_attrs(e, o, l, skip);
-        kc_buf_puts(o, "segments = ");
-        const kc_attr *sg = kc__emit_written(l, "segments");
-        if (sg)
-            kc__lua_list(o, &sg->v);
-        else
-            kc_buf_puts(o, "nil");
-        kc_buf_puts(o, ", ");
-        kc__lua_src(e, o, l->line);
-        kc_buf_puts(o, ",\n    tiers = {\n");
-        for (const kc_node *t = kc__child(l, KC_E_TIER, NULL); t; t = kc__child(l, KC_E_TIER, t)) {
-            kc_buf_puts(o, "      { id = ");
-            kc__lua_str(o, kc__emit_id(t));
-            kc_buf_puts(o, ", name = ");
-            kc__lua_str(o, kc__str(t, "name"));
-            kc_buf_printf(o, ", from = %lld, ", (long long)tier_from(e->p, l, t));
-            static const char *const priv[] = {"discount", "points-rate"};
-            for (size_t k = 0; k < 2; k++) {
-                const kc_attr *a = kc__emit_written(t, priv[k]);
-                if (!a)
-                    continue;
-                kc_buf_puts(o, k ? "points_rate = " : "discount = ");
-                kc__lua_attr_value(e, o, &t->spec->attrs[a - t->attrs], a);
-                kc_buf_puts(o, ", ");
-            }
-            kc__lua_src(e, o, t->line);
-            kc_buf_puts(o, " },\n");
-        }
-        kc_buf_puts(o, "    },\n  },\n");
-    }
-    kc_buf_puts(o, "}\n\n");
-}
-
-static void emit_groups(kc_emit *e)
-{
-    kc_buf *o = e->out;
-    const kc_node *ps = kc__child(e->p->root, KC_E_PROMOTIONS, NULL);
-    kc_buf_puts(o, "P.groups = {\n");
-    for (const kc_node *g = ps ? kc__child(ps, KC_E_GROUP, NULL) : NULL; g;
-         g = kc__child(ps, KC_E_GROUP, g)) {
-        kc_buf_puts(o, "  ");
-        kc__lua_key(o, kc__emit_id(g));
-        kc_buf_puts(o, " = { ");
-        static const char *const skip[] = {"id", NULL};
-        kc__lua_all_attrs(e, o, g, skip);
-        kc__lua_src(e, o, g->line);
-        kc_buf_puts(o, " },\n");
-    }
-    kc_buf_puts(o, "}\n\n");
-}
-
-// P.<field> = { [id] = { attributes..., src }, ... } for the children of a section.
-static void emit_keyed(kc_emit *e, const char *field, kc_elem_id section, kc_elem_id item)
-{
-    kc_buf *o = e->out;
-    const kc_node *s = kc__child(e->p->root, section, NULL);
-    kc_buf_printf(o, "P.%s = {\n", field);
-    for (const kc_node *n = s ? kc__child(s, item, NULL) : NULL; n; n = kc__child(s, item, n)) {
-        kc_buf_puts(o, "  ");
-        kc__lua_key(o, kc__emit_id(n));
-        kc_buf_puts(o, " = { ");
-        static const char *const skip[] = {"id", "sku", NULL};
-        kc__lua_all_attrs(e, o, n, skip);
-        const kc_attr *sku = item == KC_E_CERTIFICATE ? kc__emit_written(n, "sku") : NULL;
-        if (sku) {
-            kc_buf_puts(o, "sku = ");
-            kc__lua_set_literal(o, &sku->v);
-            kc_buf_puts(o, ", ");
-        }
-        kc__lua_src(e, o, n->line);
-        kc_buf_puts(o, " },\n");
-    }
-    kc_buf_puts(o, "}\n\n");
-}
-
-static void emit_expiry(kc_emit *e)
-{
-    kc_buf *o = e->out;
-    const kc_node *x = kc__child(e->p->root, KC_E_EXPIRY, NULL);
-    kc_buf_puts(o, "P.expiry = {\n  lifetimes = {");
-    kc_buf_puts(o, x && kc__child(x, KC_E_LIFETIME, NULL) ? "\n" : "");
-    for (const kc_node *n = x ? kc__child(x, KC_E_LIFETIME, NULL) : NULL; n;
-         n = kc__child(x, KC_E_LIFETIME, n)) {
-        kc_buf_puts(o, "    ");
-        const char *src = kc__str(n, "source");
-        kc__lua_key(o, src ? src : "?");
-        kc_buf_puts(o, " = { ");
-        const kc_attr *d = kc__emit_written(n, "days");
-        if (d)
-            kc_buf_printf(o, "days = %lld, ", (long long)d->v.i);
-        kc_buf_printf(o, "hold_days = %lld, ", (long long)kc__int(n, "hold-days"));
-        kc__lua_src(e, o, n->line);
-        kc_buf_puts(o, " },\n");
-    }
-    kc_buf_puts(o, x && kc__child(x, KC_E_LIFETIME, NULL) ? "  },\n  warnings = {" : "},\n  warnings = {");
-    kc_buf_puts(o, x && kc__child(x, KC_E_WARN, NULL) ? "\n" : "");
-    for (const kc_node *n = x ? kc__child(x, KC_E_WARN, NULL) : NULL; n;
-         n = kc__child(x, KC_E_WARN, n)) {
-        kc_buf_puts(o, "    { ");
-        kc__lua_all_attrs(e, o, n, NULL);
-        kc__lua_src(e, o, n->line);
-        kc_buf_puts(o, " },\n");
-    }
-    kc_buf_puts(o, x && kc__child(x, KC_E_WARN, NULL) ? "  },\n  burns = {" : "},\n  burns = {");
-    kc_buf_puts(o, x && kc__child(x, KC_E_BURN, NULL) ? "\n" : "");
-    for (const kc_node *n = x ? kc__child(x, KC_E_BURN, NULL) : NULL; n;
-         n = kc__child(x, KC_E_BURN, n)) {
-        kc_buf_puts(o, "    { ");
-        kc__lua_all_attrs(e, o, n, NULL);
-        kc__lua_src(e, o, n->line);
-        kc_buf_puts(o, " },\n");
-    }
-    kc_buf_puts(o, x && kc__child(x, KC_E_BURN, NULL) ? "  },\n}\n\n" : "},\n}\n\n");
-}
-
-static void emit_triggers(kc_emit *e)
-{
-    kc_buf *o = e->out;
-    const kc_node *ts = kc__child(e->p->root, KC_E_TRIGGERS, NULL);
-    kc_buf_puts(o, "P.triggers = {\n");
-    for (const kc_node *t = ts ? ts->first : NULL; t; t = t->next) {
-        if (!t->spec)
-            continue;
-        kc_buf_puts(o, "  { kind = ");
-        kc__lua_str(o, t->spec->name);
-        kc_buf_puts(o, ", ");
-        kc__lua_all_attrs(e, o, t, NULL);
-        kc__lua_src(e, o, t->line);
-        kc_buf_puts(o, " },\n");
-    }
-    kc_buf_puts(o, "}\n\n");
-}
-
-static void emit_agreements(kc_emit *e)
-{
-    const kc_node *a = kc__child(e->p->root, KC_E_AGREEMENTS, NULL);
-    if (!a)
-        return;
-    kc_buf_puts(e->out, "P.agreements = { ");
-    kc__lua_all_attrs(e, e->out, a, NULL);
-    kc__lua_src(e, e->out, a->line);
-    kc_buf_puts(e->out, " }\n\n");
-}
-
 // ---- helpers defined at the top of the chunk --------------------------------------------------
 static void emit_helpers(kc_emit *e, kc_buf *o)
 {
@@ -707,14 +534,7 @@ kc_status kc_emit_lua(const kc_program *p, const char *path_for_comments, kc_buf
     e.out = &body;
     const kc_node *r = p->root;
 
-    emit_segments(&e);
-    emit_ladders(&e);
-    emit_groups(&e);
-    emit_keyed(&e, "batches", KC_E_PROMO_CODES, KC_E_BATCH);
-    emit_keyed(&e, "certificates", KC_E_CERTIFICATES, KC_E_CERTIFICATE);
-    emit_expiry(&e);
-    emit_triggers(&e);
-    emit_agreements(&e);
+    kc__emit_data(&e);
     kc__emit_tables(&e);
     kc__emit_accrual(&e);
     kc__emit_redemption(&e);
