@@ -47,6 +47,10 @@ static const check checks[] = {
     {"counter belongs to a merged customer",
      "SELECT t.customer_id AS customer, t.metric, t.period FROM counter t"
      " JOIN customer c ON c.id = t.customer_id WHERE c.merged_into IS NOT NULL"},
+    {"segment membership belongs to a merged customer",
+     "SELECT m.customer_id AS customer, m.segment_id AS segment, c.merged_into"
+     " FROM customer_segment m JOIN customer c ON c.id = m.customer_id"
+     " WHERE c.merged_into IS NOT NULL"},
     {"merged customer does not point at a live survivor",
      "SELECT c.id AS customer, c.merged_into, s.merged_into AS survivor_merged_into"
      " FROM customer c JOIN customer s ON s.id = c.merged_into"

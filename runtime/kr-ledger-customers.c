@@ -25,6 +25,34 @@ static bool valid_birthday(const char *s)
     return !(m == 2 && d == 29 && !leap);
 }
 
+// Segment ids follow the rule language's id rule: 1..64 ASCII letters, digits, '-', '_', '.',
+// starting with a letter or digit.
+static bool valid_segment(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (n >= KR_LEDGER_SEGMENT_MAX || !(alnum || (n > 0 && (c == '-' || c == '_' || c == '.'))))
+            return false;
+    }
+    return n > 0;
+}
+
+static kr_ledger_status check_segment(kr_ledger *db, const char *segment)
+{
+    if (!segment)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "segment id is missing");
+    if (!valid_segment(segment))
+        return kr_ledger_fail(db, KR_LEDGER_INVALID,
+                              "segment id '%.80s' is not 1..%d letters, digits, '-', '_', '.'"
+                              " starting with a letter or digit",
+                              segment, KR_LEDGER_SEGMENT_MAX);
+    return KR_LEDGER_OK;
+}
+
 static kr_ledger_status check_profile(kr_ledger *db, const kr_ledger_customer_in *in)
 {
     if (!in)
@@ -39,6 +67,11 @@ static kr_ledger_status check_profile(kr_ledger *db, const kr_ledger_customer_in
                               in->birthday);
     if (in->n_segments && !in->segments)
         return kr_ledger_fail(db, KR_LEDGER_INVALID, "segments missing");
+    for (size_t i = 0; i < in->n_segments; i++) {
+        kr_ledger_status s = check_segment(db, in->segments[i]);
+        if (s != KR_LEDGER_OK)
+            return s;
+    }
     if (in->n_attrs && !in->attrs)
         return kr_ledger_fail(db, KR_LEDGER_INVALID, "attributes missing");
     for (size_t i = 0; i < in->n_attrs; i++)
@@ -120,11 +153,13 @@ static kr_ledger_status identity_insert(kr_ledger *db, int64_t customer_id, cons
     return kr_ledger_exec_done(db, st);
 }
 
+// Writes the attributes and joins the segments the customer is not in yet at `joined_at` (no
+// end); memberships already stored are kept as they are.
 static kr_ledger_status write_profile_sets(kr_ledger *db, int64_t id,
-                                           const kr_ledger_customer_in *in)
+                                           const kr_ledger_customer_in *in, int64_t joined_at)
 {
-    static const char seg[] =
-        "INSERT OR IGNORE INTO customer_segment(customer_id, segment_id) VALUES (?1, ?2)";
+    static const char seg[] = "INSERT OR IGNORE INTO customer_segment(customer_id, segment_id,"
+                              " joined_at) VALUES (?1, ?2, ?3)";
     static const char attr[] =
         "INSERT INTO customer_attr(customer_id, key, value) VALUES (?1, ?2, ?3)";
     kr_ledger_status s = KR_LEDGER_OK;
@@ -132,7 +167,7 @@ static kr_ledger_status write_profile_sets(kr_ledger *db, int64_t id,
         sqlite3_stmt *st = kr_ledger_stmt(db, seg);
         if (!st)
             return KR_LEDGER_DB_ERROR;
-        s = kr_ledger_bind(db, st, "ii", id, in->segments[i]);
+        s = kr_ledger_bind(db, st, "iti", id, in->segments[i], joined_at);
         if (s == KR_LEDGER_OK)
             s = kr_ledger_exec_done(db, st);
     }
@@ -176,7 +211,7 @@ kr_ledger_status kr_ledger_customer_insert(kr_ledger *db, const kr_ledger_custom
     if (s != KR_LEDGER_OK)
         return s;
     int64_t id = sqlite3_last_insert_rowid(db->sql);
-    s = write_profile_sets(db, id, in);
+    s = write_profile_sets(db, id, in, in->registered_at);
     if (s == KR_LEDGER_OK && in->phone)
         s = identity_insert(db, id, "phone", phone);
     if (s == KR_LEDGER_OK && in->email)
@@ -202,11 +237,64 @@ kr_ledger_status kr_ledger_customer_create(kr_ledger *db, const kr_ledger_custom
     return KR_LEDGER_OK;
 }
 
-static kr_ledger_status customer_update(kr_ledger *db, int64_t id, const kr_ledger_customer_in *in)
+static bool listed(const kr_ledger_customer_in *in, const char *segment)
+{
+    for (size_t i = 0; i < in->n_segments; i++)
+        if (strcmp(in->segments[i], segment) == 0)
+            return true;
+    return false;
+}
+
+// Leaves the segments the customer is in but `in` no longer lists.
+static kr_ledger_status leave_unlisted(kr_ledger *db, int64_t id, const kr_ledger_customer_in *in)
+{
+    static const char q_seg[] = "SELECT segment_id FROM customer_segment WHERE customer_id = ?1";
+    static const char del[] =
+        "DELETE FROM customer_segment WHERE customer_id = ?1 AND segment_id = ?2";
+    char **gone = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = kr_ledger_stmt(db, q_seg);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "i", id);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        const char *seg = (const char *)sqlite3_column_text(st, 0);
+        if (seg && listed(in, seg))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **p = realloc(gone, cap * sizeof *p);
+            if (!p) {
+                s = kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
+                break;
+            }
+            gone = p;
+        }
+        s = kr_ledger_col_dup(db, st, 0, &gone[n]);
+        if (s == KR_LEDGER_OK)
+            n++;
+    }
+    kr_ledger_done(st);
+    for (size_t i = 0; i < n && s == KR_LEDGER_OK; i++) {
+        st = kr_ledger_stmt(db, del);
+        if (!st) {
+            s = KR_LEDGER_DB_ERROR;
+            break;
+        }
+        s = kr_ledger_bind(db, st, "it", id, gone[i]);
+        if (s == KR_LEDGER_OK)
+            s = kr_ledger_exec_done(db, st);
+    }
+    kr_ledger_strings_free(gone, n);
+    return s;
+}
+
+static kr_ledger_status customer_update(kr_ledger *db, int64_t id, const kr_ledger_customer_in *in,
+                                        int64_t at)
 {
     static const char upd[] = "UPDATE customer SET external_id = ?2, name = ?3, birthday = ?4,"
                               " registered_at = ?5 WHERE id = ?1";
-    static const char del_seg[] = "DELETE FROM customer_segment WHERE customer_id = ?1";
     static const char del_attr[] = "DELETE FROM customer_attr WHERE customer_id = ?1";
     kr_ledger_status s = kr_ledger_live_customer(db, id);
     if (s == KR_LEDGER_OK)
@@ -223,27 +311,29 @@ static kr_ledger_status customer_update(kr_ledger *db, int64_t id, const kr_ledg
     if (s == KR_LEDGER_CONFLICT)
         return kr_ledger_fail(db, KR_LEDGER_CONFLICT, "external id '%s' is already taken",
                               in->external_id ? in->external_id : "");
-    const char *dels[] = {del_seg, del_attr};
-    for (size_t i = 0; i < 2 && s == KR_LEDGER_OK; i++) {
-        st = kr_ledger_stmt(db, dels[i]);
+    if (s == KR_LEDGER_OK) {
+        st = kr_ledger_stmt(db, del_attr);
         if (!st)
             return KR_LEDGER_DB_ERROR;
         s = kr_ledger_bind(db, st, "i", id);
         if (s == KR_LEDGER_OK)
             s = kr_ledger_exec_done(db, st);
     }
+    // Kept segments keep their membership; unlisted ones are left, new ones joined at `at`.
+    if (s == KR_LEDGER_OK)
+        s = leave_unlisted(db, id, in);
     if (s != KR_LEDGER_OK)
         return s;
-    return write_profile_sets(db, id, in);
+    return write_profile_sets(db, id, in, at);
 }
 
 kr_ledger_status kr_ledger_customer_update(kr_ledger *db, int64_t id,
-                                           const kr_ledger_customer_in *in)
+                                           const kr_ledger_customer_in *in, int64_t at)
 {
     kr_ledger_status s = kr_ledger_sp_begin(db);
     if (s != KR_LEDGER_OK)
         return s;
-    return kr_ledger_sp_end(db, customer_update(db, id, in));
+    return kr_ledger_sp_end(db, customer_update(db, id, in, at));
 }
 
 void kr_ledger_customer_free(kr_ledger_customer *c)
@@ -255,6 +345,8 @@ void kr_ledger_customer_free(kr_ledger_customer *c)
     free(c->birthday);
     free(c->phone);
     free(c->email);
+    for (size_t i = 0; i < c->n_segments; i++)
+        free(c->segments[i].segment);
     free(c->segments);
     for (size_t i = 0; i < c->n_attrs; i++) {
         free((void *)c->attrs[i].key);
@@ -284,8 +376,8 @@ static kr_ledger_status first_identity(kr_ledger *db, int64_t id, const char *ki
 
 static kr_ledger_status read_sets(kr_ledger *db, kr_ledger_customer *c)
 {
-    static const char seg[] =
-        "SELECT segment_id FROM customer_segment WHERE customer_id = ?1 ORDER BY segment_id";
+    static const char seg[] = "SELECT segment_id, joined_at, until FROM customer_segment"
+                              " WHERE customer_id = ?1 ORDER BY segment_id";
     static const char attr[] =
         "SELECT key, value FROM customer_attr WHERE customer_id = ?1 ORDER BY key";
     sqlite3_stmt *st = kr_ledger_stmt(db, seg);
@@ -297,14 +389,24 @@ static kr_ledger_status read_sets(kr_ledger *db, kr_ledger_customer *c)
     while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
         if (c->n_segments == cap) {
             cap = cap ? cap * 2 : 8;
-            int64_t *p = realloc(c->segments, cap * sizeof *p);
+            kr_ledger_membership *p = realloc(c->segments, cap * sizeof *p);
             if (!p) {
                 kr_ledger_done(st);
                 return kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
             }
             c->segments = p;
         }
-        c->segments[c->n_segments++] = sqlite3_column_int64(st, 0);
+        kr_ledger_membership *m = &c->segments[c->n_segments];
+        s = kr_ledger_col_dup(db, st, 0, &m->segment);
+        if (s == KR_LEDGER_OK && !m->segment)
+            s = kr_ledger_fail(db, KR_LEDGER_DB_ERROR, "segment id is NULL");
+        if (s != KR_LEDGER_OK) {
+            kr_ledger_done(st);
+            return s;
+        }
+        m->joined_at = sqlite3_column_int64(st, 1);
+        m->until = kr_ledger_col_expiry(st, 2);
+        c->n_segments++;
     }
     if (s != KR_LEDGER_OK)
         return s;
@@ -505,6 +607,170 @@ kr_ledger_status kr_ledger_identity_remove(kr_ledger *db, kr_ledger_identity_kin
         return s;
     if (sqlite3_changes(db->sql) == 0)
         return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "nobody has %s %s", kind_name(kind), buf);
+    return KR_LEDGER_OK;
+}
+
+// --- segment memberships --------------------------------------------------------------------
+
+static kr_ledger_status segment_join(kr_ledger *db, int64_t customer_id, const char *segment,
+                                     int64_t at, int64_t until)
+{
+    static const char q_mem[] =
+        "SELECT until FROM customer_segment WHERE customer_id = ?1 AND segment_id = ?2";
+    static const char ins[] = "INSERT INTO customer_segment(customer_id, segment_id, joined_at,"
+                              " until) VALUES (?1, ?2, ?3, ?4)";
+    static const char extend[] =
+        "UPDATE customer_segment SET until = ?3 WHERE customer_id = ?1 AND segment_id = ?2";
+    kr_ledger_status s = check_segment(db, segment);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (until <= at)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID,
+                              "membership of segment '%s' would end (%lld) before it starts (%lld)",
+                              segment, (long long)until, (long long)at);
+    s = kr_ledger_live_customer(db, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, q_mem);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "it", customer_id, segment);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    int64_t stored = row ? kr_ledger_col_expiry(st, 0) : 0;
+    kr_ledger_done(st);
+    if (row && stored >= until)
+        return KR_LEDGER_EXISTS; // already a member at least that long
+    st = kr_ledger_stmt(db, row ? extend : ins);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = row ? kr_ledger_bind(db, st, "ite", customer_id, segment, until)
+            : kr_ledger_bind(db, st, "itie", customer_id, segment, at, until);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    return s;
+}
+
+kr_ledger_status kr_ledger_segment_join(kr_ledger *db, int64_t customer_id, const char *segment,
+                                        int64_t at, int64_t until)
+{
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    s = segment_join(db, customer_id, segment, at, until);
+    kr_ledger_status e = kr_ledger_sp_end(db, s == KR_LEDGER_EXISTS ? KR_LEDGER_OK : s);
+    return e == KR_LEDGER_OK ? s : e;
+}
+
+static kr_ledger_status segment_leave(kr_ledger *db, int64_t customer_id, const char *segment)
+{
+    static const char del[] =
+        "DELETE FROM customer_segment WHERE customer_id = ?1 AND segment_id = ?2";
+    kr_ledger_status s = check_segment(db, segment);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_live_customer(db, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, del);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "it", customer_id, segment);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (sqlite3_changes(db->sql) == 0)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "customer %lld is not in segment '%s'",
+                              (long long)customer_id, segment);
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_segment_leave(kr_ledger *db, int64_t customer_id, const char *segment,
+                                         int64_t at)
+{
+    (void)at; // no membership history is kept (yet): leaving deletes the membership
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    return kr_ledger_sp_end(db, segment_leave(db, customer_id, segment));
+}
+
+static kr_ledger_status check_page(kr_ledger *db, size_t limit, const void *out)
+{
+    if (limit == 0 || limit > 10000)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "page size must be 1..10000");
+    if (!out)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "no output array given");
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_segment_members_due(kr_ledger *db, const char *segment,
+                                               int64_t joined_before, int64_t after_id,
+                                               size_t limit, int64_t *ids, size_t *n)
+{
+    static const char sql[] =
+        "SELECT customer_id FROM customer_segment WHERE segment_id = ?1 AND customer_id > ?2"
+        " AND joined_at <= ?3 ORDER BY customer_id LIMIT ?4";
+    *n = 0;
+    kr_ledger_status s = check_segment(db, segment);
+    if (s == KR_LEDGER_OK)
+        s = check_page(db, limit, ids);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tiii", segment, after_id, joined_before, (int64_t)limit);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    if (s != KR_LEDGER_OK) {
+        *n = 0;
+        return s;
+    }
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_segment_expired(kr_ledger *db, int64_t at, int64_t after_customer_id,
+                                           const char *after_segment, size_t limit,
+                                           kr_ledger_segment_member *out, size_t *n)
+{
+    // The cursor is the (customer_id, segment_id) of the last row of the previous page; ''
+    // sorts before every segment id. The until index bounds the work by the memberships that
+    // ended and were not left yet (few), where the primary key would walk every membership.
+    static const char sql[] =
+        "SELECT customer_id, segment_id, joined_at, until FROM customer_segment"
+        " INDEXED BY customer_segment_until WHERE until IS NOT NULL AND until <= ?1"
+        " AND (customer_id, segment_id) > (?2, ?3)"
+        " ORDER BY customer_id, segment_id LIMIT ?4";
+    *n = 0;
+    kr_ledger_status s = check_page(db, limit, out);
+    if (s == KR_LEDGER_OK && after_segment && after_segment[0])
+        s = check_segment(db, after_segment);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "iiti", at, after_customer_id, after_segment ? after_segment : "",
+                       (int64_t)limit);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        kr_ledger_segment_member *m = &out[(*n)++];
+        m->customer_id = sqlite3_column_int64(st, 0);
+        kr_ledger_col_copy(st, 1, m->segment, sizeof m->segment);
+        m->joined_at = sqlite3_column_int64(st, 2);
+        m->until = kr_ledger_col_expiry(st, 3);
+    }
+    if (s != KR_LEDGER_OK) {
+        *n = 0;
+        return s;
+    }
+    kr_ledger_done(st);
     return KR_LEDGER_OK;
 }
 
@@ -747,8 +1013,14 @@ kr_ledger_status kr_ledger_merge_into(kr_ledger *db, int64_t from, int64_t into,
         "UPDATE card SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE promo_use SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE outbox SET customer_id = ?2 WHERE customer_id = ?1 AND state = 'pending'",
-        "INSERT OR IGNORE INTO customer_segment(customer_id, segment_id)"
-        " SELECT ?2, segment_id FROM customer_segment WHERE customer_id = ?1",
+        // Memberships move; one in both keeps the earliest joined_at and the latest until.
+        "INSERT INTO customer_segment(customer_id, segment_id, joined_at, until)"
+        " SELECT ?2, segment_id, joined_at, until FROM customer_segment WHERE customer_id = ?1"
+        " AND true ON CONFLICT(customer_id, segment_id) DO UPDATE SET"
+        " joined_at = min(joined_at, excluded.joined_at),"
+        " until = CASE WHEN until IS NULL OR excluded.until IS NULL THEN NULL"
+        " ELSE max(until, excluded.until) END",
+        "DELETE FROM customer_segment WHERE customer_id = ?1",
         "INSERT OR IGNORE INTO customer_attr(customer_id, key, value)"
         " SELECT ?2, key, value FROM customer_attr WHERE customer_id = ?1",
     };

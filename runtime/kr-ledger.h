@@ -98,13 +98,27 @@ typedef struct kr_ledger_customer_in {
     const char *name;
     const char *birthday; // "YYYY-MM-DD" or NULL
     int64_t registered_at;
-    const int64_t *segments; // set of segment ids (duplicates ignored)
+    // Segment ids (KR_LEDGER_SEGMENT_MAX chars at most, see kr_ledger_segment_join); a set:
+    // duplicates ignored. Create/import: joined at registered_at, no end. Update: see there.
+    const char *const *segments;
     size_t n_segments;
     const kr_ledger_attr *attrs; // keys unique
     size_t n_attrs;
     const char *phone; // create/import only: as typed, normalised to E.164
     const char *email; // create/import only: trimmed, lower-cased
 } kr_ledger_customer_in;
+
+// Longest segment id. Segment ids are 1..KR_LEDGER_SEGMENT_MAX characters of ASCII letters,
+// digits, '-', '_' and '.', starting with a letter or digit (the rule language's id rule).
+#define KR_LEDGER_SEGMENT_MAX 64
+
+// One segment membership: joined at `joined_at`, lasts until `until` (exclusive: a member while
+// at < until) or KR_LEDGER_NEVER.
+typedef struct kr_ledger_membership {
+    char *segment; // owned
+    int64_t joined_at;
+    int64_t until;
+} kr_ledger_membership;
 
 // A stored customer. All pointers are owned by the struct; free with kr_ledger_customer_free.
 typedef struct kr_ledger_customer {
@@ -119,7 +133,7 @@ typedef struct kr_ledger_customer {
     int64_t debt;        // points owed after an accrual was reversed (paid by future lots)
     char *phone;         // first phone identity, NULL if none
     char *email;         // first e-mail identity, NULL if none
-    int64_t *segments;   // ascending
+    kr_ledger_membership *segments; // by segment id (byte order)
     size_t n_segments;
     kr_ledger_attr *attrs; // by key
     size_t n_attrs;
@@ -132,9 +146,11 @@ kr_ledger_status kr_ledger_customer_create(kr_ledger *db, const kr_ledger_custom
 
 // kr_ledger_customer_update: replaces external id, name, birthday, registration time, segments
 //   and attributes (phone/e-mail fields are ignored: use kr_ledger_identity_add/remove).
-//   NOT_FOUND, MERGED, INVALID, CONFLICT.
+//   Segments are replaced as a set: a segment the customer keeps keeps its joined_at and until,
+//   one no longer listed is left, a new one is joined at `at` (the time of the update, not
+//   registered_at) with no end. NOT_FOUND, MERGED, INVALID, CONFLICT.
 kr_ledger_status kr_ledger_customer_update(kr_ledger *db, int64_t id,
-                                           const kr_ledger_customer_in *in);
+                                           const kr_ledger_customer_in *in, int64_t at);
 
 // kr_ledger_customer_get: reads a customer (merged ones too: see merged_into). *out is
 //   allocated; free with kr_ledger_customer_free. NOT_FOUND.
@@ -156,6 +172,50 @@ kr_ledger_status kr_ledger_customer_by_external_id(kr_ledger *db, const char *ex
 //   set to its customer, 0 if none); INVALID when it is not 6..32 digits (spaces and dashes
 //   are ignored); NOT_FOUND.
 kr_ledger_status kr_ledger_customer_by_card(kr_ledger *db, const char *number, int64_t *out_id);
+
+// ---------------------------------------------------------------------------------------------
+// Segment memberships (not points: nothing here touches lots or the journal)
+// ---------------------------------------------------------------------------------------------
+
+// kr_ledger_segment_join: makes the customer a member of `segment` from `at` until `until`
+//   (> at, or KR_LEDGER_NEVER). Already a member: joined_at is kept and `until` is extended
+//   when the new one is later (OK); EXISTS when nothing changed (the stored until is the same
+//   or later). This applies to a membership whose until has passed but that was not left yet
+//   too: it is renewed in place. INVALID (bad segment id, until <= at), NOT_FOUND, MERGED.
+kr_ledger_status kr_ledger_segment_join(kr_ledger *db, int64_t customer_id, const char *segment,
+                                        int64_t at, int64_t until);
+
+// kr_ledger_segment_leave: ends the membership now (the row is deleted; no history is kept,
+//   `at` is the business time of the call). NOT_FOUND (no such customer, or not a member),
+//   MERGED, INVALID.
+kr_ledger_status kr_ledger_segment_leave(kr_ledger *db, int64_t customer_id, const char *segment,
+                                         int64_t at);
+
+// kr_ledger_segment_members_due: ids of the members of `segment` with joined_at <= joined_before
+//   (the scheduled "N days after joining" transitions: joined_before = now - N days), id >
+//   after_id, ascending, at most `limit` (1..10,000) into ids; *n is how many. Page by passing
+//   the last id as after_id; leaving or joining segments between pages is safe. Memberships
+//   past their until that were not left yet are included. INVALID.
+kr_ledger_status kr_ledger_segment_members_due(kr_ledger *db, const char *segment,
+                                               int64_t joined_before, int64_t after_id,
+                                               size_t limit, int64_t *ids, size_t *n);
+
+// One membership as listed by kr_ledger_segment_expired.
+typedef struct kr_ledger_segment_member {
+    int64_t customer_id;
+    char segment[KR_LEDGER_SEGMENT_MAX + 1];
+    int64_t joined_at;
+    int64_t until;
+} kr_ledger_segment_member;
+
+// kr_ledger_segment_expired: memberships with until <= at (e.g. paid club memberships that
+//   ended) that are still stored, by customer id then segment id, after the cursor
+//   (after_customer_id, after_segment: the last row of the previous page; 0 and NULL for the
+//   first page), at most `limit` (1..10,000) into out; *n is how many. The caller decides what
+//   to do (kr_ledger_segment_leave, a transition, a renewal). INVALID.
+kr_ledger_status kr_ledger_segment_expired(kr_ledger *db, int64_t at, int64_t after_customer_id,
+                                           const char *after_segment, size_t limit,
+                                           kr_ledger_segment_member *out, size_t *n);
 
 typedef enum kr_ledger_identity_kind {
     KR_LEDGER_PHONE,
@@ -369,8 +429,9 @@ kr_ledger_status kr_ledger_history(kr_ledger *db, int64_t customer_id, int64_t a
 // kr_ledger_merge: merges customer `from` into `into` (operator-confirmed duplicates): lots
 //   (journal merge-out/merge-in), debt, receipts, counters (same metric+period add up),
 //   identities, cards, promo uses and pending notifications move to `into`; `from` is marked
-//   merged_into and later operations on it return MERGED. Attributes/segments missing on
-//   `into` are copied. INVALID (same id), NOT_FOUND, MERGED (either already merged).
+//   merged_into and later operations on it return MERGED. Attributes missing on `into` are
+//   copied. Segment memberships move to `into`; a segment both are in keeps the earliest
+//   joined_at and the latest until. INVALID (same id), NOT_FOUND, MERGED (either already merged).
 kr_ledger_status kr_ledger_merge(kr_ledger *db, int64_t from, int64_t into, const char *op_id,
                                  int64_t at);
 
@@ -580,8 +641,9 @@ typedef void (*kr_ledger_report_fn)(void *ud, const char *violation);
 
 // kr_ledger_check: verifies the invariants (docs/internals/ledger.md "Invariants"): cached
 //   balances and debts equal lot remainings / debt journal, every lot explained by its journal,
-//   0 <= remaining <= amount, nothing points at a merged customer. Each violation is passed to
-//   report (optional). *out_violations = their number. DB_ERROR if the queries fail.
+//   0 <= remaining <= amount, nothing (identity, card, lot, counter, segment membership)
+//   points at a merged customer. Each violation is passed to report (optional).
+//   *out_violations = their number. DB_ERROR if the queries fail.
 kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,
                                  int64_t *out_violations);
 

@@ -41,10 +41,20 @@ typedef struct mlot {
     int accrual; // index into accruals, -1 if not an accrual lot
 } mlot;
 
+// Segments of the model, in the ledger's order (byte order of the ids).
+#define N_SEGS 4
+static const char *const seg_names[N_SEGS] = {"club", "homeowner", "partner", "retail"};
+
+typedef struct mseg {
+    int in;
+    int64_t joined, until;
+} mseg;
+
 typedef struct mcust {
     int64_t id;
     int64_t merged_into; // 0 = live
     int64_t debt;
+    mseg segs[N_SEGS];
 } mcust;
 
 typedef struct mspend {
@@ -135,6 +145,12 @@ static void model_new_lot(int64_t id, int64_t cust, int64_t amount, int64_t earn
                           int64_t exp, int accrual)
 {
     mcust *c = cust_by_id(cust);
+    if (!c || n_lots >= MAX_LOTS) {
+        mismatches++;
+        tap_ok(0, "model: lot %lld of unknown customer %lld, or too many lots", (long long)id,
+               (long long)cust);
+        return;
+    }
     int64_t pay = c->debt < amount ? c->debt : amount;
     c->debt -= pay;
     lots[n_lots++] = (mlot){id, cust, amount, amount - pay, earned, from, exp, accrual};
@@ -172,14 +188,23 @@ static void op_create(void)
         return;
     char phone[32];
     snprintf(phone, sizeof phone, "+7900%07zu", n_custs);
-    kr_ledger_customer_in in = {.name = "M", .registered_at = now, .phone = phone};
+    static const char *const retail[] = {"retail"};
+    int in_retail = rng() % 2 == 0;
+    kr_ledger_customer_in in = {.name = "M",
+                                .registered_at = now,
+                                .segments = in_retail ? retail : NULL,
+                                .n_segments = in_retail ? 1 : 0,
+                                .phone = phone};
     int64_t id;
     kr_ledger_status st = kr_ledger_customer_create(db, &in, &id);
     if (st != KR_LEDGER_OK) {
         fail_op("create", st);
         return;
     }
-    custs[n_custs++] = (mcust){id, 0, 0};
+    custs[n_custs] = (mcust){.id = id};
+    if (in_retail)
+        custs[n_custs].segs[3] = (mseg){1, now, NEVER};
+    n_custs++;
     counts[0]++;
 }
 
@@ -255,7 +280,11 @@ static void op_spend(void)
         mspend *s = &spends[n_spends++];
         s->takes = t;
         s->n = nt;
-        s->left = malloc(nt * sizeof *s->left);
+        s->left = malloc((nt ? nt : 1) * sizeof *s->left);
+        if (!s->left) {
+            printf("Bail out! out of memory\n");
+            exit(1);
+        }
         for (size_t i = 0; i < nt; i++)
             s->left[i] = t[i].amount;
     } else {
@@ -292,6 +321,12 @@ static void op_return(void)
     int64_t restored = 0, renewed = 0, dropped = 0, owner = 0;
     for (size_t i = 0; i < nb; i++) {
         mlot *l = lot_by_id(back[i].lot_id);
+        if (!l) {
+            mismatches++;
+            tap_ok(0, "op %d return: lot %lld is not in the model", op_no,
+                   (long long)back[i].lot_id);
+            return;
+        }
         owner = l->cust;
         if (l->exp != NEVER && l->exp <= now) {
             if (pol == KR_LEDGER_EXPIRED_DROP)
@@ -362,7 +397,13 @@ static void op_reverse(void)
             other += take;
         }
     }
-    cust_by_id(c)->debt += need;
+    mcust *mc = cust_by_id(c);
+    if (!mc) {
+        mismatches++;
+        tap_ok(0, "op %d reverse: customer %lld is not in the model", op_no, (long long)c);
+        return;
+    }
+    mc->debt += need;
     if (r.from_own_lots != own || r.from_other_lots != other || r.debt != need) {
         mismatches++;
         tap_ok(0, "op %d reverse: %lld/%lld/%lld, model %lld/%lld/%lld", op_no,
@@ -416,10 +457,60 @@ static void op_merge(void)
         if (lots[i].cust == from)
             lots[i].cust = into;
     mcust *f = cust_by_id(from), *t = cust_by_id(into);
+    if (!f || !t) {
+        mismatches++;
+        tap_ok(0, "op %d merge: customer %lld or %lld is not in the model", op_no, (long long)from,
+               (long long)into);
+        return;
+    }
     t->debt += f->debt;
     f->debt = 0;
     f->merged_into = into;
+    // Memberships move; one in both keeps the earliest joined_at and the latest until.
+    for (int k = 0; k < N_SEGS; k++) {
+        mseg *fs = &f->segs[k], *ts = &t->segs[k];
+        if (!fs->in)
+            continue;
+        if (!ts->in) {
+            *ts = *fs;
+        } else {
+            ts->joined = fs->joined < ts->joined ? fs->joined : ts->joined;
+            ts->until = fs->until > ts->until ? fs->until : ts->until;
+        }
+        fs->in = 0;
+    }
     counts[7]++;
+}
+
+// Join (sometimes backdated, with or without an end) or leave a random segment.
+static void op_segment(void)
+{
+    int64_t id = pick_live_customer();
+    mcust *c = cust_by_id(id);
+    if (!c)
+        return;
+    int k = (int)rnd(0, N_SEGS - 1);
+    mseg *m = &c->segs[k];
+    kr_ledger_status st, want;
+    if (rng() % 3 == 0) {
+        want = m->in ? KR_LEDGER_OK : KR_LEDGER_NOT_FOUND;
+        st = kr_ledger_segment_leave(db, id, seg_names[k], now);
+        if (st != want)
+            fail_op("segment leave", st);
+        m->in = 0;
+    } else {
+        int64_t at = now - rnd(0, 30 * DAY);
+        int64_t until = rng() % 3 == 0 ? NEVER : at + rnd(1, 90 * DAY);
+        want = m->in && m->until >= until ? KR_LEDGER_EXISTS : KR_LEDGER_OK;
+        st = kr_ledger_segment_join(db, id, seg_names[k], at, until);
+        if (st != want)
+            fail_op("segment join", st);
+        if (!m->in)
+            *m = (mseg){1, at, until};
+        else if (until > m->until)
+            m->until = until;
+    }
+    counts[9]++;
 }
 
 static void op_merged_refused(void)
@@ -483,6 +574,51 @@ static int compare_lots(void)
     return bad;
 }
 
+// Memberships of every customer, and the homeowners due 10 days after joining.
+static int compare_segments(void)
+{
+    int bad = 0;
+    int64_t due = 0;
+    for (size_t i = 0; i < n_custs; i++) {
+        mcust *c = &custs[i];
+        kr_ledger_customer *cu = NULL;
+        if (kr_ledger_customer_get(db, c->id, &cu) != KR_LEDGER_OK || !cu) {
+            bad++;
+            continue;
+        }
+        size_t k = 0;
+        int same = 1;
+        for (int s = 0; s < N_SEGS; s++) {
+            if (!c->segs[s].in)
+                continue;
+            due += s == 1 && c->segs[s].joined <= now - 10 * DAY;
+            same &= k < cu->n_segments && strcmp(cu->segments[k].segment, seg_names[s]) == 0 &&
+                    cu->segments[k].joined_at == c->segs[s].joined &&
+                    cu->segments[k].until == c->segs[s].until;
+            k++;
+        }
+        same &= k == cu->n_segments;
+        if (!same && bad++ < 3)
+            tap_diag("customer %lld: %zu memberships differ from the model", (long long)c->id,
+                     cu->n_segments);
+        kr_ledger_customer_free(cu);
+    }
+    int64_t page[37], after = 0, got = 0;
+    size_t n = 0;
+    kr_ledger_status st;
+    do {
+        st = kr_ledger_segment_members_due(db, "homeowner", now - 10 * DAY, after, 37, page, &n);
+        got += (int64_t)n;
+        if (n)
+            after = page[n - 1];
+    } while (st == KR_LEDGER_OK && n == 37);
+    if (st != KR_LEDGER_OK || got != due) {
+        tap_diag("members_due: %lld, model %lld", (long long)got, (long long)due);
+        bad++;
+    }
+    return bad;
+}
+
 static void on_violation(void *ud, const char *msg)
 {
     int *n = ud;
@@ -507,7 +643,8 @@ int main(void)
     for (int i = 0; i < 10; i++)
         op_create();
 
-    int balance_failures = 0, check_failures = 0, lot_failures = 0, rounds = 0;
+    int balance_failures = 0, check_failures = 0, lot_failures = 0, segment_failures = 0,
+        rounds = 0;
     for (op_no = 1; op_no <= N_OPS; op_no++) {
         if (op_no % 100 == 1 && kr_ledger_begin(db) != KR_LEDGER_OK)
             fail_op("begin", KR_LEDGER_DB_ERROR);
@@ -529,6 +666,8 @@ int main(void)
             op_merge();
         else if (r < 97)
             op_merged_refused();
+        else if (r < 99)
+            op_segment();
         if (op_no % 100 == 0) {
             if (kr_ledger_commit(db) != KR_LEDGER_OK)
                 fail_op("commit", KR_LEDGER_DB_ERROR);
@@ -550,22 +689,29 @@ int main(void)
                     lot_failures++;
                     tap_diag("after op %d: %d lots differ from the model", op_no, lb);
                 }
+                int sb = compare_segments();
+                if (sb) {
+                    segment_failures++;
+                    tap_diag("after op %d: %d memberships differ from the model", op_no, sb);
+                }
             }
             if (balance_failures + check_failures > 5)
                 break;
         }
     }
     tap_diag("ops: create %ld earn %ld spend %ld insufficient %ld return %ld reverse %ld "
-             "expire %ld merge %ld merged-refused %ld; %zu lots, %zu customers",
+             "expire %ld merge %ld merged-refused %ld segment %ld; %zu lots, %zu customers",
              counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7],
-             counts[8], n_lots, n_custs);
+             counts[8], counts[9], n_lots, n_custs);
     tap_ok(rounds == N_OPS / 100, "%d rounds of 100 operations", rounds);
     tap_ok(mismatches == 0, "every operation agreed with the model (%d disagreements)", mismatches);
     tap_ok(balance_failures == 0, "balances matched the model after every 100 operations");
     tap_ok(check_failures == 0, "kr_ledger_check found 0 violations after every 100 operations");
     tap_ok(lot_failures == 0, "every lot matched the model after every 1000 operations");
+    tap_ok(segment_failures == 0,
+           "memberships and members_due matched the model after every 1000 operations");
     tap_ok(counts[2] > 1000 && counts[4] > 500 && counts[5] > 300 && counts[7] > 20 &&
-               counts[3] > 50,
+               counts[3] > 50 && counts[9] > 100,
            "the mix exercised every operation");
 
     kr_ledger_close(db);

@@ -201,7 +201,7 @@ static void test_migrations(void)
 static void test_customers(void)
 {
     kr_ledger *db = open_mem();
-    int64_t segs[] = {7, 3, 7};
+    const char *segs[] = {"retail", "partner", "retail"};
     kr_ledger_attr attrs[] = {{"city", "Perm"}, {"channel", "till"}};
     kr_ledger_customer_in in = {
         .external_id = "ERP-001",
@@ -225,8 +225,12 @@ static void test_customers(void)
                "profile fields stored");
         tap_ok(c->phone && strcmp(c->phone, "+79123456789") == 0, "phone stored as E.164");
         tap_ok(c->email && strcmp(c->email, "ivan@example.ru") == 0, "e-mail trimmed, lowered");
-        tap_ok(c->n_segments == 2 && c->segments[0] == 3 && c->segments[1] == 7,
-               "segments are a set");
+        tap_ok(c->n_segments == 2 && strcmp(c->segments[0].segment, "partner") == 0 &&
+                   strcmp(c->segments[1].segment, "retail") == 0,
+               "segments are a set, by id");
+        tap_ok(c->n_segments == 2 && c->segments[0].joined_at == T0 &&
+                   c->segments[0].until == KR_LEDGER_NEVER && c->segments[1].joined_at == T0,
+               "created memberships start at registration, no end");
         tap_ok(c->n_attrs == 2 && strcmp(c->attrs[0].key, "channel") == 0 &&
                    strcmp(c->attrs[1].value, "Perm") == 0,
                "attributes stored");
@@ -272,21 +276,37 @@ static void test_customers(void)
     ST(db, kr_ledger_customer_create(db, &dupx, &got), KR_LEDGER_CONFLICT,
        "duplicate external id: CONFLICT");
 
-    int64_t segs2[] = {9};
+    const char *segs2[] = {"retail", "club"};
     kr_ledger_customer_in upd = {.external_id = "ERP-001",
                                  .name = "Ivan P.",
                                  .registered_at = T0,
                                  .segments = segs2,
-                                 .n_segments = 1};
-    ST(db, kr_ledger_customer_update(db, id, &upd), KR_LEDGER_OK, "update the profile");
+                                 .n_segments = 2};
+    ST(db, kr_ledger_customer_update(db, id, &upd, T0 + 5 * DAY), KR_LEDGER_OK,
+       "update the profile");
     c = NULL;
     kr_ledger_customer_get(db, id, &c);
-    tap_ok(c && strcmp(c->name, "Ivan P.") == 0 && c->birthday == NULL && c->n_segments == 1 &&
-               c->segments[0] == 9 && c->n_attrs == 0 && c->phone != NULL,
+    tap_ok(c && strcmp(c->name, "Ivan P.") == 0 && c->birthday == NULL && c->n_segments == 2 &&
+               c->n_attrs == 0 && c->phone != NULL,
            "update replaced profile and sets, kept the phone");
+    tap_ok(c && c->n_segments == 2 && strcmp(c->segments[0].segment, "club") == 0 &&
+               c->segments[0].joined_at == T0 + 5 * DAY &&
+               strcmp(c->segments[1].segment, "retail") == 0 && c->segments[1].joined_at == T0,
+           "update: a new segment joins at the update, a kept one keeps its joined_at");
     kr_ledger_customer_free(c);
-    ST(db, kr_ledger_customer_update(db, 12345, &upd), KR_LEDGER_NOT_FOUND,
+    ST(db, kr_ledger_customer_update(db, 12345, &upd, T0), KR_LEDGER_NOT_FOUND,
        "update of an unknown customer");
+    const char *badseg[] = {"retail", "no spaces"};
+    kr_ledger_customer_in upd_bad = {.registered_at = T0, .segments = badseg, .n_segments = 2};
+    ST(db, kr_ledger_customer_update(db, id, &upd_bad, T0 + 6 * DAY), KR_LEDGER_INVALID,
+       "update with a bad segment id: INVALID");
+    tap_ok(strstr(kr_ledger_errmsg(db), "no spaces") != NULL, "message names the id: %s",
+           kr_ledger_errmsg(db));
+    c = NULL;
+    kr_ledger_customer_get(db, id, &c);
+    tap_ok(c && c->n_segments == 2 && strcmp(c->name, "Ivan P.") == 0,
+           "the refused update changed nothing");
+    kr_ledger_customer_free(c);
 
     int64_t other = customer(db, "+79000000002");
     ST(db, kr_ledger_identity_add(db, other, KR_LEDGER_PHONE, "89123456789"), KR_LEDGER_CONFLICT,
@@ -804,6 +824,283 @@ static void test_merge(void)
     kr_ledger_close(db);
 }
 
+// --- segment memberships --------------------------------------------------------------------
+
+// The membership of customer c in seg: 1 and its times, or 0 when not a member.
+static int membership(kr_ledger *db, int64_t c, const char *seg, int64_t *joined, int64_t *until)
+{
+    kr_ledger_customer *cu = NULL;
+    int found = 0;
+    if (kr_ledger_customer_get(db, c, &cu) != KR_LEDGER_OK || !cu)
+        return -1;
+    for (size_t i = 0; i < cu->n_segments; i++)
+        if (strcmp(cu->segments[i].segment, seg) == 0) {
+            found = 1;
+            if (joined)
+                *joined = cu->segments[i].joined_at;
+            if (until)
+                *until = cu->segments[i].until;
+        }
+    kr_ledger_customer_free(cu);
+    return found;
+}
+
+static void test_segments(void)
+{
+    kr_ledger *db = open_mem();
+    int64_t a = customer(db, "+79000000075");
+    int64_t j = 0, u = 0;
+    int64_t journal = count_rows(db, "SELECT count(*) FROM journal");
+
+    ST(db, kr_ledger_segment_join(db, a, "homeowner", T0 + DAY, KR_LEDGER_NEVER), KR_LEDGER_OK,
+       "join a segment");
+    tap_ok(membership(db, a, "homeowner", &j, &u) == 1 && j == T0 + DAY && u == KR_LEDGER_NEVER,
+           "joined at the given instant, no end");
+    ST(db, kr_ledger_segment_join(db, a, "homeowner", T0 + 2 * DAY, KR_LEDGER_NEVER),
+       KR_LEDGER_EXISTS, "joining again: EXISTS");
+    ST(db, kr_ledger_segment_join(db, a, "homeowner", T0 + 2 * DAY, T0 + 30 * DAY),
+       KR_LEDGER_EXISTS, "a finite until does not shorten an open membership: EXISTS");
+    tap_ok(membership(db, a, "homeowner", &j, &u) == 1 && j == T0 + DAY && u == KR_LEDGER_NEVER,
+           "membership unchanged");
+
+    // Paid club: 30 days, extended by a second payment, not shortened by an older one.
+    ST(db, kr_ledger_segment_join(db, a, "club", T0, T0 + 30 * DAY), KR_LEDGER_OK,
+       "join the club for 30 days");
+    ST(db, kr_ledger_segment_join(db, a, "club", T0 + 20 * DAY, T0 + 60 * DAY), KR_LEDGER_OK,
+       "pay again: extends");
+    tap_ok(membership(db, a, "club", &j, &u) == 1 && j == T0 && u == T0 + 60 * DAY,
+           "extension keeps joined_at, moves until");
+    ST(db, kr_ledger_segment_join(db, a, "club", T0 + 21 * DAY, T0 + 50 * DAY), KR_LEDGER_EXISTS,
+       "an earlier until: EXISTS");
+    ST(db, kr_ledger_segment_join(db, a, "club", T0 + 21 * DAY, T0 + 60 * DAY), KR_LEDGER_EXISTS,
+       "the same until: EXISTS");
+    tap_ok(membership(db, a, "club", &j, &u) == 1 && u == T0 + 60 * DAY, "until still 60 days");
+    ST(db, kr_ledger_segment_join(db, a, "club", T0 + 21 * DAY, KR_LEDGER_NEVER), KR_LEDGER_OK,
+       "a lifetime membership extends to never");
+    tap_ok(membership(db, a, "club", &j, &u) == 1 && j == T0 && u == KR_LEDGER_NEVER,
+           "until is never now");
+
+    ST(db, kr_ledger_segment_join(db, a, "retail", T0 + DAY, T0 + DAY), KR_LEDGER_INVALID,
+       "until not after the join: INVALID");
+    ST(db, kr_ledger_segment_join(db, a, "", T0, KR_LEDGER_NEVER), KR_LEDGER_INVALID,
+       "empty segment id: INVALID");
+    ST(db, kr_ledger_segment_join(db, a, NULL, T0, KR_LEDGER_NEVER), KR_LEDGER_INVALID,
+       "no segment id: INVALID");
+    ST(db, kr_ledger_segment_join(db, a, "_x", T0, KR_LEDGER_NEVER), KR_LEDGER_INVALID,
+       "segment id not starting with a letter or digit: INVALID");
+    ST(db, kr_ledger_segment_join(db, a, "club/vip", T0, KR_LEDGER_NEVER), KR_LEDGER_INVALID,
+       "segment id with '/': INVALID");
+    char longid[KR_LEDGER_SEGMENT_MAX + 2];
+    memset(longid, 'a', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    ST(db, kr_ledger_segment_join(db, a, longid, T0, KR_LEDGER_NEVER), KR_LEDGER_INVALID,
+       "65-character segment id: INVALID");
+    longid[KR_LEDGER_SEGMENT_MAX] = '\0';
+    ST(db, kr_ledger_segment_join(db, a, longid, T0, KR_LEDGER_NEVER), KR_LEDGER_OK,
+       "64-character segment id: OK");
+    ST(db, kr_ledger_segment_join(db, a, "Gold-2026_v1.0", T0, KR_LEDGER_NEVER), KR_LEDGER_OK,
+       "letters, digits, '-', '_', '.': OK");
+    ST(db, kr_ledger_segment_join(db, 9999, "retail", T0, KR_LEDGER_NEVER), KR_LEDGER_NOT_FOUND,
+       "join of an unknown customer: NOT_FOUND");
+
+    ST(db, kr_ledger_segment_leave(db, a, longid, T0 + DAY), KR_LEDGER_OK, "leave a segment");
+    tap_ok(membership(db, a, longid, NULL, NULL) == 0, "no longer a member");
+    ST(db, kr_ledger_segment_leave(db, a, longid, T0 + DAY), KR_LEDGER_NOT_FOUND,
+       "leave again: NOT_FOUND");
+    ST(db, kr_ledger_segment_leave(db, a, "partner", T0 + DAY), KR_LEDGER_NOT_FOUND,
+       "leave a segment never joined: NOT_FOUND");
+    ST(db, kr_ledger_segment_leave(db, a, "bad id", T0 + DAY), KR_LEDGER_INVALID,
+       "leave with a bad id: INVALID");
+    ST(db, kr_ledger_segment_leave(db, 9999, "club", T0), KR_LEDGER_NOT_FOUND,
+       "leave of an unknown customer: NOT_FOUND");
+    ST(db, kr_ledger_segment_join(db, a, longid, T0 + 3 * DAY, KR_LEDGER_NEVER), KR_LEDGER_OK,
+       "join after leaving");
+    tap_ok(membership(db, a, longid, &j, NULL) == 1 && j == T0 + 3 * DAY,
+           "a rejoin starts a new membership");
+
+    // Atomic inside the caller's transaction: a refused call leaves earlier work intact.
+    ST(db, kr_ledger_begin(db), KR_LEDGER_OK, "begin");
+    ST(db, kr_ledger_segment_join(db, a, "partner", T0 + 4 * DAY, KR_LEDGER_NEVER), KR_LEDGER_OK,
+       "join inside a transaction");
+    ST(db, kr_ledger_segment_leave(db, a, "retail", T0 + 4 * DAY), KR_LEDGER_NOT_FOUND,
+       "a refused leave in the same transaction");
+    ST(db, kr_ledger_commit(db), KR_LEDGER_OK, "commit");
+    tap_ok(membership(db, a, "partner", NULL, NULL) == 1, "the earlier join was kept");
+    tap_ok(count_rows(db, "SELECT count(*) FROM journal") == journal,
+           "memberships write no journal rows");
+
+    // members_due: the scheduled "365 days after joining" transition, in pages.
+    int64_t ids[64], n_all = 0, want_due = 0;
+    for (int i = 0; i < 25; i++) {
+        char phone[32];
+        snprintf(phone, sizeof phone, "+7901000%04d", i);
+        int64_t c = customer(db, phone);
+        int64_t joined = T0 + i * 30 * DAY; // one a month
+        kr_ledger_segment_join(db, c, "homeowner", joined, KR_LEDGER_NEVER);
+        if (i % 5 == 4)
+            kr_ledger_segment_join(db, c, "retail", T0, KR_LEDGER_NEVER); // other segment
+        want_due += joined <= T0 + 365 * DAY;
+        ids[n_all++] = c;
+    }
+    want_due += 1; // customer a joined homeowner at T0 + DAY
+    int64_t got[8], after = 0, total = 0, prev = 0, sorted = 1, pages = 0;
+    size_t n = 0;
+    do {
+        ST(db, kr_ledger_segment_members_due(db, "homeowner", T0 + 365 * DAY, after, 4, got, &n),
+           KR_LEDGER_OK, "members_due page %lld", (long long)pages);
+        for (size_t i = 0; i < n; i++) {
+            sorted &= got[i] > prev;
+            prev = got[i];
+            int64_t jj = 0;
+            sorted &= membership(db, got[i], "homeowner", &jj, NULL) == 1 && jj <= T0 + 365 * DAY;
+        }
+        total += (int64_t)n;
+        pages++;
+        if (n)
+            after = got[n - 1];
+    } while (n == 4 && pages < 50);
+    tap_ok(total == want_due && sorted,
+           "members_due pages list exactly the members who joined by the instant (%lld/%lld)",
+           (long long)total, (long long)want_due);
+    tap_ok(pages == (want_due + 3) / 4 + (want_due % 4 == 0), "in pages of at most 4 (%lld)",
+           (long long)pages);
+    // A job moves the first page while paging: the rest is still found.
+    after = 0;
+    total = 0;
+    for (int guard = 0; guard < 50; guard++) {
+        if (kr_ledger_segment_members_due(db, "homeowner", T0 + 365 * DAY, after, 3, got, &n) !=
+                KR_LEDGER_OK ||
+            n == 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            kr_ledger_segment_leave(db, got[i], "homeowner", T0 + 400 * DAY);
+            kr_ledger_segment_join(db, got[i], "retail", T0 + 400 * DAY, KR_LEDGER_NEVER);
+        }
+        total += (int64_t)n;
+        after = got[n - 1];
+    }
+    tap_ok(total == want_due, "leaving while paging skips nobody (%lld)", (long long)total);
+    ST(db, kr_ledger_segment_members_due(db, "homeowner", T0 + 365 * DAY, 0, 10, got, &n),
+       KR_LEDGER_OK, "members_due after the transition");
+    tap_ok(n == 0, "nobody due any more");
+    ST(db, kr_ledger_segment_members_due(db, "homeowner", T0 + 1000 * DAY, 0, 64, ids, &n),
+       KR_LEDGER_OK, "members_due later");
+    tap_ok((int64_t)n == n_all + 1 - want_due, "the later joiners are due later (%zu)", n);
+    ST(db, kr_ledger_segment_members_due(db, "homeowner", T0, 0, 0, got, &n), KR_LEDGER_INVALID,
+       "page size 0: INVALID");
+    ST(db, kr_ledger_segment_members_due(db, "home owner", T0, 0, 4, got, &n), KR_LEDGER_INVALID,
+       "bad segment id: INVALID");
+
+    // Expired memberships: paid club ends.
+    int64_t b = customer(db, "+79000000076"), c = customer(db, "+79000000077");
+    kr_ledger_segment_join(db, b, "club", T0, T0 + 30 * DAY);
+    kr_ledger_segment_join(db, b, "vip", T0, T0 + 10 * DAY);
+    kr_ledger_segment_join(db, c, "club", T0, T0 + 40 * DAY);
+    kr_ledger_segment_member em[8];
+    ST(db, kr_ledger_segment_expired(db, T0 + 10 * DAY - 1, 0, NULL, 8, em, &n), KR_LEDGER_OK,
+       "expired before any end");
+    tap_ok(n == 0, "nothing has ended yet");
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, 0, NULL, 8, em, &n), KR_LEDGER_OK,
+       "expired at day 30 (until <= at)");
+    tap_ok(n == 2 && em[0].customer_id == b && strcmp(em[0].segment, "club") == 0 &&
+               em[0].joined_at == T0 && em[0].until == T0 + 30 * DAY && em[1].customer_id == b &&
+               strcmp(em[1].segment, "vip") == 0,
+           "b's club and vip memberships have ended, by customer then segment");
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, 0, NULL, 1, em, &n), KR_LEDGER_OK,
+       "expired, first page of 1");
+    int64_t cur_c = em[0].customer_id;
+    char cur_s[KR_LEDGER_SEGMENT_MAX + 1];
+    snprintf(cur_s, sizeof cur_s, "%s", em[0].segment);
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, cur_c, cur_s, 1, em, &n), KR_LEDGER_OK,
+       "expired, second page");
+    tap_ok(n == 1 && em[0].customer_id == b && strcmp(em[0].segment, "vip") == 0,
+           "the cursor continues after (customer, segment)");
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, b, "vip", 1, em, &n), KR_LEDGER_OK,
+       "expired, third page");
+    tap_ok(n == 0, "and ends");
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, 0, NULL, 0, em, &n), KR_LEDGER_INVALID,
+       "expired with page size 0: INVALID");
+    ST(db, kr_ledger_segment_leave(db, b, "club", T0 + 30 * DAY), KR_LEDGER_OK,
+       "the job leaves the ended club");
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, 0, NULL, 8, em, &n), KR_LEDGER_OK,
+       "expired again");
+    tap_ok(n == 1 && strcmp(em[0].segment, "vip") == 0, "only vip is left to handle");
+    ST(db, kr_ledger_segment_join(db, b, "vip", T0 + 31 * DAY, T0 + 60 * DAY), KR_LEDGER_OK,
+       "an ended but not yet left membership is renewed");
+    tap_ok(membership(db, b, "vip", &j, &u) == 1 && j == T0 && u == T0 + 60 * DAY,
+           "renewed in place: joined_at kept");
+    ST(db, kr_ledger_segment_expired(db, T0 + 30 * DAY, 0, NULL, 8, em, &n), KR_LEDGER_OK,
+       "expired after the renewal");
+    tap_ok(n == 0, "nothing ended");
+    tap_ok(violations(db) == 0, "check: no violations");
+    kr_ledger_close(db);
+}
+
+static void test_segment_merge(void)
+{
+    kr_ledger *db = open_mem();
+    const char *sa[] = {"homeowner", "club"};
+    kr_ledger_customer_in ina = {
+        .registered_at = T0 + 10 * DAY, .segments = sa, .n_segments = 2, .phone = "+79000000078"};
+    int64_t a = 0, b = 0, j = 0, u = 0;
+    ST(db, kr_ledger_customer_create(db, &ina, &a), KR_LEDGER_OK, "customer a");
+    const char *sb[] = {"homeowner"};
+    kr_ledger_customer_in inb = {
+        .registered_at = T0 + 20 * DAY, .segments = sb, .n_segments = 1, .phone = "+79000000079"};
+    ST(db, kr_ledger_customer_create(db, &inb, &b), KR_LEDGER_OK, "customer b");
+    // a: homeowner since day 10 (open), club day 10..; b: homeowner since day 20, club
+    // day 25..90, partner day 30..40.
+    ST(db, kr_ledger_segment_join(db, a, "club", T0 + 10 * DAY, T0 + 50 * DAY), KR_LEDGER_EXISTS,
+       "a's club from the profile is open-ended already");
+    ST(db, kr_ledger_segment_leave(db, a, "club", T0 + 11 * DAY), KR_LEDGER_OK, "a leaves club");
+    kr_ledger_segment_join(db, a, "club", T0 + 12 * DAY, T0 + 50 * DAY);
+    kr_ledger_segment_join(db, b, "club", T0 + 25 * DAY, T0 + 90 * DAY);
+    kr_ledger_segment_join(db, b, "partner", T0 + 30 * DAY, T0 + 40 * DAY);
+    ST(db, kr_ledger_merge(db, b, a, "merge-seg", T0 + 60 * DAY), KR_LEDGER_OK, "merge b into a");
+    tap_ok(membership(db, a, "homeowner", &j, &u) == 1 && j == T0 + 10 * DAY &&
+               u == KR_LEDGER_NEVER,
+           "homeowner: earliest joined_at (a's), open end");
+    tap_ok(membership(db, a, "club", &j, &u) == 1 && j == T0 + 12 * DAY && u == T0 + 90 * DAY,
+           "club: earliest joined_at (a's), latest until (b's)");
+    tap_ok(membership(db, a, "partner", &j, &u) == 1 && j == T0 + 30 * DAY && u == T0 + 40 * DAY,
+           "partner: moved as it was");
+    kr_ledger_customer *cu = NULL;
+    kr_ledger_customer_get(db, b, &cu);
+    tap_ok(cu && cu->n_segments == 0 && cu->merged_into == a,
+           "the merged customer keeps no memberships");
+    kr_ledger_customer_free(cu);
+    ST(db, kr_ledger_segment_join(db, b, "retail", T0 + 61 * DAY, KR_LEDGER_NEVER),
+       KR_LEDGER_MERGED, "join on the merged customer: MERGED");
+    ST(db, kr_ledger_segment_leave(db, b, "club", T0 + 61 * DAY), KR_LEDGER_MERGED,
+       "leave on the merged customer: MERGED");
+    int64_t ids[8];
+    size_t n = 0;
+    ST(db, kr_ledger_segment_members_due(db, "homeowner", T0 + 365 * DAY, 0, 8, ids, &n),
+       KR_LEDGER_OK, "members_due after the merge");
+    tap_ok(n == 1 && ids[0] == a, "lists the survivor once");
+
+    // The other direction: a merge into a customer with a later joined_at and an earlier end.
+    int64_t c = customer(db, "+79000000080");
+    kr_ledger_segment_join(db, c, "club", T0 + 70 * DAY, T0 + 80 * DAY);
+    ST(db, kr_ledger_merge(db, a, c, "merge-seg-2", T0 + 75 * DAY), KR_LEDGER_OK, "merge a into c");
+    tap_ok(membership(db, c, "club", &j, &u) == 1 && j == T0 + 12 * DAY && u == T0 + 90 * DAY,
+           "club on c: a's earlier joined_at and later until");
+    tap_ok(membership(db, c, "homeowner", &j, &u) == 1 && j == T0 + 10 * DAY,
+           "homeowner moved to c");
+    tap_ok(violations(db) == 0, "check: no violations after merges");
+
+    // The check notices a membership left on a merged customer.
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO customer_segment(customer_id, segment_id, joined_at) VALUES (%lld,"
+             " 'retail', %lld)",
+             (long long)b, (long long)T0);
+    tap_ok(sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK,
+           "behind the API: a membership on a merged customer");
+    tap_ok(violations(db) == 1, "check reports it (%lld)", (long long)violations(db));
+    kr_ledger_close(db);
+}
+
 // --- records --------------------------------------------------------------------------------
 
 static void test_records(void)
@@ -917,8 +1214,14 @@ static void on_reject(void *ud, size_t index, kr_ledger_status st, const char *m
 static void test_import_small(void)
 {
     kr_ledger *db = open_mem();
+    const char *segs[] = {"homeowner"}, *bad_segs[] = {"homeowner", ""};
     kr_ledger_import_row rows[] = {
-        {{.external_id = "E1", .name = "A", .registered_at = T0, .phone = "89120000001"},
+        {{.external_id = "E1",
+          .name = "A",
+          .registered_at = T0 - 30 * DAY,
+          .segments = segs,
+          .n_segments = 1,
+          .phone = "89120000001"},
          "2000000000017",
          300,
          T0 + 365 * DAY},
@@ -938,15 +1241,24 @@ static void test_import_small(void)
          NULL,
          50,
          KR_LEDGER_NEVER},
+        {{.external_id = "E6",
+          .name = "F",
+          .registered_at = T0,
+          .segments = bad_segs,
+          .n_segments = 2,
+          .email = "f@x.ru"},
+         NULL,
+         0,
+         KR_LEDGER_NEVER},
     };
     size_t ok = 0;
     ST(db, kr_ledger_begin(db), KR_LEDGER_OK, "begin import");
-    ST(db, kr_ledger_import(db, rows, 5, "import-1", T0, on_reject, NULL, &ok), KR_LEDGER_OK,
-       "import 5 rows");
+    ST(db, kr_ledger_import(db, rows, 6, "import-1", T0, on_reject, NULL, &ok), KR_LEDGER_OK,
+       "import 6 rows");
     ST(db, kr_ledger_commit(db), KR_LEDGER_OK, "commit import");
-    tap_ok(ok == 2 && rejects == 3 && reject_index[0] == 1 && reject_index[1] == 2 &&
-               reject_index[2] == 3,
-           "2 imported; bad phone, duplicate phone, duplicate card rejected");
+    tap_ok(ok == 2 && rejects == 4 && reject_index[0] == 1 && reject_index[1] == 2 &&
+               reject_index[2] == 3 && reject_index[3] == 5,
+           "2 imported; bad phone, duplicate phone, duplicate card, bad segment rejected");
     tap_ok(count_rows(db, "SELECT count(*) FROM customer") == 2,
            "rejected rows left nothing behind");
     int64_t id = 0;
@@ -961,6 +1273,12 @@ static void test_import_small(void)
     kr_ledger_balance_free(&b);
     tap_ok(count_rows(db, "SELECT count(*) FROM journal WHERE kind = 'import'") == 2,
            "opening lots journalled as import");
+    int64_t j = 0, u = 0;
+    tap_ok(membership(db, e1, "homeowner", &j, &u) == 1 && j == T0 - 30 * DAY &&
+               u == KR_LEDGER_NEVER,
+           "imported membership joined at registration");
+    tap_ok(count_rows(db, "SELECT count(*) FROM customer_segment") == 1,
+           "the rejected row left no membership");
     tap_ok(violations(db) == 0, "check: no violations");
     kr_ledger_close(db);
 }
@@ -1033,6 +1351,8 @@ int main(void)
     test_reverse();
     test_receipts();
     test_merge();
+    test_segments();
+    test_segment_merge();
     test_records();
     test_import_small();
     test_check();

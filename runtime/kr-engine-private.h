@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// kr-engine-private.h: the engine's structure, shared by kr-engine*.c and nothing else.
+//
+//   kr-engine-state.c    sandbox: allocator with a cap, instruction budget, protected calls,
+//                        loading the program and reading its metadata
+//   kr-engine-ctx.c      the ctx table handed to check/effects (reused across receipts)
+//   kr-engine-apply.c    kr_engine_calculate: stages, groups, caps, points
+//   kr-engine-explain.c  result storage and the JSON writer
+#ifndef KR_ENGINE_PRIVATE_H
+#define KR_ENGINE_PRIVATE_H
+
+#include "kr-engine.h"
+#include "kr-money.h"
+#include "kr-time.h"
+
+#include <lua.h>
+
+enum { KR__STAGE_LINE = 0, KR__STAGE_RECEIPT = 1 };
+enum { KR__REWARD_DISCOUNT = 0, KR__REWARD_POINTS, KR__REWARD_CHOICE };
+
+typedef struct kr__promo {
+    char *id, *name, *src; // owned
+    int stage;
+    int group;             // index into kr_engine.groups, -1: none
+    bool stop, enabled;
+    int reward;
+    int64_t max_discount;  // -1: none
+    int64_t max_line_share; // bp, -1: none
+    int64_t price_floor;   // unit price, -1: none
+    char **cond_text, **cond_src; // owned, n_conds each
+    size_t n_conds;
+    int check_ref, effects_ref; // registry references
+} kr__promo;
+
+typedef struct kr__group {
+    char *id;  // owned
+    bool best; // policy "best" (else "priority")
+} kr__group;
+
+struct kr_engine {
+    lua_State *L;
+    size_t mem_used, mem_cap;
+    int64_t instructions;  // per evaluation
+    int64_t budget_left;   // counts down during an evaluation
+    bool budget_hit;
+
+    int program_ref;       // registry reference to P (kept for the engine's life)
+    char *name;            // owned: chunk name for messages
+    char *program_id;      // owned
+    int64_t version;
+    int minor_unit;
+    kr_money_rounding money_rounding, points_rounding;
+    kr_time_zone *tz;      // owned
+
+    kr__promo *promos;     // owned, evaluation order
+    size_t n_promos;
+    kr__group *groups;     // owned
+    size_t n_groups;
+
+    bool has_accrual;
+    bool accrual_total;    // basis "total" (else "paid")
+    int accrual_rate_ref;
+    char *accrual_src;     // owned
+
+    bool has_redemption;
+    int64_t point_value, max_share, min_balance, step, min_receipt;
+    int eligible_ref;      // LUA_NOREF: every line is eligible
+
+    // What is running, for error messages: a promotion index, or a label ("accrual").
+    size_t what_promo;     // SIZE_MAX: none
+    const char *what_label;
+
+    int ctx_ref;           // the reused ctx table
+    int customer_ref;      // the reused ctx.customer table
+    size_t ctx_lines;      // line tables already in ctx.lines
+
+    // Per-evaluation scratch, grown to the largest receipt seen (owned).
+    int64_t *scratch;
+    size_t scratch_cap;
+    // Points effects that need the money paid (bp of it, multipliers of the accrual), kept
+    // until stage 4: records of {promotion, kind, value, n, line...} (owned).
+    int64_t *defer;
+    size_t defer_len, defer_cap;
+};
+
+// ---- kr-engine-state.c ----
+// Calls the function below its `nargs` arguments on the stack in protected mode with a
+// traceback: the one way the engine enters Lua. On failure writes "WHAT: message" into err,
+// WHAT naming what was running (e->what_promo / e->what_label: "promotion ID (SRC)"), pops
+// the error and returns RUNTIME, BUDGET or MEMORY.
+kr_engine_status kr__pcall(kr_engine *e, int nargs, int nres, char *err, size_t errsz);
+// Starts the instruction budget of one evaluation.
+void kr__budget_start(kr_engine *e);
+
+// ---- kr-engine-ctx.c ----
+// These run inside the protected call of kr_engine_calculate (they may raise Lua errors).
+// Fills the reused ctx table for the receipt and leaves it on the stack top.
+void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc);
+// Writes the current amounts (and current_total) of the lines into ctx (on the stack at idx).
+void kr__ctx_set_current(kr_engine *e, int idx, const int64_t *cur, size_t n);
+
+// ---- kr-engine-explain.c ----
+bool kr__result_reserve(kr_engine_result *r, size_t n_lines);
+bool kr__result_discount(kr_engine_result *r, size_t line, size_t promo, int64_t amount);
+bool kr__result_applied(kr_engine_result *r, size_t promo, int64_t discount, int64_t points);
+bool kr__result_rejected(kr_engine_result *r, size_t promo, kr_engine_reason why,
+                         const char *cond, const char *src, size_t other);
+bool kr__result_message(kr_engine_result *r, size_t promo, bool to_customer, const char *text,
+                        size_t len);
+// Turns the messages' stored offsets into pointers once no more text will be added.
+void kr__result_finish_messages(kr_engine_result *r);
+
+#endif

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+// kr-ledger-codes.h: reading a promo code's batch and limits, for checking a code at the till
+// before it is used. Same conventions as kr-ledger.h.
+#ifndef KR_LEDGER_CODES_H
+#define KR_LEDGER_CODES_H
+
+#include "kr-ledger.h"
+
+typedef struct kr_ledger_promo {
+    char batch_id[KR_LEDGER_ID_MAX];
+    int64_t max_uses, max_per_customer; // 0: unlimited
+    int64_t valid_until;                // KR_LEDGER_NEVER: no end
+    int64_t uses;                       // uses so far in all
+    int64_t customer_uses;              // uses so far by the customer asked about
+} kr_ledger_promo;
+
+// kr_ledger_promo_get: the code (case-insensitive) with its uses so far, in all and by
+//   `customer_id` (0: anonymous, counts as none). NOT_FOUND.
+kr_ledger_status kr_ledger_promo_get(kr_ledger *db, const char *code, int64_t customer_id,
+                                     kr_ledger_promo *out);
+
+#endif

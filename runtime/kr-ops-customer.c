@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+// kr-ops-customer.c: balance, history, customers and cards (kr-ops.h).
+#include "kr-ops-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// Resolves a customer reference JSON text for reading or writing.
+static kr_ops_status who(kr_ops *o, const char *json, int64_t at, bool for_write, int64_t *id,
+                         kr_buf *out)
+{
+    kr_customer_ref ref;
+    json_t *root = NULL;
+    kr_ops_status st = kr__ops_parse_ref(o, json, &ref, &root, out);
+    if (st == KR_OPS_OK)
+        st = kr__ops_resolve(o, &ref, at, for_write, id, out);
+    if (st == KR_OPS_OK && *id == 0)
+        st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "customer", "the card has no customer yet");
+    json_decref(root);
+    return st;
+}
+
+// Writes the tiers of every ladder the customer is on, with progress to the next tier.
+static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_buf *out)
+{
+    int64_t day = kr__ops_local_day(o, at);
+    kr_buf_puts(out, ",\"tiers\":[");
+    for (size_t i = 0; i < o->policy.n_ladders; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        int64_t v = 0;
+        kr_ledger_status ls = kr__ops_ladder_value(o, customer, l, day, &v);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+        int cur = -1;
+        kr_ledger_tier t;
+        ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
+        if (ls == KR_LEDGER_OK) {
+            for (size_t k = 0; k < l->n_tiers; k++)
+                if (strcmp(l->tiers[k].id, t.tier_id) == 0)
+                    cur = (int)k;
+        } else if (ls == KR_LEDGER_NOT_FOUND) {
+            cur = kr__ops_tier_for(l, v);
+        } else {
+            return ls;
+        }
+        kr_buf_printf(out, "%s{\"ladder\":", i ? "," : "");
+        kr_buf_json_string(out, l->id);
+        kr_buf_puts(out, ",\"tier\":");
+        if (cur >= 0)
+            kr_buf_json_string(out, l->tiers[cur].id);
+        else
+            kr_buf_puts(out, "null");
+        kr_buf_puts(out, ",\"value\":");
+        if (l->metric == KR_METRIC_PAID)
+            kr_buf_json_money(out, v, o->minor_unit);
+        else
+            kr_buf_printf(out, "%lld", (long long)v);
+        if ((size_t)(cur + 1) < l->n_tiers) {
+            const kr_tier *next = &l->tiers[cur + 1];
+            int64_t left = next->from - v > 0 ? next->from - v : 0;
+            kr_buf_puts(out, ",\"next\":{\"tier\":");
+            kr_buf_json_string(out, next->id);
+            kr_buf_puts(out, ",\"name\":");
+            kr_buf_json_string(out, next->name ? next->name : next->id);
+            kr_buf_puts(out, ",\"left\":");
+            if (l->metric == KR_METRIC_PAID)
+                kr_buf_json_money(out, left, o->minor_unit);
+            else
+                kr_buf_printf(out, "%lld", (long long)left);
+            int64_t ends = kr_window_next_start(l->window, day);
+            if (ends >= 0) {
+                char key[11];
+                kr__ops_day_key(ends - 1, key);
+                kr_buf_printf(out, ",\"period_ends\":\"%s\"", key);
+            }
+            kr_buf_puts(out, "}");
+        }
+        kr_buf_puts(out, "}");
+    }
+    kr_buf_puts(out, "]");
+    return KR_LEDGER_OK;
+}
+
+kr_ops_status kr_ops_balance(kr_ops *o, const char *who_json, int64_t at, kr_buf *out)
+{
+    int64_t id = 0;
+    kr_ops_status st = who(o, who_json, at, false, &id, out);
+    if (st != KR_OPS_OK)
+        return st;
+    kr_ledger_balance b;
+    kr_ledger_status ls = kr_ledger_balance_get(o->db, id, at, &b);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "customer");
+    kr_buf_reset(out);
+    kr_buf_printf(out,
+                  "{\"customer\":%lld,\"at\":", (long long)id);
+    kr_buf_json_time(out, at);
+    kr_buf_printf(out, ",\"spendable\":%lld,\"pending\":%lld,\"debt\":%lld,\"expiring\":[",
+                  (long long)b.spendable, (long long)b.pending, (long long)b.debt);
+    // Points by the last local day they can be spent (lots ending on one day add up).
+    int64_t last_day = INT64_MIN, sum = 0;
+    bool first = true;
+    for (size_t i = 0; i <= b.n_buckets; i++) {
+        int64_t d = i < b.n_buckets ? kr__ops_local_day(o, b.buckets[i].expires_at - 1) : INT64_MAX;
+        if (d != last_day && last_day != INT64_MIN) {
+            char key[11];
+            kr__ops_day_key(last_day, key);
+            kr_buf_printf(out, "%s{\"valid_until\":\"%s\",\"points\":%lld}", first ? "" : ",", key,
+                          (long long)sum);
+            first = false;
+            sum = 0;
+        }
+        if (i < b.n_buckets) {
+            last_day = d;
+            sum += b.buckets[i].points;
+        }
+    }
+    kr_buf_printf(out, "],\"never_expiring\":%lld", (long long)b.never_expiring);
+    kr_ledger_balance_free(&b);
+    ls = write_tiers(o, id, at, out);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_buf_puts(out, "}");
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, size_t limit,
+                             kr_buf *out)
+{
+    int64_t id = 0;
+    kr_ops_status st = who(o, who_json, 0, false, &id, out);
+    if (st != KR_OPS_OK)
+        return st;
+    kr_ledger_journal_row *rows = NULL;
+    size_t n = 0;
+    kr_ledger_status ls = kr_ledger_history(o->db, id, after_id, limit ? limit : 100, &rows, &n);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_buf_reset(out);
+    kr_buf_printf(out, "{\"customer\":%lld,\"entries\":[", (long long)id);
+    for (size_t i = 0; i < n; i++) {
+        const kr_ledger_journal_row *r = &rows[i];
+        kr_buf_printf(out, "%s{\"id\":%lld,\"at\":", i ? "," : "", (long long)r->id);
+        kr_buf_json_time(out, r->at);
+        kr_buf_puts(out, ",\"kind\":");
+        kr_buf_json_string(out, r->kind);
+        kr_buf_puts(out, ",\"operation\":");
+        kr_buf_json_string(out, r->op_id);
+        kr_buf_printf(out, ",\"points\":%lld,\"lot\":%lld", (long long)r->delta,
+                      (long long)r->lot_id);
+        if (r->ref_op[0]) {
+            kr_buf_puts(out, ",\"reverses\":");
+            kr_buf_json_string(out, r->ref_op);
+        }
+        if (r->peer_customer_id)
+            kr_buf_printf(out, ",\"other_customer\":%lld", (long long)r->peer_customer_id);
+        kr_buf_puts(out, "}");
+    }
+    kr_buf_printf(out, "],\"next_after\":%lld}", n ? (long long)rows[n - 1].id : (long long)after_id);
+    free(rows);
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, int64_t at,
+                                     kr_buf *out)
+{
+    static const char *const keys[] = {"id",       "name",     "phone", "email", "card",
+                                       "birthday", "registered", "segments", "attrs", NULL};
+    kr_input_error err = {0};
+    json_t *root = kr_json_parse(json, len, o->line, &err);
+    if (!root)
+        return kr__ops_input_error(o, out, &err);
+    kr_json_obj obj = {.obj = root, .err = &err};
+    kr_ledger_customer_in in = {.registered_at = at};
+    const char *card = NULL;
+    const json_t *segs = NULL;
+    int64_t bday = 0;
+    const char *segv[64];
+    kr_ledger_attr attrs[64];
+    kr_ops_status st = KR_OPS_OK;
+    if (!kr_json_expect_object(&obj, keys) || !kr_json_string(&obj, "id", false, &in.external_id) ||
+        !kr_json_string(&obj, "name", false, &in.name) ||
+        !kr_json_string(&obj, "phone", false, &in.phone) ||
+        !kr_json_string(&obj, "email", false, &in.email) ||
+        !kr_json_string(&obj, "card", false, &card) ||
+        !kr_json_date(&obj, "birthday", false, &bday) ||
+        !kr_json_time(&obj, "registered", false, &in.registered_at) ||
+        !kr_json_array(&obj, "segments", false, &segs)) {
+        json_decref(root);
+        return kr__ops_input_error(o, out, &err);
+    }
+    in.birthday = json_string_value(json_object_get(root, "birthday"));
+    for (size_t i = 0; segs && i < json_array_size(segs); i++) {
+        const char *sid = json_string_value(json_array_get(segs, i));
+        bool known = false;
+        for (size_t k = 0; sid && k < o->policy.n_segments; k++)
+            known |= strcmp(o->policy.segments[k].id, sid) == 0;
+        if (!known || in.n_segments == 64) {
+            char field[32];
+            snprintf(field, sizeof field, "segments[%zu]", i);
+            kr_json_fail(&obj, field, "the program has no segment %s%s%s", sid ? "\"" : "",
+                         sid ? sid : "of that type", sid ? "\"" : "");
+            json_decref(root);
+            return kr__ops_input_error(o, out, &err);
+        }
+        segv[in.n_segments++] = sid;
+    }
+    in.segments = segv;
+    const json_t *a = json_object_get(root, "attrs");
+    if (a) {
+        const char *key;
+        json_t *val;
+        if (!json_is_object(a))
+            kr_json_fail(&obj, "attrs", "must be an object of strings");
+        json_object_foreach((json_t *)a, key, val)
+        {
+            if (!json_is_string(val) || in.n_attrs == 64) {
+                kr_json_fail(&obj, "attrs", "attribute %s must be a string", key);
+                break;
+            }
+            attrs[in.n_attrs].key = key;
+            attrs[in.n_attrs].value = json_string_value(val);
+            in.n_attrs++;
+        }
+        if (err.message[0]) {
+            json_decref(root);
+            return kr__ops_input_error(o, out, &err);
+        }
+        in.attrs = attrs;
+    }
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    int64_t id = 0;
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_customer_create(o->db, &in, &id);
+    if (ls == KR_LEDGER_OK && card)
+        ls = kr_ledger_card_activate(o->db, card, id, at, NULL);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_commit(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_ledger_rollback(o->db);
+        st = kr__ops_ledger_error(o, out, ls, card && ls == KR_LEDGER_NOT_FOUND ? "card" : NULL);
+    } else {
+        kr_buf_reset(out);
+        kr_buf_printf(out, "{\"customer\":%lld}", (long long)id);
+    }
+    json_decref(root);
+    return st;
+}
+
+kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out)
+{
+    int64_t id = 0;
+    kr_ops_status st = who(o, who_json, 0, false, &id, out);
+    if (st != KR_OPS_OK)
+        return st;
+    kr_ledger_customer *c = NULL;
+    kr_ledger_status ls = kr_ledger_customer_get(o->db, id, &c);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_buf_reset(out);
+    kr_buf_printf(out, "{\"customer\":%lld,\"id\":", (long long)c->id);
+    c->external_id ? kr_buf_json_string(out, c->external_id) : kr_buf_puts(out, "null");
+    kr_buf_puts(out, ",\"name\":");
+    c->name ? kr_buf_json_string(out, c->name) : kr_buf_puts(out, "null");
+    kr_buf_puts(out, ",\"phone\":");
+    c->phone ? kr_buf_json_string(out, c->phone) : kr_buf_puts(out, "null");
+    kr_buf_puts(out, ",\"email\":");
+    c->email ? kr_buf_json_string(out, c->email) : kr_buf_puts(out, "null");
+    kr_buf_puts(out, ",\"birthday\":");
+    c->birthday ? kr_buf_json_string(out, c->birthday) : kr_buf_puts(out, "null");
+    kr_buf_printf(out, ",\"anonymous\":%s,\"segments\":[", c->anonymous ? "true" : "false");
+    for (size_t i = 0; i < c->n_segments; i++) {
+        kr_buf_puts(out, i ? "," : "");
+        kr_buf_json_string(out, c->segments[i].segment);
+    }
+    kr_buf_puts(out, "],\"attrs\":{");
+    for (size_t i = 0; i < c->n_attrs; i++) {
+        kr_buf_puts(out, i ? "," : "");
+        kr_buf_json_string(out, c->attrs[i].key);
+        kr_buf_puts(out, ":");
+        kr_buf_json_string(out, c->attrs[i].value);
+    }
+    kr_buf_printf(out, "},\"balance\":%lld}", (long long)c->balance);
+    kr_ledger_customer_free(c);
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
+                                    const char *op_id, int64_t at, kr_buf *out)
+{
+    int64_t from = 0, into = 0;
+    kr_ops_status st = who(o, from_json, at, false, &from, out);
+    if (st == KR_OPS_OK)
+        st = who(o, into_json, at, false, &into, out);
+    if (st != KR_OPS_OK)
+        return st;
+    if (from == into)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "from", "both name the same customer");
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_merge(o->db, from, into, op_id, at);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_commit(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_ledger_rollback(o->db);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    kr_buf_reset(out);
+    kr_buf_printf(out, "{\"merged\":%lld,\"into\":%lld}", (long long)from, (long long)into);
+    return KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int64_t at,
+                                 kr_buf *out)
+{
+    if (count == 0 || count > 100000)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "count", "issue 1 to 100000 cards at a time");
+    kr_ledger_card_number *nums = calloc(count, sizeof *nums);
+    if (!nums)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_cards_issue(o->db, batch, count, at, nums);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_commit(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_ledger_rollback(o->db);
+        free(nums);
+        return kr__ops_ledger_error(o, out, ls, "batch");
+    }
+    kr_buf_reset(out);
+    kr_buf_puts(out, "{\"batch\":");
+    kr_buf_json_string(out, batch);
+    kr_buf_puts(out, ",\"cards\":[");
+    for (size_t i = 0; i < count; i++)
+        kr_buf_printf(out, "%s\"%s\"", i ? "," : "", nums[i].digits);
+    kr_buf_puts(out, "]}");
+    free(nums);
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json, int64_t at,
+                                 kr_buf *out)
+{
+    int64_t id = 0;
+    kr_ops_status st = who(o, who_json, at, false, &id, out);
+    if (st != KR_OPS_OK)
+        return st;
+    char op[KR_LEDGER_ID_MAX];
+    snprintf(op, sizeof op, "attach:%.100s", card);
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_card_attach(o->db, card, id, op, at);
+    if (ls == KR_LEDGER_EXISTS)
+        ls = KR_LEDGER_OK;
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_commit(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_ledger_rollback(o->db);
+        return kr__ops_ledger_error(o, out, ls, "card");
+    }
+    kr_buf_reset(out);
+    kr_buf_puts(out, "{\"card\":");
+    kr_buf_json_string(out, card);
+    kr_buf_printf(out, ",\"customer\":%lld}", (long long)id);
+    return KR_OPS_OK;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// kr-ops-private.h: the operations' shared structure and helpers, for kr-ops*.c only.
+//
+//   kr-ops.c          open/close, errors, customer references and the customer snapshot
+//   kr-ops-receipt.c  calculate, confirm, return, cancel
+//   kr-ops-customer.c balance, history, customers, cards
+//   kr-ops-jobs.c     scheduled work (kr_ops_jobs_run)
+//   kr-ops-import.c   CSV import (kr_ops_import_csv)
+#ifndef KR_OPS_PRIVATE_H
+#define KR_OPS_PRIVATE_H
+
+#include "kr-engine.h"
+#include "kr-input.h"
+#include "kr-ledger.h"
+#include "kr-ops.h"
+#include "kr-policy.h"
+#include "kr-receipt.h"
+#include "kr-time.h"
+
+struct kr_ops {
+    kr_ledger *db;        // owned
+    kr_engine *engine;    // owned
+    kr_policy policy;     // owned: the program's data tables
+    kr_time_zone *tz;     // owned: the program's time zone
+    char program_id[KR_LEDGER_ID_MAX];
+    int64_t program_version;
+    int minor_unit;
+
+    // Input error context (kr_ops_set_source).
+    char source[256];
+    unsigned line;
+
+    // Scratch reused across calls (owned).
+    kr_engine_result result;
+    kr_buf scratch;
+};
+
+// Writes {"error": {...}} into out and returns st. `field` may be NULL.
+kr_ops_status kr__ops_fail(kr_ops *o, kr_buf *out, kr_ops_status st, const char *field,
+                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+// Writes an input error (line/column/field from a reader) as the error answer.
+kr_ops_status kr__ops_input_error(kr_ops *o, kr_buf *out, const kr_input_error *err);
+// Maps a ledger status (with kr_ledger_errmsg) to an error answer; `field` may be NULL.
+kr_ops_status kr__ops_ledger_error(kr_ops *o, kr_buf *out, kr_ledger_status ls,
+                                   const char *field);
+
+// The local day (days since 1970-01-01 in the program's time zone) of an instant.
+int64_t kr__ops_local_day(const kr_ops *o, int64_t t);
+// The instant a local day starts.
+int64_t kr__ops_day_start(const kr_ops *o, int64_t day);
+
+// Resolves a customer reference to a ledger customer id (following merges). NOT_FOUND etc.
+// are answered with the field named ("customer.card").
+kr_ops_status kr__ops_resolve(kr_ops *o, const kr_customer_ref *ref, int64_t at, bool for_write,
+                              int64_t *customer_id, kr_buf *out);
+// Parses a customer reference JSON text into ref (strings point into *root; json_decref it).
+kr_ops_status kr__ops_parse_ref(kr_ops *o, const char *json, kr_customer_ref *ref, json_t **root,
+                                kr_buf *out);
+
+// Counters: the ledger keeps daily counters per customer: metric "paid" (money, minor
+// units, after discounts), "receipts" (count), "points" (points earned), under period
+// "YYYY-MM-DD" (local day), plus period "all" for lifetime totals. Sums a metric over the
+// local days [from, to].
+kr_ledger_status kr__ops_counter_sum(kr_ops *o, int64_t customer, const char *metric,
+                                     int64_t from_day, int64_t to_day, int64_t *out);
+void kr__ops_day_key(int64_t day, char out[11]);
+
+// The value of a ladder's metric for a customer at local day `day`, and the tier it gives
+// (index into ladder->tiers, -1 when below every threshold).
+kr_ledger_status kr__ops_ladder_value(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                      int64_t day, int64_t *value);
+int kr__ops_tier_for(const kr_ladder *l, int64_t value);
+
+// Adds a lot of points from `source` earned at `at`, with the program's hold and lifetime for
+// that source. `op_id` names the operation. No-op for points <= 0.
+kr_ledger_status kr__ops_add_points(kr_ops *o, int64_t customer, kr_source source,
+                                    int64_t points, int64_t at, const char *op_id,
+                                    int64_t *spendable_from);
+
+#endif

@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: MIT
+// kr-ops-receipt.c: calculate, confirm, return and cancel (kr-ops.h).
+//
+// A confirm is one transaction: idempotency record, points spent (from the lots that expire
+// first), new lots (accrual and promotion points with the program's hold and lifetime), codes
+// used, counters (per local day: money paid, receipts, points earned), tiers upgraded at once
+// where the ladder says so, paid-club memberships joined. The answer stored with the receipt
+// is returned verbatim on a replay and read back by returns: it carries, per line, the points
+// earned and spent, and the lots the points were spent from ("spent_from").
+#include "kr-ops-private.h"
+
+#include "kr-ledger-codes.h"
+#include "kr-ledger-query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SNAPSHOT_ITEMS 64
+
+// The customer as the program sees it at the receipt's time (kr_engine_customer), with the
+// storage its pointers point into.
+typedef struct snapshot {
+    int64_t customer;          // ledger id; 0 for an anonymous receipt
+    kr_ledger_customer *lc;    // owned
+    const char *segments[MAX_SNAPSHOT_ITEMS];
+    const char *tiers[MAX_SNAPSHOT_ITEMS];
+    char tier_store[MAX_SNAPSHOT_ITEMS][KR_LEDGER_ID_MAX];
+    const char *lists[MAX_SNAPSHOT_ITEMS];
+    char *lists_text;          // owned copy of the "lists" attribute, split in place
+    kr_engine_kv attrs[MAX_SNAPSHOT_ITEMS];
+    kr_engine_counter counters[MAX_SNAPSHOT_ITEMS];
+    char counter_keys[MAX_SNAPSHOT_ITEMS][48];
+    const char *codes[MAX_SNAPSHOT_ITEMS]; // batch ids of valid codes (point into policy)
+    const char *code_text[MAX_SNAPSHOT_ITEMS]; // the codes as presented, for use records
+    size_t n_codes;
+    kr_engine_customer c;
+    kr_ledger_balance balance; // owned buckets
+    bool has_balance;
+} snapshot;
+
+static void snapshot_free(snapshot *s)
+{
+    kr_ledger_customer_free(s->lc);
+    free(s->lists_text);
+    if (s->has_balance)
+        kr_ledger_balance_free(&s->balance);
+    memset(s, 0, sizeof *s);
+}
+
+static bool in_list(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static bool on_ladder(const kr_ladder *l, const snapshot *s)
+{
+    if (!l->n_segments)
+        return true;
+    for (size_t i = 0; i < s->c.n_segments; i++)
+        if (in_list(l->segments, l->n_segments, s->c.segments[i]))
+            return true;
+    return false;
+}
+
+static kr_ledger_status add_counter(kr_ops *o, snapshot *s, const char *what, const char *metric,
+                                    kr_window w, int64_t days, int64_t day)
+{
+    if (s->c.n_counters >= MAX_SNAPSHOT_ITEMS)
+        return KR_LEDGER_OK;
+    size_t i = s->c.n_counters;
+    if (w == KR_WINDOW_ROLLING_DAYS)
+        snprintf(s->counter_keys[i], sizeof s->counter_keys[i], "%s:rolling-days:%lld", what,
+                 (long long)days);
+    else
+        snprintf(s->counter_keys[i], sizeof s->counter_keys[i], "%s:%s", what, kr_window_name(w));
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(s->counter_keys[k], s->counter_keys[i]) == 0)
+            return KR_LEDGER_OK;
+    int64_t from, to;
+    kr_window_range(w, days, day, &from, &to);
+    int64_t v = 0;
+    kr_ledger_status ls = kr__ops_counter_sum(o, s->customer, metric, from, to, &v);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    s->counters[i].key = s->counter_keys[i];
+    s->counters[i].value = v;
+    s->c.n_counters++;
+    return KR_LEDGER_OK;
+}
+
+// Fills the snapshot of `customer` at `at` (customer 0: anonymous, nothing to read).
+static kr_ledger_status snapshot_build(kr_ops *o, int64_t customer, int64_t at, snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    s->customer = customer;
+    if (!customer)
+        return KR_LEDGER_OK;
+    kr_ledger_status ls = kr_ledger_customer_get(o->db, customer, &s->lc);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    const kr_ledger_customer *lc = s->lc;
+    int64_t day = kr__ops_local_day(o, at);
+    s->c.id = lc->external_id;
+    s->c.segments = s->segments;
+    for (size_t i = 0; i < lc->n_segments && s->c.n_segments < MAX_SNAPSHOT_ITEMS; i++)
+        if (lc->segments[i].until == KR_LEDGER_NEVER || lc->segments[i].until > at)
+            s->segments[s->c.n_segments++] = lc->segments[i].segment;
+    if (s->c.n_segments == 0)
+        for (size_t i = 0; i < o->policy.n_segments; i++)
+            if (o->policy.segments[i].is_default && s->c.n_segments < MAX_SNAPSHOT_ITEMS)
+                s->segments[s->c.n_segments++] = o->policy.segments[i].id;
+
+    // Tiers: the ledger's current tier per ladder; a customer with no tier row yet has the
+    // tier the ladder's metric gives now.
+    s->c.tiers = s->tiers;
+    for (size_t i = 0; i < o->policy.n_ladders && s->c.n_tiers < MAX_SNAPSHOT_ITEMS; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        if (!on_ladder(l, s))
+            continue;
+        kr_ledger_tier t;
+        ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
+        if (ls == KR_LEDGER_OK) {
+            snprintf(s->tier_store[s->c.n_tiers], KR_LEDGER_ID_MAX, "%s", t.tier_id);
+        } else if (ls == KR_LEDGER_NOT_FOUND) {
+            int64_t v = 0;
+            ls = kr__ops_ladder_value(o, customer, l, day, &v);
+            if (ls != KR_LEDGER_OK)
+                return ls;
+            int k = kr__ops_tier_for(l, v);
+            if (k < 0)
+                continue;
+            snprintf(s->tier_store[s->c.n_tiers], KR_LEDGER_ID_MAX, "%s", l->tiers[k].id);
+        } else {
+            return ls;
+        }
+        s->tiers[s->c.n_tiers] = s->tier_store[s->c.n_tiers];
+        s->c.n_tiers++;
+    }
+
+    s->c.attrs = s->attrs;
+    for (size_t i = 0; i < lc->n_attrs && s->c.n_attrs < MAX_SNAPSHOT_ITEMS; i++) {
+        s->attrs[s->c.n_attrs].key = lc->attrs[i].key;
+        s->attrs[s->c.n_attrs].value = lc->attrs[i].value;
+        s->c.n_attrs++;
+        // Personal-offer lists are the attribute "lists": space-separated list ids.
+        if (strcmp(lc->attrs[i].key, "lists") == 0 && !s->lists_text) {
+            s->lists_text = strdup(lc->attrs[i].value);
+            for (char *tok = s->lists_text ? strtok(s->lists_text, " ") : NULL;
+                 tok && s->c.n_lists < MAX_SNAPSHOT_ITEMS; tok = strtok(NULL, " "))
+                s->lists[s->c.n_lists++] = tok;
+        }
+    }
+    s->c.lists = s->lists;
+
+    int64_t receipts_all = 0;
+    ls = kr_ledger_counter_get(o->db, customer, "receipts", "all", &receipts_all);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    s->c.first_purchase = receipts_all == 0;
+    if (lc->birthday && strlen(lc->birthday) == 10) {
+        s->c.birth_month = (unsigned)atoi(lc->birthday + 5);
+        s->c.birth_day = (unsigned)atoi(lc->birthday + 8);
+    }
+    s->c.has_registered = true;
+    s->c.registered = lc->registered_at;
+
+    static const kr_window windows[] = {KR_WINDOW_CALENDAR_MONTH, KR_WINDOW_CALENDAR_QUARTER,
+                                        KR_WINDOW_CALENDAR_YEAR, KR_WINDOW_PREVIOUS_CALENDAR_YEAR};
+    s->c.counters = s->counters;
+    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
+        ls = add_counter(o, s, "turnover", "paid", windows[i], 0, day);
+        if (ls == KR_LEDGER_OK)
+            ls = add_counter(o, s, "receipt-count", "receipts", windows[i], 0, day);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+    }
+    for (size_t i = 0; i < o->policy.n_ladders; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        if (l->window != KR_WINDOW_ROLLING_DAYS)
+            continue;
+        ls = add_counter(o, s, "turnover", "paid", l->window, l->days, day);
+        if (ls == KR_LEDGER_OK)
+            ls = add_counter(o, s, "receipt-count", "receipts", l->window, l->days, day);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+    }
+
+    ls = kr_ledger_balance_get(o->db, customer, at, &s->balance);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    s->has_balance = true;
+    s->c.balance = s->balance.spendable;
+    return KR_LEDGER_OK;
+}
+
+// Checks the codes on the receipt: each valid one adds its batch to the snapshot; an unknown,
+// expired or used-up code is reported to the cashier and otherwise ignored.
+static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s, kr_buf *notes)
+{
+    int64_t day = kr__ops_local_day(o, r->rc.time);
+    for (size_t i = 0; i < r->n_codes && s->n_codes < MAX_SNAPSHOT_ITEMS; i++) {
+        kr_ledger_promo p;
+        kr_ledger_status ls = kr_ledger_promo_get(o->db, r->codes[i], s->customer, &p);
+        const char *why = NULL;
+        const kr_batch *b = NULL;
+        if (ls == KR_LEDGER_NOT_FOUND || ls == KR_LEDGER_INVALID)
+            why = "no such code";
+        else if (ls != KR_LEDGER_OK)
+            return ls;
+        else if (!(b = kr_policy_batch(&o->policy, p.batch_id)))
+            why = "its batch is not in the current program";
+        else if ((b->from >= 0 && day < b->from) || (b->to >= 0 && day > b->to) ||
+                 (p.valid_until != KR_LEDGER_NEVER && r->rc.time >= p.valid_until))
+            why = "not valid at this time";
+        else if (p.max_uses && p.uses >= p.max_uses)
+            why = "used up";
+        else if (p.max_per_customer && s->customer && p.customer_uses >= p.max_per_customer)
+            why = "already used by this customer";
+        else if (b->per_customer && s->customer && p.customer_uses >= b->per_customer)
+            why = "already used by this customer";
+        if (why) {
+            if (notes->len)
+                kr_buf_puts(notes, ",");
+            kr_buf_puts(notes, "{\"code\":");
+            kr_buf_json_string(notes, r->codes[i]);
+            kr_buf_puts(notes, ",\"message\":");
+            kr_buf_json_string(notes, why);
+            kr_buf_puts(notes, "}");
+            continue;
+        }
+        s->codes[s->n_codes] = b->id;
+        s->code_text[s->n_codes] = r->codes[i];
+        s->n_codes++;
+    }
+    return KR_LEDGER_OK;
+}
+
+// The whole answer for a calculated receipt: the engine's result plus customer, balance and
+// code notes. `spent_from` (may be NULL) lists the lots points were spent from.
+static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
+                         int64_t spendable_from, const kr_ledger_take *takes, size_t n_takes,
+                         kr_buf *out)
+{
+    kr_engine_result *res = &o->result;
+    size_t needed = 0;
+    kr_buf_reset(out);
+    // The engine writes into a caller buffer; grow the scratch to the size it asks for.
+    kr_engine_status es = KR_ENGINE_NOSPACE;
+    if (kr_buf_reserve(&o->scratch, 4096))
+        es = kr_engine_result_json(o->engine, res, &r->rc, o->scratch.data, o->scratch.alloc,
+                                   &needed);
+    if (es == KR_ENGINE_NOSPACE && kr_buf_reserve(&o->scratch, needed))
+        es = kr_engine_result_json(o->engine, res, &r->rc, o->scratch.data, o->scratch.alloc,
+                                   &needed);
+    // One flat object: the engine's result without its closing brace, then what the
+    // operations add (customer, balances, when the points become spendable, code notes).
+    size_t elen = es == KR_ENGINE_OK ? strlen(o->scratch.data) : 0;
+    if (elen < 2) {
+        kr_buf_puts(out, "{\"receipt\":");
+        kr_buf_json_string(out, r->rc.id);
+    } else {
+        kr_buf_append(out, o->scratch.data, elen - 1);
+    }
+    kr_buf_puts(out, ",\"customer\":");
+    if (s->customer)
+        kr_buf_printf(out, "%lld", (long long)s->customer);
+    else
+        kr_buf_puts(out, "null");
+    int64_t before = s->c.balance;
+    int64_t after = before - res->points_spent;
+    kr_buf_printf(out, ",\"balance_before\":%lld", (long long)before);
+    if (spendable_from >= 0) {
+        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)after);
+        kr_buf_printf(out, ",\"points_pending\":%lld,\"points_spendable_from\":",
+                      (long long)res->points_earned);
+        kr_buf_json_time(out, spendable_from);
+    }
+    kr_buf_printf(out, ",\"codes\":[%s]", notes ? notes : "");
+    if (takes) {
+        kr_buf_puts(out, ",\"spent_from\":[");
+        for (size_t i = 0; i < n_takes; i++)
+            kr_buf_printf(out, "%s[%lld,%lld]", i ? "," : "", (long long)takes[i].lot_id,
+                          (long long)takes[i].amount);
+        kr_buf_puts(out, "]");
+    }
+    kr_buf_puts(out, "}");
+}
+
+// Evaluates the receipt for `customer` (already resolved). Fills the snapshot and o->result.
+static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapshot *s,
+                              kr_buf *notes, kr_buf *out)
+{
+    kr_ledger_status ls = snapshot_build(o, customer, r->rc.time, s);
+    if (ls == KR_LEDGER_OK)
+        ls = check_codes(o, r, s, notes);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "customer");
+    r->rc.customer = customer ? &s->c : NULL;
+    r->rc.codes = s->codes;
+    r->rc.n_codes = s->n_codes;
+    if (r->rc.points_to_spend && !customer)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "points",
+                            "an anonymous receipt cannot be paid with points");
+    kr_engine_status es = kr_engine_calculate(o->engine, &r->rc, &o->result);
+    if (es == KR_ENGINE_INVALID)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, NULL, "%s", o->result.error);
+    if (es != KR_ENGINE_OK)
+        return kr__ops_fail(o, out, KR_OPS_PROGRAM, NULL, "%s", o->result.error);
+    return KR_OPS_OK;
+}
+
+static kr_ops_status parse_receipt(kr_ops *o, const char *json, size_t len, kr_receipt *r,
+                                   kr_buf *out)
+{
+    kr_input_error err;
+    kr_input_status is = kr_receipt_parse(json, len, o->line, o->minor_unit, r, &err);
+    if (is == KR_INPUT_NOMEM)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    if (is != KR_INPUT_OK)
+        return kr__ops_input_error(o, out, &err);
+    return KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *out)
+{
+    kr_receipt r;
+    kr_ops_status st = parse_receipt(o, json, len, &r, out);
+    if (st != KR_OPS_OK)
+        return st;
+    int64_t customer = 0;
+    snapshot s;
+    memset(&s, 0, sizeof s);
+    kr_buf notes;
+    kr_buf_init(&notes, 0);
+    st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
+    if (st == KR_OPS_OK)
+        st = evaluate(o, &r, customer, &s, &notes, out);
+    if (st == KR_OPS_OK)
+        write_answer(o, &r, &s, notes.data, -1, NULL, 0, out);
+    if (st == KR_OPS_OK && out->failed)
+        st = KR_OPS_FAILED;
+    kr_buf_free(&notes);
+    snapshot_free(&s);
+    kr_receipt_free(&r);
+    return st;
+}
+
+// ---- confirm -----------------------------------------------------------------------------------
+// The canonical body hash: the receipt JSON re-serialised with sorted keys and no spaces, so
+// the same receipt sent with other formatting is the same receipt.
+static void body_hash(const json_t *root, char out[65])
+{
+    char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
+    kr_ledger_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    free(text);
+}
+
+static kr_ledger_status add_counters(kr_ops *o, int64_t customer, int64_t day, int64_t paid,
+                                     int64_t receipts, int64_t points)
+{
+    char key[11];
+    kr__ops_day_key(day, key);
+    struct {
+        const char *metric;
+        int64_t delta;
+    } rows[] = {{"paid", paid}, {"receipts", receipts}, {"points", points}};
+    for (size_t i = 0; i < 3; i++) {
+        if (!rows[i].delta)
+            continue;
+        kr_ledger_status ls = kr_ledger_counter_add(o->db, customer, rows[i].metric, key,
+                                                    rows[i].delta, NULL);
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_counter_add(o->db, customer, rows[i].metric, "all", rows[i].delta,
+                                       NULL);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+    }
+    return KR_LEDGER_OK;
+}
+
+// Immediate upgrades: after the counters moved, a customer whose metric now reaches a higher
+// tier of a ladder with upgrade="immediate" moves up at once.
+static kr_ledger_status upgrade_tiers(kr_ops *o, const snapshot *s, int64_t at)
+{
+    int64_t day = kr__ops_local_day(o, at);
+    for (size_t i = 0; i < o->policy.n_ladders; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        if (!l->upgrade_immediate || l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR ||
+            !on_ladder(l, s))
+            continue;
+        int64_t v = 0;
+        kr_ledger_status ls = kr__ops_ladder_value(o, s->customer, l, day, &v);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+        int target = kr__ops_tier_for(l, v);
+        if (target < 0)
+            continue;
+        kr_ledger_tier cur;
+        int current = -1;
+        ls = kr_ledger_tier_current(o->db, s->customer, l->id, at, &cur);
+        if (ls == KR_LEDGER_OK) {
+            for (size_t k = 0; k < l->n_tiers; k++)
+                if (strcmp(l->tiers[k].id, cur.tier_id) == 0)
+                    current = (int)k;
+        } else if (ls != KR_LEDGER_NOT_FOUND) {
+            return ls;
+        }
+        if (target <= current)
+            continue;
+        kr_ledger_tier t = {.from_at = at, .reason = KR_LEDGER_TIER_COMPUTED,
+                            .floor_until = KR_LEDGER_NEVER};
+        snprintf(t.ladder_id, sizeof t.ladder_id, "%s", l->id);
+        snprintf(t.tier_id, sizeof t.tier_id, "%s", l->tiers[target].id);
+        ls = kr_ledger_tier_set(o->db, s->customer, &t);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+    }
+    return KR_LEDGER_OK;
+}
+
+// Paid clubs: buying a segment's join SKU makes the customer a member for membership-days.
+static kr_ledger_status join_paid_segments(kr_ops *o, const kr_receipt *r, int64_t customer)
+{
+    for (size_t i = 0; i < o->policy.n_segments; i++) {
+        const kr_segment *seg = &o->policy.segments[i];
+        for (size_t k = 0; k < r->rc.n_lines; k++) {
+            if (!seg->n_join_sku || !in_list(seg->join_sku, seg->n_join_sku, r->lines[k].sku))
+                continue;
+            int64_t until = seg->membership_days > 0
+                                ? kr__ops_day_start(o, kr__ops_local_day(o, r->rc.time) +
+                                                           seg->membership_days * r->lines[k].qty)
+                                : KR_LEDGER_NEVER;
+            kr_ledger_status ls =
+                kr_ledger_segment_join(o->db, customer, seg->id, r->rc.time, until);
+            if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
+                return ls;
+            break;
+        }
+    }
+    return KR_LEDGER_OK;
+}
+
+// Records the effects of an evaluated receipt (inside the confirm transaction).
+static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
+                            const char *hash, kr_buf *out)
+{
+    const kr_engine_result *res = &o->result;
+    const char *rid = r->rc.id;
+    int64_t at = r->rc.time;
+    kr_ledger_take *takes = NULL;
+    size_t n_takes = 0;
+    kr_ledger_status ls = KR_LEDGER_OK;
+    int64_t spendable_from = at;
+    if (s->customer && res->points_spent > 0) {
+        ls = kr_ledger_spend(o->db, s->customer, res->points_spent, at, rid, &takes, &n_takes);
+        if (ls == KR_LEDGER_INSUFFICIENT) {
+            free(takes);
+            return kr__ops_fail(o, out, KR_OPS_REFUSED, "points",
+                                "not enough spendable points: %s", kr_ledger_errmsg(o->db));
+        }
+    }
+    if (ls == KR_LEDGER_OK && s->customer)
+        ls = kr__ops_add_points(o, s->customer, KR_SOURCE_ACCRUAL, res->accrual_points, at, rid,
+                                &spendable_from);
+    for (size_t i = 0; ls == KR_LEDGER_OK && s->customer && i < res->n_applied; i++)
+        ls = kr__ops_add_points(o, s->customer, KR_SOURCE_PROMOTION, res->applied[i].points, at,
+                                rid, NULL);
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < s->n_codes; i++) {
+        ls = kr_ledger_promo_use(o->db, s->code_text[i], s->customer, rid, at);
+        if (ls == KR_LEDGER_EXISTS)
+            ls = KR_LEDGER_OK;
+    }
+    if (ls == KR_LEDGER_OK && s->customer)
+        ls = add_counters(o, s->customer, kr__ops_local_day(o, at), res->total_final, 1,
+                          res->points_earned);
+    if (ls == KR_LEDGER_OK && s->customer)
+        ls = upgrade_tiers(o, s, at);
+    if (ls == KR_LEDGER_OK && s->customer)
+        ls = join_paid_segments(o, r, s->customer);
+    if (ls != KR_LEDGER_OK) {
+        free(takes);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    write_answer(o, r, s, notes, spendable_from, takes, n_takes, out);
+    free(takes);
+    if (out->failed)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "the answer is too large");
+    kr_ledger_receipt_in rec = {
+        .id = rid, .body_hash = hash, .customer_id = s->customer, .result = out->data, .at = at};
+    ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "id");
+    return KR_OPS_OK;
+}
+
+// Answers a stored record for a replay, or refuses a conflicting one. Returns KR_OPS_OK when
+// the id is new.
+static kr_ops_status replay(kr_ops *o, const char *id, const char *hash, kr_buf *out)
+{
+    kr_ledger_receipt *old = NULL;
+    kr_ledger_status ls = kr_ledger_receipt_get(o->db, id, &old);
+    if (ls == KR_LEDGER_NOT_FOUND)
+        return KR_OPS_OK;
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "id");
+    kr_ops_status st;
+    if (strcmp(old->body_hash, hash) == 0) {
+        kr_buf_reset(out);
+        kr_buf_puts(out, old->result);
+        st = KR_OPS_REPLAY;
+    } else {
+        st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
+                          "%s was already confirmed with different content", id);
+    }
+    kr_ledger_receipt_free(old);
+    return st;
+}
+
+// Runs `fn` in a transaction: commit on OK, roll back otherwise (and on REPLAY).
+static kr_ops_status in_transaction(kr_ops *o, kr_buf *out, kr_ops_status st)
+{
+    if (st == KR_OPS_OK) {
+        kr_ledger_status ls = kr_ledger_commit(o->db);
+        if (ls != KR_LEDGER_OK) {
+            kr_ledger_rollback(o->db);
+            return kr__ops_ledger_error(o, out, ls, NULL);
+        }
+        return KR_OPS_OK;
+    }
+    kr_ledger_rollback(o->db);
+    return st;
+}
+
+kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *out)
+{
+    kr_receipt r;
+    kr_ops_status st = parse_receipt(o, json, len, &r, out);
+    if (st != KR_OPS_OK)
+        return st;
+    char hash[65];
+    body_hash(r.root, hash);
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_receipt_free(&r);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    snapshot s;
+    memset(&s, 0, sizeof s);
+    kr_buf notes;
+    kr_buf_init(&notes, 0);
+    int64_t customer = 0;
+    st = replay(o, r.rc.id, hash, out);
+    if (st == KR_OPS_OK)
+        st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
+    if (st == KR_OPS_OK)
+        st = evaluate(o, &r, customer, &s, &notes, out);
+    if (st == KR_OPS_OK)
+        st = record(o, &r, &s, notes.data, hash, out);
+    st = in_transaction(o, out, st);
+    kr_buf_free(&notes);
+    snapshot_free(&s);
+    kr_receipt_free(&r);
+    return st;
+}
+
+// ---- returns -----------------------------------------------------------------------------------
+typedef struct stored_line {
+    const char *id;
+    int64_t qty, final, earned, spent;
+    bool returned_before, returning;
+} stored_line;
+
+// Reads what a confirmed receipt's stored answer says about its lines and spent lots.
+static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, size_t *n,
+                        json_t **takes)
+{
+    json_t *arr = json_object_get(answer, "lines");
+    *takes = json_object_get(answer, "spent_from");
+    if (!json_is_array(arr))
+        return false;
+    *n = json_array_size(arr);
+    *lines = calloc(*n ? *n : 1, sizeof **lines);
+    if (!*lines)
+        return false;
+    for (size_t i = 0; i < *n; i++) {
+        json_t *l = json_array_get(arr, i);
+        stored_line *sl = &(*lines)[i];
+        sl->id = json_string_value(json_object_get(l, "id"));
+        sl->qty = json_integer_value(json_object_get(l, "qty"));
+        sl->earned = json_integer_value(json_object_get(l, "points_earned"));
+        sl->spent = json_integer_value(json_object_get(l, "points_spent"));
+        const char *fin = json_string_value(json_object_get(l, "final"));
+        char why[64];
+        if (!sl->id || !fin || !kr_parse_money(fin, minor_unit, false, &sl->final, why, sizeof why))
+            return false;
+    }
+    return true;
+}
+
+// Undoes the lines marked `returning` of a confirmed receipt under operation `op`.
+static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, const char *op, int64_t at, stored_line *lines, size_t n,
+                                json_t *takes, bool cancel, kr_buf *out)
+{
+    int64_t earned = 0, spent = 0, spent_before = 0, paid = 0;
+    size_t returned_total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lines[i].returned_before) {
+            spent_before += lines[i].spent;
+            returned_total++;
+        }
+        if (!lines[i].returning)
+            continue;
+        returned_total++;
+        earned += lines[i].earned;
+        spent += lines[i].spent;
+        paid += lines[i].final;
+        kr_ledger_status ls =
+            kr_ledger_receipt_line_return(o->db, rec->id, lines[i].id, op, at);
+        if (ls == KR_LEDGER_CONFLICT)
+            return kr__ops_fail(o, out, KR_OPS_CONFLICT, "lines",
+                                "line %s of %s was already returned", lines[i].id, rec->id);
+        if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
+            return kr__ops_ledger_error(o, out, ls, "lines");
+    }
+    int64_t customer = rec->customer_id;
+    kr_ledger_reverse_result rev = {0};
+    kr_ledger_return_result back = {0};
+    kr_ledger_status ls = KR_LEDGER_OK;
+    if (customer) {
+        ls = kr_ledger_customer_survivor(o->db, customer, &customer);
+        if (ls == KR_LEDGER_OK && earned > 0)
+            ls = kr_ledger_reverse_accrual(o->db, customer, rec->id, earned, at, op, &rev);
+        if (ls == KR_LEDGER_NOT_FOUND)
+            ls = KR_LEDGER_OK; // nothing was credited (e.g. the points were 0)
+    }
+    if (ls == KR_LEDGER_OK && spent > 0 && json_is_array(takes)) {
+        // Give back from the receipt's spends in their order, past what earlier returns gave.
+        size_t nt = json_array_size(takes), k = 0;
+        kr_ledger_take *give = calloc(nt ? nt : 1, sizeof *give);
+        if (!give)
+            return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+        int64_t skip = spent_before, want = spent;
+        for (size_t i = 0; i < nt && want > 0; i++) {
+            json_t *t = json_array_get(takes, i);
+            int64_t lot = json_integer_value(json_array_get(t, 0));
+            int64_t amount = json_integer_value(json_array_get(t, 1));
+            int64_t used = skip < amount ? skip : amount;
+            skip -= used;
+            amount -= used;
+            int64_t g = amount < want ? amount : want;
+            if (g > 0) {
+                give[k].lot_id = lot;
+                give[k].amount = g;
+                k++;
+                want -= g;
+            }
+        }
+        ls = kr_ledger_return(o->db, give, k, at, op, KR_LEDGER_EXPIRED_DROP, 0, &back);
+        free(give);
+    }
+    if (ls == KR_LEDGER_OK && customer) {
+        int64_t day = kr__ops_local_day(o, rec->created_at);
+        ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);
+    }
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_receipt_set_state(o->db, rec->id,
+                                         cancel                ? KR_LEDGER_RECEIPT_CANCELLED
+                                         : returned_total == n ? KR_LEDGER_RECEIPT_RETURNED
+                                                               : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
+                                         at);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_buf_reset(out);
+    kr_buf_puts(out, "{\"operation\":");
+    kr_buf_json_string(out, op);
+    kr_buf_puts(out, ",\"receipt\":");
+    kr_buf_json_string(out, rec->id);
+    kr_buf_puts(out, ",\"lines\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i].returning) {
+            kr_buf_puts(out, first ? "" : ",");
+            kr_buf_json_string(out, lines[i].id);
+            first = false;
+        }
+    kr_buf_printf(out,
+                  "],\"points_reversed\":%lld,\"points_reversed_debt\":%lld,"
+                  "\"points_returned\":%lld,\"points_returned_dropped\":%lld,\"money\":",
+                  (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
+                  (long long)back.dropped);
+    kr_buf_json_money(out, paid, o->minor_unit);
+    if (customer) {
+        kr_ledger_balance b;
+        ls = kr_ledger_balance_get(o->db, customer, at, &b);
+        if (ls != KR_LEDGER_OK)
+            return kr__ops_ledger_error(o, out, ls, NULL);
+        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)b.spendable);
+        kr_ledger_balance_free(&b);
+    }
+    kr_buf_puts(out, "}");
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
+}
+
+// Loads a confirmed receipt and its stored answer for a return or a cancel.
+static kr_ops_status load_confirmed(kr_ops *o, const char *id, kr_ledger_receipt **rec,
+                                    json_t **answer, stored_line **lines, size_t *n,
+                                    json_t **takes, kr_buf *out)
+{
+    kr_ledger_status ls = kr_ledger_receipt_get(o->db, id, rec);
+    if (ls == KR_LEDGER_NOT_FOUND)
+        return kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "receipt", "no confirmed receipt %s", id);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "receipt");
+    if ((*rec)->state == KR_LEDGER_RECEIPT_CANCELLED)
+        return kr__ops_fail(o, out, KR_OPS_REFUSED, "receipt", "receipt %s was cancelled", id);
+    *answer = json_loads((*rec)->result, 0, NULL);
+    if (!*answer || !read_stored(*answer, o->minor_unit, lines, n, takes))
+        return kr__ops_fail(o, out, KR_OPS_FAILED, "receipt",
+                            "the stored answer of receipt %s cannot be read", id);
+    char **done = NULL;
+    size_t n_done = 0;
+    ls = kr_ledger_receipt_returned_lines(o->db, id, &done, &n_done);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "receipt");
+    for (size_t i = 0; i < *n; i++)
+        for (size_t k = 0; k < n_done; k++)
+            if (strcmp((*lines)[i].id, done[k]) == 0)
+                (*lines)[i].returned_before = true;
+    kr_ledger_strings_free(done, n_done);
+    return KR_OPS_OK;
+}
+
+// Records a return's answer under "return:<id>" (its idempotency record).
+static kr_ops_status store_operation(kr_ops *o, const char *key, const char *hash,
+                                     int64_t customer, int64_t at, kr_buf *out)
+{
+    kr_ledger_receipt_in rec = {
+        .id = key, .body_hash = hash, .customer_id = customer, .result = out->data, .at = at};
+    kr_ledger_status ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "id");
+    return KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out)
+{
+    kr_return ret;
+    kr_input_error err;
+    kr_input_status is = kr_return_parse(json, len, o->line, &ret, &err);
+    if (is == KR_INPUT_NOMEM)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    if (is != KR_INPUT_OK)
+        return kr__ops_input_error(o, out, &err);
+    char hash[65], key[KR_LEDGER_ID_MAX];
+    body_hash(ret.root, hash);
+    snprintf(key, sizeof key, "return:%s", ret.id);
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_return_free(&ret);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    kr_ledger_receipt *rec = NULL;
+    json_t *answer = NULL, *takes = NULL;
+    stored_line *lines = NULL;
+    size_t n = 0;
+    kr_ops_status st = replay(o, key, hash, out);
+    if (st == KR_OPS_OK)
+        st = load_confirmed(o, ret.receipt, &rec, &answer, &lines, &n, &takes, out);
+    for (size_t i = 0; st == KR_OPS_OK && i < ret.n_lines; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(lines[k].id, ret.lines[i].id) != 0)
+            k++;
+        if (k == n) {
+            char field[64];
+            snprintf(field, sizeof field, "lines[%zu].id", i);
+            st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, field, "receipt %s has no line %s",
+                              ret.receipt, ret.lines[i].id);
+        } else if (lines[k].returned_before) {
+            char field[64];
+            snprintf(field, sizeof field, "lines[%zu].id", i);
+            st = kr__ops_fail(o, out, KR_OPS_CONFLICT, field, "line %s of %s was already returned",
+                              ret.lines[i].id, ret.receipt);
+        } else if (ret.lines[i].qty && ret.lines[i].qty != lines[k].qty) {
+            char field[64];
+            snprintf(field, sizeof field, "lines[%zu].qty", i);
+            st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
+                              "a line comes back whole (%lld units); split lines at the till to "
+                              "return part of them",
+                              (long long)lines[k].qty);
+        } else {
+            lines[k].returning = true;
+        }
+    }
+    if (st == KR_OPS_OK)
+        st = undo_lines(o, rec, key, ret.time, lines, n, takes, false, out);
+    if (st == KR_OPS_OK)
+        st = store_operation(o, key, hash, rec->customer_id, ret.time, out);
+    st = in_transaction(o, out, st);
+    free(lines);
+    json_decref(answer);
+    kr_ledger_receipt_free(rec);
+    kr_return_free(&ret);
+    return st;
+}
+
+kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out)
+{
+    char key[KR_LEDGER_ID_MAX], hash[65];
+    snprintf(key, sizeof key, "cancel:%s", receipt_id);
+    kr_ledger_sha256_hex(key, strlen(key), hash);
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_ledger_receipt *rec = NULL;
+    json_t *answer = NULL, *takes = NULL;
+    stored_line *lines = NULL;
+    size_t n = 0;
+    kr_ops_status st = replay(o, key, hash, out);
+    if (st == KR_OPS_OK)
+        st = load_confirmed(o, receipt_id, &rec, &answer, &lines, &n, &takes, out);
+    for (size_t i = 0; st == KR_OPS_OK && i < n; i++)
+        lines[i].returning = !lines[i].returned_before;
+    if (st == KR_OPS_OK)
+        st = undo_lines(o, rec, key, at, lines, n, takes, true, out);
+    if (st == KR_OPS_OK)
+        st = store_operation(o, key, hash, rec->customer_id, at, out);
+    st = in_transaction(o, out, st);
+    free(lines);
+    json_decref(answer);
+    kr_ledger_receipt_free(rec);
+    return st;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// kr-ops.h: Kopilka's operations — what a till, the web shop, QA and the admin ask of the
+// runtime — over one ledger file and one compiled program. JSON in, JSON out: the command
+// line (`kopilka`) and the HTTP service are thin layers on these functions.
+//
+// Table of contents
+//   kr_ops_open/close      a ledger file (created and migrated if needed) + a program
+//   kr_ops_calculate       what discount and points for this cart (writes nothing)
+//   kr_ops_confirm         the paid receipt: idempotent on its id, one transaction
+//   kr_ops_cancel/return   undo a whole receipt, or some of its lines
+//   kr_ops_balance/history what a customer has, and how it came to be
+//   kr_ops_customer_*      create, update, look up, merge customers; cards
+//   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
+//   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
+//   kr_ops_check           the ledger's invariants
+//
+// Formats: docs/formats.md. Every answer is one JSON object appended to `out`. On a failing
+// status `out` holds {"error": {"code": ..., "field": ..., "message": ...}} and nothing was
+// changed. Times are passed in by the caller (QA sets the clock; a service passes the wall
+// clock): nothing here reads the clock. One kr_ops per thread.
+#ifndef KR_OPS_H
+#define KR_OPS_H
+
+#include "kr-buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum kr_ops_status {
+    KR_OPS_OK = 0,
+    KR_OPS_REPLAY,    // confirm/return/cancel already done with the same body: the first answer
+    KR_OPS_INVALID,   // bad input (the error names the line and field)
+    KR_OPS_NOT_FOUND, // unknown customer, card, receipt or line
+    KR_OPS_CONFLICT,  // the same id with a different body; a line returned twice ...
+    KR_OPS_REFUSED,   // not allowed now: blocked card, merged customer, not enough points ...
+    KR_OPS_PROGRAM,   // the program failed on this input (the error names the rule)
+    KR_OPS_BUSY,      // the ledger is locked by another writer past the timeout
+    KR_OPS_FAILED,    // storage error or out of memory
+} kr_ops_status;
+
+const char *kr_ops_status_name(kr_ops_status s); // "ok", "replay", "invalid" ...
+
+typedef struct kr_ops kr_ops;
+
+typedef struct kr_ops_program {
+    const char *lua; // the compiled program (kopilkac output)
+    size_t lua_len;
+    const char *name; // for messages, e.g. "rules-examples/plumbing/program.xml"
+    const char *xml;  // optional: the source, recorded with the deployed version
+    size_t xml_len;
+    const char *deployed_by; // optional: who deploys it (recorded)
+    int64_t deployed_at;     // when (recorded)
+} kr_ops_program;
+
+// Opens (or creates) the ledger at `db_path` (":memory:" for a throwaway one) and loads the
+// program; records it as a deployed version when it is not yet recorded. On failure *out is
+// NULL and err (NUL-terminated) says why.
+kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr_ops **out,
+                          char *err, size_t errsz);
+void kr_ops_close(kr_ops *o);
+
+// Sets the line number and file name that input errors carry (JSON Lines readers set them
+// before each call; 0/NULL when unknown).
+void kr_ops_set_source(kr_ops *o, const char *name, unsigned line);
+
+// ---- receipts -----------------------------------------------------------------------------
+// Receipt JSON (docs/formats.md "Receipt") -> result JSON: per line the original amount,
+// discounts by promotion, final amount, most points payable, points spent and earned, fiscal
+// sub-lines; per receipt the totals, points earned and when they become spendable, applied
+// and rejected promotions with reasons, messages, the balance before and after.
+kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// As calculate, then records it all in one transaction: points spent from the lots that
+// expire first, new lots with hold and expiry, codes used, counters and tiers updated. A
+// repeat with the same id and body answers KR_OPS_REPLAY with the first answer; the same id
+// with another body is KR_OPS_CONFLICT.
+kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Return JSON (docs/formats.md "Return"): reverses the accrual of exactly those lines and
+// gives back the points spent on them into their original lots (or by the program's policy
+// when those expired). Idempotent on the return's id.
+kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Cancels a whole confirmed receipt (as a return of every line not yet returned).
+kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out);
+
+// ---- customers -------------------------------------------------------------------------------
+// A customer reference JSON: {"card": ...} | {"phone": ...} | {"email": ...} | {"id": ...}.
+kr_ops_status kr_ops_balance(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);
+kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, size_t limit,
+                             kr_buf *out);
+// Customer JSON: {"id", "name", "phone", "email", "card", "birthday", "registered",
+// "segments", "attrs", "referrer"}; answers {"customer": <ledger id>}.
+kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, int64_t at,
+                                     kr_buf *out);
+kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out);
+// Merges the duplicate `from` into `into` (both customer references), with an operation id.
+kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
+                                    const char *op_id, int64_t at, kr_buf *out);
+// Issues `count` anonymous cards of a batch; answers their numbers.
+kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int64_t at,
+                                 kr_buf *out);
+// Attaches an active anonymous card to a customer (its points and history move along).
+kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json,
+                                 int64_t at, kr_buf *out);
+
+// ---- scheduled work, import, checks ------------------------------------------------------------
+// Runs everything due at `at`: expiry of lots, end-of-period burns, tier recomputation at
+// period ends, segment transitions and paid memberships ending, birthday and inactivity
+// triggers, outbox entries for warnings before expiry and tier reminders. Idempotent: a second
+// run at the same instant changes nothing. Answers a summary of what was done.
+kr_ops_status kr_ops_jobs_run(kr_ops *o, int64_t at, kr_buf *out);
+// Imports customers (with phone, e-mail, card, segments, birthday) and opening balances (with
+// expiry dates) from CSV (docs/formats.md "Import"), all or nothing: any bad row refuses the
+// whole file with an error naming its line and column.
+kr_ops_status kr_ops_import_csv(kr_ops *o, const char *csv, size_t len, const char *source_name,
+                                int64_t at, kr_buf *out);
+// Checks the ledger's invariants; answers {"violations": N, "problems": [...]}.
+kr_ops_status kr_ops_check(kr_ops *o, kr_buf *out, int64_t *violations);
+
+#endif

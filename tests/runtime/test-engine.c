@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+// test-engine.c: worked examples with hand-computed expectations against
+// tests/runtime/engine/worked.xml (compiled at build time), and sandbox failures against
+// hand-written Lua programs. Usage: test-engine WORKED.lua
+#include "kr-engine.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int n_test, n_failed;
+
+static bool check(bool ok, const char *name)
+{
+    n_test++;
+    printf("%s %d - %s\n", ok ? "ok" : "not ok", n_test, name);
+    if (!ok)
+        n_failed++;
+    return ok;
+}
+
+#define CHECK_EQ(got, want, name)                                                              \
+    do {                                                                                       \
+        long long g_ = (long long)(got), w_ = (long long)(want);                               \
+        if (!check(g_ == w_, name))                                                            \
+            printf("#   got %lld, want %lld\n", g_, w_);                                       \
+    } while (0)
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+static kr_engine_line line(const char *id, const char *sku, const char *category, int64_t qty,
+                           int64_t price)
+{
+    return (kr_engine_line){.id = id, .sku = sku, .category = category, .qty = qty,
+                            .price = price, .amount = qty * price};
+}
+
+// 2026-04-15 12:00 Moscow, a Wednesday.
+#define NOON_APR15 INT64_C(1776243600)
+
+static kr_engine_receipt receipt(const kr_engine_line *lines, size_t n)
+{
+    return (kr_engine_receipt){.id = "R1", .time = NOON_APR15, .store = "s01",
+                               .region = "moscow", .channel = "store", .lines = lines,
+                               .n_lines = n};
+}
+
+static size_t promo(const kr_engine *e, const char *id)
+{
+    for (size_t i = 0; i < kr_engine_promotion_count(e); i++)
+        if (strcmp(kr_engine_promotion_id(e, i), id) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static const kr_engine_applied *applied(const kr_engine *e, const kr_engine_result *r,
+                                        const char *id)
+{
+    for (size_t i = 0; i < r->n_applied; i++)
+        if (r->applied[i].promotion == promo(e, id))
+            return &r->applied[i];
+    return NULL;
+}
+
+static const kr_engine_rejected *rejected(const kr_engine *e, const kr_engine_result *r,
+                                          const char *id)
+{
+    for (size_t i = 0; i < r->n_rejected; i++)
+        if (r->rejected[i].promotion == promo(e, id))
+            return &r->rejected[i];
+    return NULL;
+}
+
+static bool calc(kr_engine *e, const kr_engine_receipt *rc, kr_engine_result *r, const char *what)
+{
+    kr_engine_status st = kr_engine_calculate(e, rc, r);
+    if (!check(st == KR_ENGINE_OK, what)) {
+        printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
+        return false;
+    }
+    int64_t sum = 0;
+    for (size_t i = 0; i < r->n_lines; i++)
+        sum += r->lines[i].final;
+    if (sum != r->total_final)
+        printf("# lines do not add up\n");
+    return true;
+}
+
+// ---- worked examples ---------------------------------------------------------------------------
+static void test_percent(kr_engine *e, kr_engine_result *r)
+{
+    // 2 x 745.00 = 1490.00 -> 149.00 off; 99.99 -> 9.999 -> 10.00 (half-up); 1500.00 untouched
+    kr_engine_line ls[] = {line("1", "P1-A", "taps", 2, 74500), line("2", "P1-B", "taps", 1, 9999),
+                           line("3", "SRV", "services", 1, 150000)};
+    kr_engine_receipt rc = receipt(ls, 3);
+    if (!calc(e, &rc, r, "percent: calculates"))
+        return;
+    CHECK_EQ(r->lines[0].final, 134100, "percent: line 1 is 1341.00");
+    CHECK_EQ(r->lines[1].final, 8999, "percent: line 2 is 89.99");
+    CHECK_EQ(r->lines[2].final, 150000, "percent: line 3 untouched");
+    CHECK_EQ(r->total_discount, 15900, "percent: 159.00 off in all");
+    CHECK_EQ(r->lines[0].n_discounts, 1, "percent: line 1 names one discount");
+    check(r->lines[0].n_discounts == 1 &&
+              r->discounts[r->lines[0].first_discount].promotion == promo(e, "pct10"),
+          "percent: the discount names pct10");
+    // 1341.00 over 2 units: 670.50 each, one sub-line
+    CHECK_EQ(r->lines[0].n_fiscal, 1, "percent: 2 units divide 1341.00");
+    CHECK_EQ(r->lines[0].fiscal[0].price, 67050, "percent: fiscal unit price 670.50");
+}
+
+static void test_receipt_amount(kr_engine *e, kr_engine_result *r)
+{
+    // 500.00 over 1000.00, 2000.00, 3000.00: 83.333 / 166.667 / 250.00 -> 83.33, 166.67, 250.00
+    kr_engine_line ls[] = {line("1", "D-1", NULL, 1, 100000), line("2", "D-2", NULL, 1, 200000),
+                           line("3", "D-3", NULL, 3, 100000)};
+    kr_engine_receipt rc = receipt(ls, 3);
+    if (!calc(e, &rc, r, "receipt 500: calculates"))
+        return;
+    CHECK_EQ(r->lines[0].original - r->lines[0].final, 8333, "receipt 500: line 1 gets 83.33");
+    CHECK_EQ(r->lines[1].original - r->lines[1].final, 16667, "receipt 500: line 2 gets 166.67");
+    CHECK_EQ(r->lines[2].original - r->lines[2].final, 25000, "receipt 500: line 3 gets 250.00");
+    CHECK_EQ(r->total_discount, 50000, "receipt 500: lines sum to 500.00");
+    CHECK_EQ(r->total_final, 550000, "receipt 500: 5500.00 to pay");
+    // 2750.00 over 3 units: 916.67 x 2 + 916.66 ... exactly: 275000 = 3 * 91666 + 2
+    CHECK_EQ(r->lines[2].n_fiscal, 2, "receipt 500: 3 units do not divide 2750.00");
+    CHECK_EQ(r->lines[2].fiscal[0].qty * r->lines[2].fiscal[0].price +
+                 r->lines[2].fiscal[1].qty * r->lines[2].fiscal[1].price,
+             275000, "receipt 500: fiscal sub-lines add up to the line");
+    const kr_engine_applied *a = applied(e, r, "receipt500");
+    check(a && a->discount == 50000, "receipt 500: applied with 500.00");
+}
+
+static void test_groups(kr_engine *e, kr_engine_result *r)
+{
+    kr_engine_line ls[] = {line("1", "G1-X", NULL, 1, 300000), line("2", "G2-Y", NULL, 1, 300000)};
+    kr_engine_receipt rc = receipt(ls, 2);
+    if (!calc(e, &rc, r, "groups: calculates"))
+        return;
+    // best: 5% = 150.00 beats 100.00; priority: the first (100.00) wins
+    CHECK_EQ(r->lines[0].final, 285000, "groups: best gives 150.00 off");
+    CHECK_EQ(r->lines[1].final, 290000, "groups: priority gives the first, 100.00 off");
+    const kr_engine_rejected *x = rejected(e, r, "best-amount");
+    check(x && x->reason == KR_ENGINE_REASON_GROUP && x->other == promo(e, "best-percent"),
+          "groups: best-amount is not in group winner best-percent");
+    x = rejected(e, r, "prio-percent");
+    check(x && x->reason == KR_ENGINE_REASON_GROUP && x->other == promo(e, "prio-amount"),
+          "groups: prio-percent is not in group winner prio-amount");
+}
+
+static void test_stop(kr_engine *e, kr_engine_result *r)
+{
+    kr_engine_line ls[] = {line("1", "S-1", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    if (!calc(e, &rc, r, "stop: calculates"))
+        return;
+    CHECK_EQ(r->lines[0].final, 90000, "stop: only the stopper's 10%");
+    const kr_engine_rejected *x = rejected(e, r, "stopped");
+    check(x && x->reason == KR_ENGINE_REASON_STOPPED && x->other == promo(e, "stopper"),
+          "stop: 'stopped' is stopped by 'stopper'");
+}
+
+static void test_caps(kr_engine *e, kr_engine_result *r)
+{
+    // 20% of 3000.00 + 1000.00 = 800.00, capped at 500.00: 375.00 + 125.00
+    kr_engine_line ls[] = {line("1", "C-1", NULL, 1, 300000), line("2", "C-2", NULL, 1, 100000),
+                           line("3", "F-1", NULL, 2, 10000)};
+    kr_engine_receipt rc = receipt(ls, 3);
+    if (!calc(e, &rc, r, "caps: calculates"))
+        return;
+    CHECK_EQ(r->lines[0].final, 262500, "caps: max-discount trims line 1 to 375.00 off");
+    CHECK_EQ(r->lines[1].final, 87500, "caps: max-discount trims line 2 to 125.00 off");
+    const kr_engine_applied *a = applied(e, r, "capped");
+    check(a && a->discount == 50000, "caps: capped gives 500.00");
+    // 50% of 2 x 100.00, floor 80.00 a unit: 160.00
+    CHECK_EQ(r->lines[2].final, 16000, "caps: price floor keeps 80.00 a unit");
+}
+
+static void test_points(kr_engine *e, kr_engine_result *r)
+{
+    // Eligible 1500.01; 30% = 450.003 -> 450 points (1 point = 1.00). Spread by amount:
+    // 450 * 1000.00/1500.01 = 299.998, 450 * 500.01/1500.01 = 150.002 -> 300 and 150.
+    kr_engine_line ls[] = {line("1", "Z-1", "pipes", 1, 100000), line("2", "Z-2", "pipes", 1, 50001)};
+    kr_engine_customer cu = {.id = "c1", .balance = 10000};
+    kr_engine_receipt rc = receipt(ls, 2);
+    rc.customer = &cu;
+    rc.points_to_spend = 10000;
+    if (!calc(e, &rc, r, "points: calculates"))
+        return;
+    CHECK_EQ(r->max_points, 450, "points: at most 450 points (30%)");
+    CHECK_EQ(r->points_spent, 450, "points: 450 spent");
+    CHECK_EQ(r->lines[0].points_spent, 300, "points: 300 on line 1");
+    CHECK_EQ(r->lines[1].points_spent, 150, "points: 150 on line 2");
+    CHECK_EQ(r->lines[0].max_points + r->lines[1].max_points, 450, "points: line maxima add up");
+    CHECK_EQ(r->to_pay, 150001 - 45000, "points: 1050.01 paid in money");
+    // Accrual 3% of the money paid, rounded down: 700.00 -> 21; 350.01 -> 10.5003 -> 10
+    CHECK_EQ(r->lines[0].points_earned, 21, "accrual: 21 on line 1");
+    CHECK_EQ(r->lines[1].points_earned, 10, "accrual: 10 on line 2 (rounded down)");
+    CHECK_EQ(r->accrual_points, 31, "accrual: 31 in all");
+
+    // Below min-balance nothing can be spent.
+    cu.balance = 99;
+    if (calc(e, &rc, r, "points: min-balance calculates"))
+        CHECK_EQ(r->points_spent, 0, "points: a balance under min-balance pays nothing");
+    // Anonymous receipts neither spend nor earn.
+    rc.customer = NULL;
+    if (calc(e, &rc, r, "points: anonymous calculates"))
+        check(r->points_spent == 0 && r->points_earned == 0, "points: anonymous earns nothing");
+}
+
+static void test_table(kr_engine *e, kr_engine_result *r)
+{
+    // taps 5% of 1000.00 = 50.00; other 3% of 333.33 = 9.9999 -> 10.00
+    kr_engine_line ls[] = {line("1", "T-1", "taps", 1, 100000), line("2", "T-2", "pipes", 1, 33333)};
+    kr_engine_receipt rc = receipt(ls, 2);
+    if (!calc(e, &rc, r, "table: calculates"))
+        return;
+    CHECK_EQ(r->lines[0].final, 95000, "table: taps get 5%");
+    CHECK_EQ(r->lines[1].final, 32333, "table: the rest get 3%, rounded half-up");
+}
+
+static void test_choice(kr_engine *e, kr_engine_result *r)
+{
+    // 10% of 2000.00 = 200.00; split 50%: 100.00 off and 100.00 as 100 points
+    kr_engine_line ls[] = {line("1", "R-1", NULL, 1, 200000)};
+    kr_engine_customer cu = {.id = "c1"};
+    kr_engine_receipt rc = receipt(ls, 1);
+    rc.customer = &cu;
+    rc.reward = KR_ENGINE_REWARD_SPLIT;
+    rc.points_bp = 5000;
+    if (!calc(e, &rc, r, "choice: calculates"))
+        return;
+    CHECK_EQ(r->lines[0].final, 190000, "choice: half as money off");
+    const kr_engine_applied *a = applied(e, r, "choice");
+    check(a && a->discount == 10000 && a->points == 100, "choice: half as 100 points");
+    // accrual 3% of 1900.00 = 57, plus 100 from the choice
+    CHECK_EQ(r->points_earned, 157, "choice: points earned include the reward");
+    rc.reward = KR_ENGINE_REWARD_POINTS;
+    if (calc(e, &rc, r, "choice: all points calculates")) {
+        a = applied(e, r, "choice");
+        check(r->lines[0].final == 200000 && a && a->points == 200, "choice: all as 200 points");
+    }
+    rc.reward_promotion = "another";
+    if (calc(e, &rc, r, "choice: for another promotion calculates"))
+        CHECK_EQ(r->lines[0].final, 180000, "choice: a choice for another promotion is ignored");
+}
+
+static void test_rejected(kr_engine *e, kr_engine_result *r)
+{
+    kr_engine_line ls[] = {line("1", "B-1", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    if (!calc(e, &rc, r, "rejected: calculates"))
+        return;
+    const kr_engine_rejected *x = rejected(e, r, "big-receipt");
+    check(x && x->reason == KR_ENGINE_REASON_CONDITION && strstr(x->condition, "5000.00") &&
+              strstr(x->src, "worked.xml:"),
+          "rejected: big-receipt names its failing condition and src");
+    if (x)
+        printf("#   %s (%s)\n", x->condition, x->src);
+    kr_engine_uses u = {.promotion = "receipt500", .uses_left = 0, .budget_left = -1};
+    kr_engine_line ld[] = {line("1", "D-1", NULL, 1, 100000)};
+    rc = receipt(ld, 1);
+    rc.uses = &u;
+    rc.n_uses = 1;
+    if (calc(e, &rc, r, "limit: calculates")) {
+        x = rejected(e, r, "receipt500");
+        check(x && x->reason == KR_ENGINE_REASON_LIMIT && r->total_discount == 0,
+              "limit: no uses left is 'limit reached'");
+    }
+    u.uses_left = 5;
+    u.budget_left = 12345;
+    if (calc(e, &rc, r, "budget: calculates"))
+        CHECK_EQ(r->total_discount, 12345, "budget: the budget left trims the discount");
+}
+
+static void test_json(kr_engine *e, kr_engine_result *r)
+{
+    kr_engine_line ls[] = {line("1", "P1-A", "taps", 2, 74500)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    if (!calc(e, &rc, r, "json: calculates"))
+        return;
+    char small[16], buf[8192];
+    size_t need = 0;
+    check(kr_engine_result_json(e, r, &rc, small, sizeof small, &need) == KR_ENGINE_NOSPACE &&
+              need > sizeof small,
+          "json: a small buffer is NOSPACE with the size needed");
+    check(kr_engine_result_json(e, r, &rc, buf, sizeof buf, NULL) == KR_ENGINE_OK &&
+              strlen(buf) + 1 == need,
+          "json: fits and the size matches");
+    check(strstr(buf, "\"lines\":[{\"id\":\"1\",\"sku\":\"P1-A\",\"qty\":2,\"original\":\"1490.00\","
+                      "\"discounts\":[{\"promotion\":"
+                      "\"pct10\"") != NULL,
+          "json: lines with discounts in a fixed order");
+    printf("#   %.200s\n", buf);
+}
+
+static void test_invalid(kr_engine *e, kr_engine_result *r)
+{
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100), line("2", "B", NULL, 0, 100)};
+    kr_engine_receipt rc = receipt(ls, 2);
+    kr_engine_status st = kr_engine_calculate(e, &rc, r);
+    check(st == KR_ENGINE_INVALID && strstr(r->error, "lines[1].qty"),
+          "invalid: a line with no units names lines[1].qty");
+    ls[1].qty = 1;
+    ls[1].sku = NULL;
+    st = kr_engine_calculate(e, &rc, r);
+    check(st == KR_ENGINE_INVALID && strstr(r->error, "lines[1].sku"),
+          "invalid: a line without sku names lines[1].sku");
+    rc.n_lines = 0;
+    st = kr_engine_calculate(e, &rc, r);
+    check(st == KR_ENGINE_INVALID && strstr(r->error, "lines"), "invalid: no lines");
+}
+
+// ---- sandbox -----------------------------------------------------------------------------------
+static const char *const evil_lua =
+    "local function p(id, check)\n"
+    "  return { id = id, name = id, src = 'evil.lua:' .. id, stage = 'line', enabled = true,\n"
+    "    conditions = {}, check = check,\n"
+    "    effects = function(ctx) return { { kind = 'percent', bp = 1000, lines = { 1 } } } end }\n"
+    "end\n"
+    "return { abi = 1, id = 'evil', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "  time_zone = 'Europe/Moscow', groups = {}, promotions = {\n"
+    "  p('loop', function(ctx) if ctx.store == 'loop' then while true do end end end),\n"
+    "  p('pcall-loop', function(ctx) if ctx.store == 'pcall' then\n"
+    "      while true do pcall(function() while true do end end) end end end),\n"
+    "  p('hog', function(ctx) if ctx.store == 'hog' then local t = {}\n"
+    "      for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end end end),\n"
+    "  p('os', function(ctx) if ctx.store == 'os' then os.execute('true') end end),\n"
+    "  p('io', function(ctx) if ctx.store == 'io' then io.open('/etc/passwd') end end),\n"
+    "  p('load', function(ctx) if ctx.store == 'load' then load('return 1')() end end),\n"
+    "  p('random', function(ctx) if ctx.store == 'random' then return math.random(3) end end),\n"
+    "} }\n";
+
+static void test_sandbox(kr_engine_result *r)
+{
+    kr_engine_limits lim = {.memory_bytes = 8u << 20, .instructions = 2000000};
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st = kr_engine_open(evil_lua, strlen(evil_lua), "evil.lua", &lim, &e, err,
+                                         sizeof err);
+    if (!check(st == KR_ENGINE_OK, "sandbox: the program loads")) {
+        printf("#   %s\n", err);
+        return;
+    }
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    static const struct {
+        const char *store, *promo, *needle;
+        kr_engine_status want;
+    } cases[] = {
+        {"loop", "loop", "instruction budget", KR_ENGINE_BUDGET},
+        {"pcall", "pcall-loop", "instruction budget", KR_ENGINE_BUDGET},
+        {"hog", "hog", "memory", KR_ENGINE_MEMORY},
+        {"os", "os", "os", KR_ENGINE_RUNTIME},
+        {"io", "io", "io", KR_ENGINE_RUNTIME},
+        {"load", "load", "load", KR_ENGINE_RUNTIME},
+        {"random", "random", "random", KR_ENGINE_RUNTIME},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        rc.store = cases[k].store;
+        st = kr_engine_calculate(e, &rc, r);
+        char name[128], want[64];
+        snprintf(name, sizeof name, "sandbox: '%s' fails with %s naming the promotion",
+                 cases[k].store, kr_engine_status_name(cases[k].want));
+        snprintf(want, sizeof want, "promotion %s (evil.lua:%s)", cases[k].promo, cases[k].promo);
+        if (!check(st == cases[k].want && strstr(r->error, want) && strstr(r->error, cases[k].needle),
+                   name))
+            printf("#   %s: %.300s\n", kr_engine_status_name(st), r->error);
+        rc.store = "good";
+        st = kr_engine_calculate(e, &rc, r);
+        snprintf(name, sizeof name, "sandbox: after '%s' a good receipt still works",
+                 cases[k].store);
+        if (!check(st == KR_ENGINE_OK && r->n_applied == 7, name))
+            printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
+    }
+    kr_engine_close(e);
+
+    // Bytecode is refused.
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    luaL_dostring(L, "return string.dump(function() return {} end)");
+    size_t blen;
+    const char *bc = lua_tolstring(L, -1, &blen);
+    st = kr_engine_open(bc, blen, "bytecode", NULL, &e, err, sizeof err);
+    check(st == KR_ENGINE_PROGRAM && e == NULL && strstr(err, "binary"),
+          "sandbox: a bytecode chunk is refused");
+    lua_close(L);
+
+    const char *bad = "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', "
+                      "promotions = { { id = 'p' } } }";
+    st = kr_engine_open(bad, strlen(bad), "bad.lua", NULL, &e, err, sizeof err);
+    check(st == KR_ENGINE_PROGRAM && strstr(err, "P.promotions[1].name"),
+          "sandbox: a program off the ABI names the field");
+    const char *forever = "while true do end";
+    st = kr_engine_open(forever, strlen(forever), "forever.lua", &lim, &e, err, sizeof err);
+    check(st == KR_ENGINE_BUDGET, "sandbox: a chunk that never returns hits the budget");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test-engine WORKED.lua\n");
+        return 2;
+    }
+    size_t len;
+    char *text = read_all(argv[1], &len);
+    if (!text) {
+        printf("Bail out! cannot read %s\n", argv[1]);
+        return 1;
+    }
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st = kr_engine_open(text, len, "worked.lua", NULL, &e, err, sizeof err);
+    free(text);
+    if (st != KR_ENGINE_OK) {
+        printf("Bail out! %s: %s\n", kr_engine_status_name(st), err);
+        return 1;
+    }
+    kr_engine_result r;
+    kr_engine_result_init(&r);
+    test_percent(e, &r);
+    test_receipt_amount(e, &r);
+    test_groups(e, &r);
+    test_stop(e, &r);
+    test_caps(e, &r);
+    test_points(e, &r);
+    test_table(e, &r);
+    test_choice(e, &r);
+    test_rejected(e, &r);
+    test_json(e, &r);
+    test_invalid(e, &r);
+    test_sandbox(&r);
+    kr_engine_result_free(&r);
+    kr_engine_close(e);
+    printf("1..%d\n", n_test);
+    return n_failed ? 1 : 0;
+}
