@@ -36,13 +36,16 @@ w('  </tables>')
 w('  <accrual percent="2%"/>')
 w('  <redemption point-value="1" max-share="50%"/>')
 w('  <promotions>')
-for g in range(10):
+n_groups = max(1, min(10, n // 20))
+for g in range(n_groups):
     w('    <group id="g%d" policy="%s"/>' % (g, rnd.choice(["best", "priority"])))
 for i in range(n):
     stage = rnd.choice(["line", "line", "receipt"])
     attrs = 'id="p%d" name="Promotion %d" stage="%s" priority="%d"' % (i, i, stage, rnd.randint(0, 50))
-    if rnd.random() < 0.2:
-        attrs += ' group="g%d"' % rnd.randint(0, 9)
+    if i < n_groups:
+        attrs += ' group="g%d"' % i  # every group has a member
+    elif rnd.random() < 0.2:
+        attrs += ' group="g%d"' % rnd.randint(0, n_groups - 1)
     w('    <promotion %s>' % attrs)
     if rnd.random() < 0.7:
         m = rnd.randint(1, 12)

@@ -340,6 +340,18 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");
     kc__emit_conditions_list(e, b, &cs);
+    // The batches whose codes this promotion asks for: a code is used (and counted against its
+    // limits) only by a receipt on which such a promotion applied.
+    bool any_code = false;
+    for (size_t i = 0; i < cs.n; i++) {
+        if (cs.v[i].what != C_CODE || !kc__str(cs.v[i].n, "batch"))
+            continue;
+        kc_buf_puts(b, any_code ? ", " : "    batches = { ");
+        kc__lua_str(b, kc__str(cs.v[i].n, "batch"));
+        any_code = true;
+    }
+    if (any_code)
+        kc_buf_puts(b, " },\n");
     kc_buf_puts(b, "    check = check,\n    effects = effects,\n  }\n");
 
     char src[1200];

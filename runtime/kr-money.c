@@ -171,6 +171,9 @@ static int64_t count_rank(const alloc_in *a, size_t n, i128 t, i128 ws, const in
     return c;
 }
 
+// Receipts with at most this many lines take the direct path of step 3.
+#define KR_MONEY_SMALL 64
+
 static kr_money_status allocate(int64_t total, const alloc_in *a, size_t n, int64_t *out)
 {
     if (total < 0 || (n > 0 && (!a->w || !a->x || !out)))
@@ -230,8 +233,28 @@ static kr_money_status allocate(int64_t total, const alloc_in *a, size_t n, int6
     if (k == 0)
         return KR_MONEY_OK;
 
-    // 3. The k largest (remainder, weight, -index) keys take one unit each. Without memory
-    // for sorting, find the threshold remainder r* (the k-th largest) by bisection, then the
+    // 3. The k largest (remainder, weight, -index) keys take one unit each. Receipts are
+    // short: up to KR_MONEY_SMALL lines the keys are computed once into the stack and the k
+    // largest picked directly (the result is the same as the general path below).
+    if (n <= KR_MONEY_SMALL) {
+        int64_t rem[KR_MONEY_SMALL];
+        for (size_t i = 0; i < n; i++)
+            rem[i] = remainder_of(a, i, t, ws, out);
+        for (int64_t taken = 0; taken < k; taken++) {
+            size_t best = n;
+            for (size_t i = 0; i < n; i++) {
+                if (rem[i] < 0)
+                    continue;
+                if (best == n || rem[i] > rem[best] ||
+                    (rem[i] == rem[best] && a->w[i] > a->w[best]))
+                    best = i;
+            }
+            out[best]++;
+            rem[best] = -1; // each line takes at most one unit
+        }
+        return KR_MONEY_OK;
+    }
+    // Longer receipts: without memory for sorting, find the threshold remainder r* (the k-th largest) by bisection, then the
     // threshold weight w* among lines with remainder r*, then take lines in index order.
     int64_t lo = 1, hi = (int64_t)ws - 1; // remainders of receiving lines are in [1, ws - 1]
     while (lo < hi) {

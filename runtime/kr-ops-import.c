@@ -16,6 +16,7 @@
 
 #include "kr-identity.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,13 +197,24 @@ static bool parse_row(import_ctx *x, arena *a, kr_ledger_import_row *row)
         const char **v = arena_alloc(a, (n ? n : 1) * sizeof *v);
         if (!v)
             return row_fail(x, -1, "out of memory");
-        for (char *tok = strtok(segs, " "); tok; tok = strtok(NULL, " ")) {
+        for (char *tok = segs; *tok;) {
+            // Split in place on spaces (strtok is not thread-safe).
+            if (*tok == ' ') {
+                tok++;
+                continue;
+            }
+            char *end = tok;
+            while (*end && *end != ' ')
+                end++;
+            bool last = *end == '\0';
+            *end = '\0';
             bool known = false;
             for (size_t k = 0; k < o->policy.n_segments && !known; k++)
                 known = strcmp(o->policy.segments[k].id, tok) == 0;
             if (!known)
                 return row_fail(x, at[C_SEGMENTS], "the program has no segment \"%s\"", tok);
             v[in->n_segments++] = tok;
+            tok = last ? end : end + 1;
         }
         in->segments = v;
     }

@@ -468,7 +468,17 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
     for (size_t i = 0; ls == KR_LEDGER_OK && s->customer && i < res->n_applied; i++)
         ls = kr__ops_add_points(o, s->customer, KR_SOURCE_PROMOTION, res->applied[i].points, at,
                                 rid, NULL);
+    // A code is used by the receipt when a promotion that asks for its batch applied.
     for (size_t i = 0; ls == KR_LEDGER_OK && i < s->n_codes; i++) {
+        bool used = false;
+        for (size_t k = 0; !used && k < res->n_applied; k++) {
+            size_t p = res->applied[k].promotion;
+            if (p < o->policy.n_promotions)
+                used = in_list(o->policy.promotions[p].batches,
+                               o->policy.promotions[p].n_batches, s->codes[i]);
+        }
+        if (!used)
+            continue;
         ls = kr_ledger_promo_use(o->db, s->code_text[i], s->customer, rid, at);
         if (ls == KR_LEDGER_EXISTS)
             ls = KR_LEDGER_OK;

@@ -7,6 +7,7 @@
 #include "kr-ledger-query.h"
 
 #include <lauxlib.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,8 +358,73 @@ kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr
         kr_ops_close(o);
         return KR_OPS_FAILED;
     }
+    // Public multi-use codes of the program's batches exist as soon as the program does.
+    for (size_t i = 0; i < o->policy.n_batches; i++) {
+        const kr_batch *b = &o->policy.batches[i];
+        if (b->single || !b->code)
+            continue;
+        int64_t until = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
+        ls = kr_ledger_promo_add(o->db, b->code, b->id, b->uses, b->per_customer, until);
+        if (ls != KR_LEDGER_OK && ls != KR_LEDGER_CONFLICT) {
+            snprintf(err, errsz, "promo code %s: %s", b->code, kr_ledger_errmsg(o->db));
+            kr_ops_close(o);
+            return KR_OPS_FAILED;
+        }
+    }
     *out = o;
     return KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
+                                    kr_buf *out)
+{
+    // No 0/O, 1/I: codes are read aloud and typed by cashiers.
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    const kr_batch *b = kr_policy_batch(&o->policy, batch);
+    if (!b)
+        return kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "batch", "the program has no batch %s",
+                            batch);
+    if (!b->single)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "batch",
+                            "batch %s is a multi-use code (%s); only single-use batches are "
+                            "generated",
+                            batch, b->code ? b->code : "");
+    if (count == 0 || count > 100000)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "count", "generate 1 to 100000 codes");
+    int64_t until = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
+    (void)at;
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_buf_reset(out);
+    kr_buf_puts(out, "{\"batch\":");
+    kr_buf_json_string(out, batch);
+    kr_buf_puts(out, ",\"codes\":[");
+    for (size_t i = 0; i < count && ls == KR_LEDGER_OK; i++) {
+        char code[80];
+        for (int attempt = 0; attempt < 10; attempt++) {
+            size_t n = (size_t)snprintf(code, sizeof code, "%s%s", b->prefix ? b->prefix : "",
+                                        b->prefix ? "-" : "");
+            for (int k = 0; k < 8; k++)
+                code[n++] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+            code[n] = '\0';
+            ls = kr_ledger_promo_add(o->db, code, b->id, 1, b->per_customer, until);
+            if (ls != KR_LEDGER_CONFLICT)
+                break;
+        }
+        if (ls == KR_LEDGER_OK) {
+            kr_buf_puts(out, i ? "," : "");
+            kr_buf_json_string(out, code);
+        }
+    }
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_commit(o->db);
+    if (ls != KR_LEDGER_OK) {
+        kr_ledger_rollback(o->db);
+        return kr__ops_ledger_error(o, out, ls, "batch");
+    }
+    kr_buf_puts(out, "]}");
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
 }
 
 void kr_ops_close(kr_ops *o)

@@ -98,6 +98,10 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
 // Issues `count` anonymous cards of a batch; answers their numbers.
 kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int64_t at,
                                  kr_buf *out);
+// Generates `count` single-use promo codes of a `single` batch of the program (prefix from the
+// batch, then 8 characters that cannot be guessed); answers them.
+kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
+                                    kr_buf *out);
 // Attaches an active anonymous card to a customer (its points and history move along).
 kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json,
                                  int64_t at, kr_buf *out);

@@ -420,6 +420,14 @@ static bool read_certificate(reader *r, void *dst, const char *id, const char *p
     return !r->failed;
 }
 
+static bool read_promo(reader *r, void *dst, const char *path)
+{
+    kr_promo_info *p = dst;
+    p->id = dup_field(r, -1, "id", path, true);
+    p->batches = strings_field(r, -1, "batches", path, &p->n_batches);
+    return !r->failed;
+}
+
 static int cmp_batch(const void *a, const void *b)
 {
     return strcmp(((const kr_batch *)a)->id, ((const kr_batch *)b)->id);
@@ -477,6 +485,10 @@ bool kr_policy_read(lua_State *L, int idx, kr_policy *out, char *err, size_t err
     each(&r, idx, "triggers", "P", &out->n_triggers, &triggers, sizeof(kr_trigger),
          read_trigger);
     out->triggers = triggers;
+    void *promos;
+    each(&r, idx, "promotions", "P", &out->n_promotions, &promos, sizeof(kr_promo_info),
+         read_promo);
+    out->promotions = promos;
     each_map(&r, idx, "batches", &out->n_batches, &batches, sizeof(kr_batch), read_batch);
     out->batches = batches;
     each_map(&r, idx, "certificates", &out->n_certificates, &certs, sizeof(kr_certificate),
@@ -547,6 +559,11 @@ void kr_policy_free(kr_policy *p)
         free_strings(p->certificates[i].sku, p->certificates[i].n_sku);
     }
     free(p->certificates);
+    for (size_t i = 0; i < p->n_promotions; i++) {
+        free(p->promotions[i].id);
+        free_strings(p->promotions[i].batches, p->promotions[i].n_batches);
+    }
+    free(p->promotions);
     memset(p, 0, sizeof *p);
 }
 

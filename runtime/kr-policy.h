@@ -147,6 +147,13 @@ typedef struct kr_certificate {
     size_t n_sku;
 } kr_certificate;
 
+// What the operations need to know of a promotion (index = the engine's promotion index).
+typedef struct kr_promo_info {
+    char *id;
+    char **batches; // code batches its conditions ask for
+    size_t n_batches;
+} kr_promo_info;
+
 typedef struct kr_policy {
     char *id, *time_zone;
     int64_t version;
@@ -167,6 +174,8 @@ typedef struct kr_policy {
     size_t n_batches;
     kr_certificate *certificates;
     size_t n_certificates;
+    kr_promo_info *promotions; // in P.promotions order
+    size_t n_promotions;
 } kr_policy;
 
 // Reads the program table at stack index `idx` of L (not modified; the stack is left as it

@@ -426,6 +426,7 @@ do
       { src = "tests/compiler/golden/promotions/input.xml:44", text = "customer attribute city is moscow" }, -- 21
       { src = "tests/compiler/golden/promotions/input.xml:45", text = "the receipt has a line of SKU A-1" }, -- 22
     },
+    batches = { "summer" },
     check = check,
     effects = effects,
   }
