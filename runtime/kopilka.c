@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: MIT
+// kopilka: the runtime's command line — QA's simulator and scenario runner, and the ledger
+// operations for admins and scripts. Every ledger subcommand is a thin layer over kr-ops.h:
+// JSON in, the operation's JSON answer out on one line. See docs/cli.md.
+//
+//   kopilka simulate PROGRAM.xml RECEIPTS.jsonl [--state STATE.json] [--at TIME] [--confirm]
+//   kopilka test [-v] SCENARIO.scenario.json|DIR...
+//   kopilka calculate|confirm [--db LEDGER] [--program PROGRAM.xml] RECEIPT.json|-
+//   kopilka return [--db LEDGER] [--program ...] RETURN.json|-
+//   kopilka cancel [--db ...] [--at TIME] RECEIPT_ID
+//   kopilka balance [--db ...] [--at TIME] (--card N|--phone P|--email E|--customer ID)
+//   kopilka history [--db ...] (--card ...|...) [--after N]
+//   kopilka jobs run [--db ...] [--at TIME]
+//   kopilka check [--db ...]
+//   kopilka import [--db ...] [--at TIME] CUSTOMERS.csv
+//   kopilka customer create [--db ...] [--at TIME] CUSTOMER.json|-
+//   kopilka cards issue [--db ...] [--at TIME] --batch B --count N
+//   kopilka merge [--db ...] [--at TIME] --from REF --into REF [--id OP]
+//
+// Exit status: 0 ok, 1 a scenario or check failed or the input was refused, 2 usage, 3 I/O
+// (or the ledger is busy), 4 internal (out of memory, storage error).
+//
+// The wall clock is read in exactly one place: main, when --at is not given.
+#include "kopilka.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef int (*command_fn)(const kp_options *o);
+
+typedef struct command {
+    const char *name, *sub; // "jobs" "run"; sub NULL for one-word commands
+    command_fn run;
+    const char *opts;       // the options it takes, each between spaces: " db program at "
+    int min_args, max_args; // positional arguments
+    const char *usage;
+} command;
+
+// ---- the ledger subcommands -------------------------------------------------------------------
+
+// Opens the ledger, runs `op` on it and prints its answer. The shared frame of every ledger
+// subcommand; `op` returns the operation's status with its answer in `out`.
+typedef kr_ops_status (*ledger_op)(const kp_options *o, kr_ops *ops, kr_buf *out, int *status);
+
+static int with_ledger(const kp_options *o, ledger_op op)
+{
+    kp_program prog;
+    kr_ops *ops = NULL;
+    int status = kp_open_ledger(o, &prog, &ops);
+    if (status != KP_EXIT_OK) {
+        kp_program_free(&prog);
+        return status;
+    }
+    kr_buf out;
+    kr_buf_init(&out, 0);
+    int pre = KP_EXIT_OK;
+    kr_ops_status st = op(o, ops, &out, &pre);
+    status = pre != KP_EXIT_OK ? pre : kp_print_answer(st, &out);
+    kr_buf_free(&out);
+    kr_ops_close(ops);
+    kp_program_free(&prog);
+    return status;
+}
+
+// Reads the one positional file argument into *text; sets *status on failure.
+static bool read_arg(const kp_options *o, char **text, size_t *len, int *status)
+{
+    *status = kp_read_file(o->args[0], text, len);
+    return *status == KP_EXIT_OK;
+}
+
+static kr_ops_status op_receipt(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    char *text;
+    size_t len;
+    if (!read_arg(o, &text, &len, status))
+        return KR_OPS_FAILED;
+    kr_ops_set_source(ops, strcmp(o->args[0], "-") == 0 ? "<stdin>" : o->args[0], 0);
+    kr_ops_status st = strcmp(o->command, "confirm") == 0   ? kr_ops_confirm(ops, text, len, out)
+                       : strcmp(o->command, "return") == 0 ? kr_ops_return(ops, text, len, out)
+                                                            : kr_ops_calculate(ops, text, len, out);
+    free(text);
+    return st;
+}
+
+static kr_ops_status op_cancel(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_cancel(ops, o->args[0], o->at, out);
+}
+
+// The customer reference of --card/--phone/--email/--customer as JSON (malloc'd), or NULL
+// with a usage message.
+static char *who_json(const kp_options *o)
+{
+    const char *kinds[] = {"card", "phone", "email", "id"};
+    const char *values[] = {o->card, o->phone, o->email, o->customer};
+    int found = -1;
+    for (int i = 0; i < 4; i++) {
+        if (!values[i])
+            continue;
+        if (found >= 0) {
+            fprintf(stderr, "kopilka %s: name the customer once (--card, --phone, --email or "
+                            "--customer)\n",
+                    o->command);
+            return NULL;
+        }
+        found = i;
+    }
+    if (found < 0) {
+        fprintf(stderr, "kopilka %s: name the customer: --card N, --phone P, --email E or "
+                        "--customer ID\n",
+                o->command);
+        return NULL;
+    }
+    json_t *ref = json_pack("{s:s}", kinds[found], values[found]);
+    char *text = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
+    json_decref(ref);
+    return text;
+}
+
+static kr_ops_status op_balance(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    char *who = who_json(o);
+    if (!who) {
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    kr_ops_status st = strcmp(o->command, "balance") == 0
+                           ? kr_ops_balance(ops, who, o->at, out)
+                           : kr_ops_history(ops, who, (int64_t)o->after, KP_HISTORY_LIMIT, out);
+    free(who);
+    return st;
+}
+
+static kr_ops_status op_jobs(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_jobs_run(ops, o->at, out);
+}
+
+static kr_ops_status op_check(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)o;
+    int64_t violations = 0;
+    kr_ops_status st = kr_ops_check(ops, out, &violations);
+    if (st == KR_OPS_OK && violations) {
+        // The answer lists the problems; the run fails.
+        fputs(out->data, stdout);
+        fputc('\n', stdout);
+        fprintf(stderr, "kopilka check: %lld violation%s\n", (long long)violations,
+                violations == 1 ? "" : "s");
+        *status = KP_EXIT_FAILED;
+    }
+    return st;
+}
+
+static kr_ops_status op_import(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    char *text;
+    size_t len;
+    if (!read_arg(o, &text, &len, status))
+        return KR_OPS_FAILED;
+    const char *name = strcmp(o->args[0], "-") == 0 ? "<stdin>" : o->args[0];
+    kr_ops_set_source(ops, name, 0);
+    kr_ops_status st = kr_ops_import_csv(ops, text, len, name, o->at, out);
+    free(text);
+    return st;
+}
+
+static kr_ops_status op_customer_create(const kp_options *o, kr_ops *ops, kr_buf *out,
+                                        int *status)
+{
+    char *text;
+    size_t len;
+    if (!read_arg(o, &text, &len, status))
+        return KR_OPS_FAILED;
+    kr_ops_set_source(ops, strcmp(o->args[0], "-") == 0 ? "<stdin>" : o->args[0], 0);
+    kr_ops_status st = kr_ops_customer_create(ops, text, len, o->at, out);
+    free(text);
+    return st;
+}
+
+static kr_ops_status op_cards_issue(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    if (!o->batch || o->count < 1 || o->count > 1000000) {
+        fprintf(stderr, "kopilka cards issue: --batch B and --count N (1..1000000) are "
+                        "required\n");
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    return kr_ops_cards_issue(ops, o->batch, (size_t)o->count, o->at, out);
+}
+
+// A merge side: KIND:VALUE (card, phone, email, id) or a reference JSON object; malloc'd.
+static char *ref_arg(const char *option, const char *text)
+{
+    if (text[0] == '{')
+        return strdup(text);
+    const char *colon = strchr(text, ':');
+    static const char *const kinds[] = {"card", "phone", "email", "id"};
+    for (size_t i = 0; colon && i < 4; i++) {
+        if (strlen(kinds[i]) == (size_t)(colon - text) &&
+            strncmp(kinds[i], text, (size_t)(colon - text)) == 0) {
+            json_t *ref = json_pack("{s:s}", kinds[i], colon + 1);
+            char *s = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
+            json_decref(ref);
+            return s;
+        }
+    }
+    fprintf(stderr, "kopilka merge: %s %s: write card:N, phone:P, email:E or id:ID\n", option,
+            text);
+    return NULL;
+}
+
+static kr_ops_status op_merge(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    if (!o->from || !o->into) {
+        fprintf(stderr, "kopilka merge: --from REF and --into REF are required\n");
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    char *from = ref_arg("--from", o->from);
+    char *into = from ? ref_arg("--into", o->into) : NULL;
+    if (!from || !into) {
+        free(from);
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    // The default operation id names both sides, so repeating the same merge is a replay.
+    char op_id[120];
+    if (o->op_id)
+        snprintf(op_id, sizeof op_id, "%s", o->op_id);
+    else
+        snprintf(op_id, sizeof op_id, "merge:%.50s>%.50s", o->from, o->into);
+    kr_ops_status st = kr_ops_customer_merge(ops, from, into, op_id, o->at, out);
+    free(from);
+    free(into);
+    return st;
+}
+
+static int cmd_receipt(const kp_options *o)
+{
+    return with_ledger(o, op_receipt);
+}
+static int cmd_cancel(const kp_options *o)
+{
+    return with_ledger(o, op_cancel);
+}
+static int cmd_balance(const kp_options *o)
+{
+    return with_ledger(o, op_balance);
+}
+static int cmd_jobs(const kp_options *o)
+{
+    return with_ledger(o, op_jobs);
+}
+static int cmd_check(const kp_options *o)
+{
+    return with_ledger(o, op_check);
+}
+static int cmd_import(const kp_options *o)
+{
+    return with_ledger(o, op_import);
+}
+static int cmd_customer_create(const kp_options *o)
+{
+    return with_ledger(o, op_customer_create);
+}
+static int cmd_cards_issue(const kp_options *o)
+{
+    return with_ledger(o, op_cards_issue);
+}
+static int cmd_merge(const kp_options *o)
+{
+    return with_ledger(o, op_merge);
+}
+
+#define LEDGER " db program "
+#define WHO " card phone email customer "
+
+static const command commands[] = {
+    {"simulate", NULL, kp_cmd_simulate, " at state confirm ", 2, 2,
+     "simulate PROGRAM.xml RECEIPTS.jsonl [--state STATE.json] [--at TIME] [--confirm]"},
+    {"test", NULL, kp_cmd_test, " verbose ", 1, -1, "test [-v] SCENARIO.scenario.json|DIR..."},
+    {"calculate", NULL, cmd_receipt, LEDGER, 1, 1, "calculate [--db LEDGER] [--program XML] "
+                                                   "RECEIPT.json|-"},
+    {"confirm", NULL, cmd_receipt, LEDGER, 1, 1, "confirm [--db LEDGER] [--program XML] "
+                                                 "RECEIPT.json|-"},
+    {"return", NULL, cmd_receipt, LEDGER, 1, 1, "return [--db LEDGER] [--program XML] "
+                                                "RETURN.json|-"},
+    {"cancel", NULL, cmd_cancel, LEDGER "at ", 1, 1, "cancel [--db LEDGER] [--program XML] "
+                                                     "[--at TIME] RECEIPT_ID"},
+    {"balance", NULL, cmd_balance, LEDGER "at" WHO, 0, 0,
+     "balance [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
+     "--customer ID)"},
+    {"history", NULL, cmd_balance, LEDGER "after" WHO, 0, 0,
+     "history [--db LEDGER] [--program XML] (--card N|--phone P|--email E|--customer ID) "
+     "[--after N]"},
+    {"jobs", "run", cmd_jobs, LEDGER "at ", 0, 0,
+     "jobs run [--db LEDGER] [--program XML] [--at TIME]"},
+    {"check", NULL, cmd_check, LEDGER, 0, 0, "check [--db LEDGER] [--program XML]"},
+    {"import", NULL, cmd_import, LEDGER "at ", 1, 1,
+     "import [--db LEDGER] [--program XML] [--at TIME] CUSTOMERS.csv"},
+    {"customer", "create", cmd_customer_create, LEDGER "at ", 1, 1,
+     "customer create [--db LEDGER] [--program XML] [--at TIME] CUSTOMER.json|-"},
+    {"cards", "issue", cmd_cards_issue, LEDGER "at batch count ", 0, 0,
+     "cards issue [--db LEDGER] [--program XML] [--at TIME] --batch B --count N"},
+    {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
+     "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: kopilka COMMAND [OPTIONS] [ARGS]\n", out);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "       kopilka %s\n", commands[i].usage);
+    fputs("options: --db defaults to kopilka.db; --program to the ledger's deployed program\n"
+          "         (not supported yet: give it); TIME is RFC 3339, default now;\n"
+          "         REF is card:N, phone:P, email:E or id:ID; --color=always|never|auto\n"
+          "exit status: 0 ok, 1 a scenario or check failed or the input was refused,\n"
+          "             2 usage, 3 I/O or the ledger is busy, 4 internal error\n"
+          "see docs/cli.md\n",
+          out);
+}
+
+// The option's name without dashes and the value after '=' (when written --name=value).
+static bool split_option(const char *arg, char *name, size_t namesz, const char **value)
+{
+    *value = NULL;
+    if (strcmp(arg, "-v") == 0) {
+        snprintf(name, namesz, "verbose");
+        return true;
+    }
+    if (strncmp(arg, "--", 2) != 0)
+        return false;
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+    if (n + 1 > namesz)
+        n = namesz - 1;
+    memcpy(name, arg + 2, n);
+    name[n] = '\0';
+    if (eq)
+        *value = eq + 1;
+    return true;
+}
+
+static bool takes(const command *c, const char *name)
+{
+    char key[40];
+    snprintf(key, sizeof key, " %s ", name);
+    return strstr(c->opts, key) != NULL;
+}
+
+static bool parse_count(const char *text, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+// Parses argv[first..] into o for command c. KP_EXIT_OK, or KP_EXIT_USAGE after a message.
+static int parse_options(const command *c, int argc, char **argv, int first, kp_options *o)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        char name[32];
+        const char *value;
+        if (strcmp(a, "--") == 0) {
+            while (++i < argc)
+                o->args[o->nargs++] = argv[i];
+            break;
+        }
+        if (strcmp(a, "-") == 0 || !split_option(a, name, sizeof name, &value)) {
+            if (a[0] == '-' && a[1]) {
+                fprintf(stderr, "kopilka %s: unknown option %s\n", o->command, a);
+                return KP_EXIT_USAGE;
+            }
+            o->args[o->nargs++] = a;
+            continue;
+        }
+        if (strcmp(name, "color") == 0) {
+            if (value && strcmp(value, "always") == 0)
+                o->color = true;
+            else if (value && strcmp(value, "never") == 0)
+                o->color = false;
+            else if (value && strcmp(value, "auto") == 0)
+                o->color = isatty(2);
+            else {
+                fprintf(stderr, "kopilka: --color=always|never|auto\n");
+                return KP_EXIT_USAGE;
+            }
+            continue;
+        }
+        bool flag = strcmp(name, "confirm") == 0 || strcmp(name, "verbose") == 0;
+        if (!takes(c, name)) {
+            fprintf(stderr, "kopilka %s: unknown option %s\n", o->command, a);
+            return KP_EXIT_USAGE;
+        }
+        if (flag) {
+            if (value) {
+                fprintf(stderr, "kopilka %s: %s takes no value\n", o->command, a);
+                return KP_EXIT_USAGE;
+            }
+            *(name[0] == 'c' ? &o->confirm : &o->verbose) = true;
+            continue;
+        }
+        if (!value) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "kopilka %s: %s needs a value\n", o->command, a);
+                return KP_EXIT_USAGE;
+            }
+            value = argv[++i];
+        }
+        struct {
+            const char *name;
+            const char **dest;
+        } strings[] = {
+            {"db", &o->db},       {"program", &o->program}, {"at", &o->at_text},
+            {"state", &o->state}, {"card", &o->card},       {"phone", &o->phone},
+            {"email", &o->email}, {"customer", &o->customer}, {"from", &o->from},
+            {"into", &o->into},   {"batch", &o->batch},     {"id", &o->op_id},
+        };
+        bool done = false;
+        for (size_t k = 0; k < sizeof strings / sizeof *strings && !done; k++)
+            if (strcmp(name, strings[k].name) == 0) {
+                *strings[k].dest = value;
+                done = true;
+            }
+        if (!done && strcmp(name, "count") == 0)
+            done = parse_count(value, &o->count);
+        else if (!done && strcmp(name, "after") == 0)
+            done = parse_count(value, &o->after);
+        if (!done) {
+            fprintf(stderr, "kopilka %s: %s %s: a whole number is expected\n", o->command, a,
+                    value);
+            return KP_EXIT_USAGE;
+        }
+    }
+    if (o->nargs < c->min_args || (c->max_args >= 0 && o->nargs > c->max_args)) {
+        fprintf(stderr, "usage: kopilka %s\n", c->usage);
+        return KP_EXIT_USAGE;
+    }
+    return KP_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return KP_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return KP_EXIT_OK;
+    }
+    const command *c = NULL;
+    int first = 2;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands && !c; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (commands[i].sub && (argc < 3 || strcmp(argv[2], commands[i].sub) != 0)) {
+            fprintf(stderr, "usage: kopilka %s\n", commands[i].usage);
+            return KP_EXIT_USAGE;
+        }
+        c = &commands[i];
+        first = c->sub ? 3 : 2;
+    }
+    if (!c) {
+        fprintf(stderr, "kopilka: unknown command %s\n", argv[1]);
+        usage(stderr);
+        return KP_EXIT_USAGE;
+    }
+    for (int i = first; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: kopilka %s\n", c->usage);
+            return KP_EXIT_OK;
+        }
+    kp_options o = {.command = c->name, .db = "kopilka.db", .color = isatty(2)};
+    o.args = calloc((size_t)argc, sizeof *o.args);
+    if (!o.args)
+        return KP_EXIT_INTERNAL;
+    int status = parse_options(c, argc, argv, first, &o);
+    if (status == KP_EXIT_OK) {
+        if (o.at_text) {
+            if (!kp_parse_time_arg("--at", o.at_text, &o.at))
+                status = KP_EXIT_USAGE;
+        } else {
+            o.at = (int64_t)time(NULL); // the one read of the wall clock
+        }
+    }
+    if (status == KP_EXIT_OK)
+        status = c->run(&o);
+    free(o.args);
+    if (fflush(stdout) != 0 && status == KP_EXIT_OK) {
+        fprintf(stderr, "kopilka: standard output: %s\n", strerror(errno));
+        status = KP_EXIT_IO;
+    }
+    return status;
+}
