@@ -9,8 +9,7 @@
 #include <string.h>
 
 kr_ledger_status kr_ledger_counter_sum(kr_ledger *db, int64_t customer_id, const char *metric,
-                                       const char *from_period, const char *to_period,
-                                       int64_t *out)
+                                       const char *from_period, const char *to_period, int64_t *out)
 {
     static const char sql[] = "SELECT COALESCE(SUM(value), 0) FROM counter WHERE customer_id = ?1"
                               " AND metric = ?2 AND period BETWEEN ?3 AND ?4";
@@ -59,8 +58,8 @@ kr_ledger_status kr_ledger_customers_page(kr_ledger *db, int64_t after_id, size_
     return s;
 }
 
-kr_ledger_status kr_ledger_counter_last_day(kr_ledger *db, int64_t customer_id,
-                                            const char *metric, char out[11])
+kr_ledger_status kr_ledger_counter_last_day(kr_ledger *db, int64_t customer_id, const char *metric,
+                                            char out[11])
 {
     // Daily keys are exactly "YYYY-MM-DD"; "all" and other period kinds are not dates.
     static const char sql[] = "SELECT max(period) FROM counter WHERE customer_id = ?1"
@@ -119,8 +118,8 @@ kr_ledger_status kr_ledger_tier_floor(kr_ledger *db, int64_t customer_id, const 
     return KR_LEDGER_OK;
 }
 
-kr_ledger_status kr_ledger_tier_latest_at(kr_ledger *db, int64_t customer_id,
-                                          const char *ladder_id, int64_t *out)
+kr_ledger_status kr_ledger_tier_latest_at(kr_ledger *db, int64_t customer_id, const char *ladder_id,
+                                          int64_t *out)
 {
     static const char sql[] = "SELECT max(from_at) FROM tier_history WHERE customer_id = ?1"
                               " AND ladder_id = ?2";
@@ -253,8 +252,8 @@ static kr_ledger_status burn(kr_ledger *db, const char *source, int64_t earned_b
     if (s == KR_LEDGER_OK)
         kr_ledger_done(st);
     for (size_t i = 0; i < n && s == KR_LEDGER_OK; i++) {
-        s = kr_ledger_lot_delta(db, v[i].id, v[i].customer_id, -v[i].remaining, op_id, "expire",
-                                at, NULL);
+        s = kr_ledger_lot_delta(db, v[i].id, v[i].customer_id, -v[i].remaining, op_id, "expire", at,
+                                NULL);
         if (s != KR_LEDGER_OK)
             break;
         if (earned_before > v[i].spendable_from && earned_before < v[i].expires_at) {

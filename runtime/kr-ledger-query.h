@@ -23,8 +23,8 @@ kr_ledger_status kr_ledger_customers_page(kr_ledger *db, int64_t after_id, size_
 //   `metric` with a value above 0 (e.g. the day of the last purchase, metric "receipts"), into
 //   out (11 bytes). Periods that are not dates ("all", "job:...") are ignored. NOT_FOUND when
 //   there is none. INVALID (bad metric).
-kr_ledger_status kr_ledger_counter_last_day(kr_ledger *db, int64_t customer_id,
-                                            const char *metric, char out[11]);
+kr_ledger_status kr_ledger_counter_last_day(kr_ledger *db, int64_t customer_id, const char *metric,
+                                            char out[11]);
 
 // kr_ledger_tier_floor: the latest manual tier row (an operator's floor) of the customer on
 //   `ladder_id` with from_at <= at, into *out. The caller tests out->floor_until against its
@@ -34,8 +34,8 @@ kr_ledger_status kr_ledger_tier_floor(kr_ledger *db, int64_t customer_id, const 
 
 // kr_ledger_tier_latest_at: from_at of the customer's latest tier row on `ladder_id` (any
 //   time, manual or computed), or INT64_MIN when there is none. INVALID.
-kr_ledger_status kr_ledger_tier_latest_at(kr_ledger *db, int64_t customer_id,
-                                          const char *ladder_id, int64_t *out);
+kr_ledger_status kr_ledger_tier_latest_at(kr_ledger *db, int64_t customer_id, const char *ladder_id,
+                                          int64_t *out);
 
 // kr_ledger_segment_members_registered: ids of the members of `segment` who registered at or
 //   before `registered_before` and joined the segment at or before `joined_before`, id >

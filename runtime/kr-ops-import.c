@@ -27,8 +27,8 @@
 #define IMPORT_MAX_POINTS 1000000000000LL
 
 static const char *const known_columns[] = {
-    "external_id", "name",       "phone",    "email",  "card", "birthday",
-    "registered",  "segments",   "points",   "points_expire", NULL,
+    "external_id", "name",     "phone",  "email",         "card", "birthday",
+    "registered",  "segments", "points", "points_expire", NULL,
 };
 
 // ---- arena -------------------------------------------------------------------------------------
@@ -70,6 +70,80 @@ static void arena_free(arena *a)
     }
 }
 
+// ---- values seen earlier in the file
+// ------------------------------------------------------------- The validation pass remembers every
+// external id, phone, e-mail and card (normalised) with its line, so that a value given twice is
+// reported as "also on line N" rather than as a conflict with a customer the rolled-back import
+// never kept.
+
+typedef struct seen_entry {
+    uint64_t hash;
+    char *key; // owned: kind letter + value
+    unsigned line;
+} seen_entry;
+
+typedef struct seen_set {
+    seen_entry *v; // owned
+    size_t cap, n;
+} seen_set;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+// Adds key; *prev is the line it was first seen on (0 when new). False when out of memory.
+static bool seen_put(seen_set *s, char kind, const char *value, unsigned line, unsigned *prev)
+{
+    *prev = 0;
+    if (s->n * 2 >= s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        seen_entry *v = calloc(cap, sizeof *v);
+        if (!v)
+            return false;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i].key)
+                continue;
+            size_t j = s->v[i].hash & (cap - 1);
+            while (v[j].key)
+                j = (j + 1) & (cap - 1);
+            v[j] = s->v[i];
+        }
+        free(s->v);
+        s->v = v;
+        s->cap = cap;
+    }
+    size_t len = strlen(value);
+    char *key = malloc(len + 2);
+    if (!key)
+        return false;
+    key[0] = kind;
+    memcpy(key + 1, value, len + 1);
+    uint64_t h = fnv1a(key);
+    size_t j = h & (s->cap - 1);
+    for (; s->v[j].key; j = (j + 1) & (s->cap - 1)) {
+        if (s->v[j].hash == h && strcmp(s->v[j].key, key) == 0) {
+            *prev = s->v[j].line;
+            free(key);
+            return true;
+        }
+    }
+    s->v[j] = (seen_entry){h, key, line};
+    s->n++;
+    return true;
+}
+
+static void seen_free(seen_set *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->v[i].key);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
 // ---- rows --------------------------------------------------------------------------------------
 
 // Where each known column is in the header (-1: absent), and the attr_* columns.
@@ -79,15 +153,27 @@ typedef struct columns {
     size_t n_attr;
 } columns;
 
-enum { C_EXTERNAL_ID, C_NAME, C_PHONE, C_EMAIL, C_CARD, C_BIRTHDAY, C_REGISTERED, C_SEGMENTS,
-       C_POINTS, C_POINTS_EXPIRE };
+enum {
+    C_EXTERNAL_ID,
+    C_NAME,
+    C_PHONE,
+    C_EMAIL,
+    C_CARD,
+    C_BIRTHDAY,
+    C_REGISTERED,
+    C_SEGMENTS,
+    C_POINTS,
+    C_POINTS_EXPIRE
+};
 
 typedef struct import_ctx {
-    kr_ops *o;     // borrowed
-    kr_csv csv;    // owned while open
+    kr_ops *o;  // borrowed
+    kr_csv csv; // owned while open
     columns cols;
     int64_t at, today;
     kr_input_error err;
+    seen_set seen;   // validation pass: values given so far
+    bool check_seen; // validation pass
     // The first row the ledger refused (insert pass).
     bool refused;
     size_t refused_index;
@@ -110,6 +196,19 @@ static bool row_fail(import_ctx *x, int col, const char *fmt, ...)
     vsnprintf(x->err.message, sizeof x->err.message, fmt, ap);
     va_end(ap);
     return false;
+}
+
+// False (with the error) when `value` of column `col` was given on an earlier line.
+static bool once(import_ctx *x, int col, char kind, const char *what, const char *value)
+{
+    if (!x->check_seen)
+        return true;
+    unsigned prev = 0;
+    if (!seen_put(&x->seen, kind, value, x->csv.record_line, &prev))
+        return row_fail(x, -1, "out of memory");
+    if (prev)
+        return row_fail(x, col, "%s %s is also on line %u", what, value, prev);
+    return true;
 }
 
 // The field in column `col` of the current record (copied into `rec`), or NULL when the
@@ -144,23 +243,31 @@ static bool parse_row(import_ctx *x, arena *a, kr_ledger_import_row *row)
         return row_fail(x, -1, "the row names nobody: give external_id, phone, email or card");
     if (in->external_id && strlen(in->external_id) >= KR_LEDGER_ID_MAX)
         return row_fail(x, at[C_EXTERNAL_ID], "longer than %d characters", KR_LEDGER_ID_MAX - 1);
+    if (in->external_id && !once(x, at[C_EXTERNAL_ID], 'x', "external id", in->external_id))
+        return false;
     if (in->phone) {
         char norm[KR_IDENTITY_PHONE_MAX];
         if (kr_identity_phone_normalize(in->phone, norm, sizeof norm, why, sizeof why) !=
             KR_IDENTITY_OK)
             return row_fail(x, at[C_PHONE], "%s", why);
+        if (!once(x, at[C_PHONE], 'p', "phone", norm))
+            return false;
     }
     if (in->email) {
         char norm[KR_IDENTITY_EMAIL_MAX];
         if (kr_identity_email_normalize(in->email, norm, sizeof norm, why, sizeof why) !=
             KR_IDENTITY_OK)
             return row_fail(x, at[C_EMAIL], "%s", why);
+        if (!once(x, at[C_EMAIL], 'e', "e-mail", norm))
+            return false;
     }
     if (row->card_number) {
         char norm[KR_IDENTITY_CARD_MAX];
         if (kr_identity_card_normalize(row->card_number, false, norm, sizeof norm, why,
                                        sizeof why) != KR_IDENTITY_OK)
             return row_fail(x, at[C_CARD], "%s", why);
+        if (!once(x, at[C_CARD], 'c', "card", norm))
+            return false;
     }
 
     const char *bday = field_at(x, rec, at[C_BIRTHDAY]);
@@ -317,6 +424,7 @@ static bool validate(import_ctx *x, size_t *rows)
     arena a = {0};
     bool ok = true;
     *rows = 0;
+    x->check_seen = true;
     for (;;) {
         kr_input_status st = kr_csv_next(&x->csv, &x->err);
         if (st == KR_INPUT_END)
@@ -335,6 +443,8 @@ static bool validate(import_ctx *x, size_t *rows)
             arena_free(&a);
     }
     arena_free(&a);
+    seen_free(&x->seen);
+    x->check_seen = false;
     return ok;
 }
 
@@ -351,8 +461,8 @@ static void on_reject(void *ud, size_t index, kr_ledger_status st, const char *m
 
 // Pass 2 (inside the caller's transaction): every row into the ledger. *line: the line of the
 // row the ledger refused, if one was.
-static kr_ledger_status insert(import_ctx *x, const char *op, int64_t *imported,
-                               int64_t *points, unsigned *line)
+static kr_ledger_status insert(import_ctx *x, const char *op, int64_t *imported, int64_t *points,
+                               unsigned *line)
 {
     kr_ledger_import_row *rows = calloc(IMPORT_BATCH, sizeof *rows);
     unsigned *lines = calloc(IMPORT_BATCH, sizeof *lines);
@@ -455,8 +565,10 @@ kr_ops_status kr_ops_import_csv(kr_ops *o, const char *csv, size_t len, const ch
     if (out->failed)
         st = KR_OPS_FAILED;
 out:
-    if (x)
+    if (x) {
         kr_csv_close(&x->csv);
+        seen_free(&x->seen);
+    }
     free(x);
     memcpy(o->source, saved_source, sizeof saved_source);
     o->line = saved_line;

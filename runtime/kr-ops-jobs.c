@@ -29,6 +29,25 @@
 // Hence a second run at the same instant (or at an earlier one) changes nothing and answers
 // zeros.
 //
+// The answer: {"at", "expired": {"lots", "points"}, "burned": {"lots", "points"},
+// "tiers_changed", "segment_moves", "memberships_ended", "birthdays" (rewards given by birthday
+// triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders",
+// "notifications" (all outbox entries added)}.
+//
+// Outbox entries (channels in the program's order of preference; due at the run):
+//   expiry-warning  key "expiry-warning:<customer>:<last day>:<days_before>", payload
+//                   {"points", "date" (the last day the points can be spent), "days_before",
+//                   "message"}; of the warnings whose days_before reaches the expiry only the
+//                   tightest is sent (a lot with 5 days left gets the 7-day one, not both)
+//   birthday        key "birthday:<trigger>:<customer>:<year>", payload {"trigger", "points",
+//                   "code" (when the trigger has a batch), "message"}
+//   inactivity      key "inactivity:<trigger>:<customer>:<date of the last purchase>", as above;
+//                   its points are recorded with source "event"
+//   tier-reminder   key "tier-reminder:<trigger>:<customer>:<period's last day>", payload
+//                   {"trigger", "ladder", "tier", "tier_name", "left", "message"}
+// Messages fill {points}, {date}, {code}, {left} (money with the currency's decimals) and
+// {tier} (the next tier's name); "message" is null when the program gives none.
+//
 // Late runs: jobs may run daily or less often. A birthday, an inactivity anniversary or a
 // tier-reminder day that fell at most JOBS_CATCHUP_DAYS - 1 days before the run's local day
 // is still acted on (once); older ones are not (a greeting a month late does more harm than
@@ -37,6 +56,7 @@
 
 #include "kr-ledger-query.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +67,7 @@
 #define JOBS_CATCHUP_DAYS 7
 
 typedef struct jobs_run {
-    kr_ops *o;    // borrowed
+    kr_ops *o;     // borrowed
     int64_t at;    // the run's instant
     int64_t today; // its local day
     int64_t lo;    // the earliest local day a late trigger still fires
@@ -363,8 +383,8 @@ static kr_ledger_status job_transitions(jobs_run *r)
                     s = kr_ledger_segment_members_registered(o->db, seg->id, before, r->at, after,
                                                              JOBS_PAGE, ids, &n);
                 else
-                    s = kr_ledger_segment_members_due(o->db, seg->id, before, after, JOBS_PAGE,
-                                                      ids, &n);
+                    s = kr_ledger_segment_members_due(o->db, seg->id, before, after, JOBS_PAGE, ids,
+                                                      &n);
                 for (size_t m = 0; m < n && s == KR_LEDGER_OK; m++) {
                     bool running = false;
                     if (seg->membership_days > 0)
@@ -396,7 +416,7 @@ static bool boundary_passed(const kr_ladder *l, int64_t set_day, int64_t today)
     return today >= next;
 }
 
-// Recomputes the customer's tier on ladder l at r->at (docs/internals/ops.md "Tiers"):
+// Recomputes the customer's tier on ladder l at r->at:
 //   - upgrade="immediate": a higher tier now; previous-calendar-year and upgrade="period-end"
 //     ladders change only when a period boundary passed since the current tier was set (the
 //     latter judged by the value of the period that ended);
@@ -406,8 +426,8 @@ static bool boundary_passed(const kr_ladder *l, int64_t set_day, int64_t today)
 // A row is written only on change; a customer without rows whose computed tier is the one
 // the snapshot would compute anyway (and is the ladder's first) gets none.
 // *eff: the effective tier index afterwards (-1: none); *value: the metric today.
-static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_ladder *l,
-                                       int *eff, int64_t *value)
+static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_ladder *l, int *eff,
+                                       int64_t *value)
 {
     kr_ops *o = r->o;
     *eff = -1;
@@ -435,8 +455,8 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
         return KR_LEDGER_OK;
     }
     // A tier the program no longer has is recomputed as if a boundary passed.
-    bool boundary = !have || ci < 0 ||
-                    boundary_passed(l, kr__ops_local_day(o, cur.from_at), r->today);
+    bool boundary =
+        !have || ci < 0 || boundary_passed(l, kr__ops_local_day(o, cur.from_at), r->today);
     int target;
     if (l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
         target = boundary ? onfly : ci;
@@ -469,12 +489,11 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
         return s;
     }
     *eff = target;
-    bool write = have ? target != ci
-                      : target >= 0 && (target != onfly || target > 0);
+    bool write = have ? target != ci : target >= 0 && (target != onfly || target > 0);
     if (!write || target < 0)
         return KR_LEDGER_OK;
-    kr_ledger_tier t = {.from_at = r->at, .reason = KR_LEDGER_TIER_COMPUTED,
-                        .floor_until = KR_LEDGER_NEVER};
+    kr_ledger_tier t = {
+        .from_at = r->at, .reason = KR_LEDGER_TIER_COMPUTED, .floor_until = KR_LEDGER_NEVER};
     snprintf(t.ladder_id, sizeof t.ladder_id, "%s", l->id);
     snprintf(t.tier_id, sizeof t.tier_id, "%s", l->tiers[target].id);
     s = kr_ledger_tier_set(o->db, customer, &t);
@@ -485,8 +504,40 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
 
 // ---- 3. the customer pass: triggers ------------------------------------------------------------
 
-// Gives a trigger's reward once: points (source `source`) and an outbox entry (payload built
-// by the caller's `placeholders` and `message`). `kind` names the job ("birthday",
+// A promo code of the trigger's batch into code (64 bytes): a `multi` batch's public code, or
+// for a `single` batch a new unguessable code "<prefix>-XXXXXXXX" (8 of 32 letters and digits
+// without look-alikes, 40 bits) recorded with the batch's limits. "" when the trigger has none.
+static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, char code[64])
+{
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    code[0] = '\0';
+    const kr_batch *b = t->batch ? kr_policy_batch(&r->o->policy, t->batch) : NULL;
+    if (!b)
+        return KR_LEDGER_OK;
+    if (!b->single) {
+        snprintf(code, 64, "%s", b->code ? b->code : "");
+        return KR_LEDGER_OK;
+    }
+    if (sodium_init() < 0)
+        return KR_LEDGER_DB_ERROR;
+    int64_t until = b->to >= 0 ? kr__ops_day_start(r->o, b->to + 1) : KR_LEDGER_NEVER;
+    kr_ledger_status s = KR_LEDGER_CONFLICT;
+    for (int attempt = 0; attempt < 8 && s == KR_LEDGER_CONFLICT; attempt++) {
+        size_t n = (size_t)snprintf(code, 64, "%.40s-", b->prefix ? b->prefix : "");
+        for (int i = 0; i < 8; i++)
+            code[n++] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+        code[n] = '\0';
+        s = kr_ledger_promo_add(r->o->db, code, b->id, 1, b->per_customer > 0 ? b->per_customer : 1,
+                                until);
+    }
+    if (s != KR_LEDGER_OK)
+        code[0] = '\0';
+    return s;
+}
+
+// Gives a trigger's reward once: points (source `source`), a promo code of its batch, and an
+// outbox entry (payload {"trigger", "points", "code" when given, "message"} with {points} and
+// {code} filled in). `kind` names the job ("birthday",
 // "inactivity"), `period` the occasion ("2026", "2026-03-01"). Done already when the marker
 // counter is set. *gave: true when it was given now.
 static kr_ledger_status reward_once(jobs_run *r, const kr_trigger *t, const char *kind,
@@ -507,18 +558,28 @@ static kr_ledger_status reward_once(jobs_run *r, const kr_trigger *t, const char
         if (s != KR_LEDGER_OK)
             return s;
     }
+    char code[64];
+    s = give_code(r, t, code);
+    if (s != KR_LEDGER_OK)
+        return s;
     if (t->n_channels) {
         char pts[32];
         snprintf(pts, sizeof pts, "%lld", (long long)t->points);
-        const char *names[] = {"points"};
-        const char *values[] = {pts};
+        const char *names[] = {"points", "code"};
+        const char *values[] = {pts, code};
         kr_buf_reset(&r->tmp);
         if (t->message)
-            fill_template(&r->tmp, t->message, names, values, 1);
+            fill_template(&r->tmp, t->message, names, values, 2);
         kr_buf_reset(&r->text);
         kr_buf_printf(&r->text, "{\"trigger\":");
         kr_buf_json_string(&r->text, t->id);
-        kr_buf_printf(&r->text, ",\"points\":%lld,\"message\":", (long long)t->points);
+        kr_buf_printf(&r->text, ",\"points\":%lld,", (long long)t->points);
+        if (code[0]) {
+            kr_buf_puts(&r->text, "\"code\":");
+            kr_buf_json_string(&r->text, code);
+            kr_buf_puts(&r->text, ",");
+        }
+        kr_buf_puts(&r->text, "\"message\":");
         if (t->message)
             kr_buf_json_string(&r->text, r->tmp.data ? r->tmp.data : "");
         else
@@ -773,8 +834,7 @@ static kr_ledger_status warn_group(jobs_run *r, const expiring_group *g)
     const kr_warning *w = NULL;
     for (size_t i = 0; i < o->policy.n_warnings; i++) {
         const kr_warning *x = &o->policy.warnings[i];
-        if (x->days_before >= days_left && x->n_channels &&
-            (!w || x->days_before < w->days_before))
+        if (x->days_before >= days_left && x->n_channels && (!w || x->days_before < w->days_before))
             w = x;
     }
     if (!w || g->points <= 0)
@@ -860,20 +920,19 @@ static void summary(const jobs_run *r, kr_buf *out)
     kr_buf_reset(out);
     kr_buf_puts(out, "{\"at\":");
     kr_buf_json_time(out, r->at);
-    kr_buf_printf(out,
-                  ",\"expired\":{\"lots\":%lld,\"points\":%lld}"
-                  ",\"burned\":{\"lots\":%lld,\"points\":%lld}"
-                  ",\"tiers_changed\":%lld,\"segment_moves\":%lld,\"memberships_ended\":%lld"
-                  ",\"birthdays\":%lld,\"birthday_points\":%lld"
-                  ",\"inactive\":%lld,\"inactivity_points\":%lld"
-                  ",\"warnings\":%lld,\"reminders\":%lld,\"notifications\":%lld}",
-                  (long long)r->expired_lots, (long long)r->expired_points,
-                  (long long)r->burned_lots, (long long)r->burned_points,
-                  (long long)r->tiers_changed, (long long)r->segment_moves,
-                  (long long)r->memberships_ended, (long long)r->birthdays,
-                  (long long)r->birthday_points, (long long)r->inactive,
-                  (long long)r->inactivity_points, (long long)r->warnings,
-                  (long long)r->reminders, (long long)r->notifications);
+    kr_buf_printf(
+        out,
+        ",\"expired\":{\"lots\":%lld,\"points\":%lld}"
+        ",\"burned\":{\"lots\":%lld,\"points\":%lld}"
+        ",\"tiers_changed\":%lld,\"segment_moves\":%lld,\"memberships_ended\":%lld"
+        ",\"birthdays\":%lld,\"birthday_points\":%lld"
+        ",\"inactive\":%lld,\"inactivity_points\":%lld"
+        ",\"warnings\":%lld,\"reminders\":%lld,\"notifications\":%lld}",
+        (long long)r->expired_lots, (long long)r->expired_points, (long long)r->burned_lots,
+        (long long)r->burned_points, (long long)r->tiers_changed, (long long)r->segment_moves,
+        (long long)r->memberships_ended, (long long)r->birthdays, (long long)r->birthday_points,
+        (long long)r->inactive, (long long)r->inactivity_points, (long long)r->warnings,
+        (long long)r->reminders, (long long)r->notifications);
 }
 
 kr_ops_status kr_ops_jobs_run(kr_ops *o, int64_t at, kr_buf *out)

@@ -184,6 +184,33 @@ int kr__ops_tier_for(const kr_ladder *l, int64_t value)
     return best;
 }
 
+// The ledger's names for the program's point sources (the two enums differ in order).
+static kr_ledger_source ledger_source(kr_source s)
+{
+    switch (s) {
+    case KR_SOURCE_ACCRUAL:
+        return KR_LEDGER_SRC_ACCRUAL;
+    case KR_SOURCE_PROMOTION:
+        return KR_LEDGER_SRC_PROMOTION;
+    case KR_SOURCE_BIRTHDAY:
+        return KR_LEDGER_SRC_BIRTHDAY;
+    case KR_SOURCE_REGISTRATION:
+        return KR_LEDGER_SRC_REGISTRATION;
+    case KR_SOURCE_REFERRAL:
+        return KR_LEDGER_SRC_REFERRAL;
+    case KR_SOURCE_EVENT:
+        return KR_LEDGER_SRC_EVENT;
+    case KR_SOURCE_CHALLENGE:
+        return KR_LEDGER_SRC_CHALLENGE;
+    case KR_SOURCE_MANUAL:
+        return KR_LEDGER_SRC_MANUAL;
+    case KR_SOURCE_IMPORT:
+    case KR_SOURCE_COUNT:
+        break;
+    }
+    return KR_LEDGER_SRC_IMPORT;
+}
+
 kr_ledger_status kr__ops_add_points(kr_ops *o, int64_t customer, kr_source source,
                                     int64_t points, int64_t at, const char *op_id,
                                     int64_t *spendable_from)
@@ -204,7 +231,7 @@ kr_ledger_status kr__ops_add_points(kr_ops *o, int64_t customer, kr_source sourc
         expires = from + 1;
     kr_ledger_lot_in in = {
         .customer_id = customer,
-        .source = (kr_ledger_source)source,
+        .source = ledger_source(source),
         .amount = points,
         .earned_at = at,
         .spendable_from = from,

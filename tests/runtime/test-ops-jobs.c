@@ -4,14 +4,15 @@
 // manual floor), segment transitions and paid memberships, birthday points once a year (and
 // late by a few days), warnings 30 and 7 days before expiry, the tier reminder, inactivity;
 // every second run (and every earlier one) changes nothing; kr_ops_check after each scenario.
+#include "kr-ledger-codes.h"
 #include "kr-ledger-query.h"
 #include "ops/ops-test.h"
 
 // The summary of a run that did nothing at `at` (an RFC 3339 UTC text).
-#define NOTHING(at)                                                                              \
-    "{\"at\":\"" at "\",\"expired\":{\"lots\":0,\"points\":0},\"burned\":{\"lots\":0,"          \
-    "\"points\":0},\"tiers_changed\":0,\"segment_moves\":0,\"memberships_ended\":0,"             \
-    "\"birthdays\":0,\"birthday_points\":0,\"inactive\":0,\"inactivity_points\":0,"              \
+#define NOTHING(at)                                                                                \
+    "{\"at\":\"" at "\",\"expired\":{\"lots\":0,\"points\":0},\"burned\":{\"lots\":0,"             \
+    "\"points\":0},\"tiers_changed\":0,\"segment_moves\":0,\"memberships_ended\":0,"               \
+    "\"birthdays\":0,\"birthday_points\":0,\"inactive\":0,\"inactivity_points\":0,"                \
     "\"warnings\":0,\"reminders\":0,\"notifications\":0}"
 
 static kr_buf answer;
@@ -70,9 +71,8 @@ static const kr_ledger_outbox_msg *find_msg(const kr_ledger_outbox_msg *v, size_
     return NULL;
 }
 
-static void expect_msg(const kr_ledger_outbox_msg *v, size_t n, const char *key,
-                       const char *kind, const char *channels, const char *payload,
-                       int64_t due)
+static void expect_msg(const kr_ledger_outbox_msg *v, size_t n, const char *key, const char *kind,
+                       const char *channels, const char *payload, int64_t due)
 {
     const kr_ledger_outbox_msg *m = find_msg(v, n, key);
     tap_ok(m != NULL, "outbox has %s", key);
@@ -94,8 +94,7 @@ static int64_t add_points(kr_ops *o, int64_t customer, kr_source src, int64_t po
     return s;
 }
 
-static void add_counter(kr_ops *o, int64_t customer, const char *metric, const char *day,
-                        int64_t v)
+static void add_counter(kr_ops *o, int64_t customer, const char *metric, const char *day, int64_t v)
 {
     if (kr_ledger_counter_add(o->db, customer, metric, day, v, NULL) != KR_LEDGER_OK ||
         kr_ledger_counter_add(o->db, customer, metric, "all", v, NULL) != KR_LEDGER_OK)
@@ -130,7 +129,8 @@ static void expiry_at_the_instant(void)
 {
     kr_ops *o = ops_test_open();
     int64_t c = ops_test_customer(
-        o, "{\"id\":\"C1\",\"phone\":\"+79160000001\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"C1\",\"phone\":\"+79160000001\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
         T("2026-01-01T10:00:00+03:00"));
     // Accrual: hold 14 days (spendable 2026-01-24 12:00), then 365 local days: expires at the
     // start of 2027-01-24 in Moscow.
@@ -160,7 +160,8 @@ static void warnings_30_and_7_days_before(void)
 {
     kr_ops *o = ops_test_open();
     int64_t c = ops_test_customer(
-        o, "{\"id\":\"C1\",\"phone\":\"+79160000001\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"C1\",\"phone\":\"+79160000001\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
         T("2026-01-01T10:00:00+03:00"));
     add_points(o, c, KR_SOURCE_ACCRUAL, 500, "2026-01-10T12:00:00+03:00", "R1");
     // Daily at 03:00 from 2026-12-20 to 2027-01-25.
@@ -245,10 +246,12 @@ static void tiers_quarterly(void)
     kr_ops *o = ops_test_open();
     int64_t reg = T("2026-01-05T10:00:00+03:00");
     int64_t p = ops_test_customer(
-        o, "{\"id\":\"P1\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"P1\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
         reg);
     int64_t q = ops_test_customer(
-        o, "{\"id\":\"P2\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"P2\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
         reg);
     // P1's turnover comes straight from counters (as a confirm leaves them); P2 buys through
     // confirm, which upgrades at once itself.
@@ -259,14 +262,14 @@ static void tiers_quarterly(void)
     kr_ops_status st = kr_ops_confirm(o, receipt, strlen(receipt), &answer);
     if (st != KR_OPS_OK)
         tap_diag("confirm: %s", answer.data);
-    tap_ok(st == KR_OPS_OK && strcmp(tier_of(o, q, T("2026-02-10T12:00:00+03:00")), "p-silver") == 0,
+    tap_ok(st == KR_OPS_OK &&
+               strcmp(tier_of(o, q, T("2026-02-10T12:00:00+03:00")), "p-silver") == 0,
            "a partner crossing 300,000.00 is silver from that receipt on (%s)",
            tier_of(o, q, T("2026-02-10T12:00:00+03:00")));
 
     const char *a = jobs(o, T("2026-02-10T20:00:00+03:00"));
     tap_ok(field(a, "tiers_changed") == 1, "the job upgrades P1 at once (%s)", a);
-    tap_ok(strcmp(tier_of(o, p, T("2026-02-10T20:00:00+03:00")), "p-silver") == 0,
-           "P1 is silver");
+    tap_ok(strcmp(tier_of(o, p, T("2026-02-10T20:00:00+03:00")), "p-silver") == 0, "P1 is silver");
     // A return takes 20,000.00 of the quarter's turnover away from both.
     add_counter(o, p, "paid", "2026-02-11", -2000000);
     add_counter(o, q, "paid", "2026-02-11", -2000000);
@@ -294,9 +297,11 @@ static void manual_floor(void)
 {
     kr_ops *o = ops_test_open();
     int64_t f = ops_test_customer(
-        o, "{\"id\":\"F1\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"F1\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
         T("2026-01-05T10:00:00+03:00"));
-    kr_ledger_tier floor = {.ladder_id = "partner-levels", .tier_id = "p-gold",
+    kr_ledger_tier floor = {.ladder_id = "partner-levels",
+                            .tier_id = "p-gold",
                             .from_at = T("2026-01-15T12:00:00+03:00"),
                             .reason = KR_LEDGER_TIER_MANUAL,
                             .floor_until = T("2026-09-30T00:00:00+03:00")};
@@ -321,7 +326,8 @@ static void segment_transitions(void)
 {
     kr_ops *o = ops_test_open();
     int64_t h = ops_test_customer(
-        o, "{\"id\":\"H1\",\"segments\":[\"homeowner\"],\"registered\":\"2025-03-01T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"H1\",\"segments\":[\"homeowner\"],\"registered\":\"2025-03-01T10:00:00+03:00\"}",
         T("2025-03-01T10:00:00+03:00"));
     tap_ok(same(jobs(o, T("2026-02-28T23:00:00+03:00")), NOTHING("2026-02-28T20:00:00Z")),
            "a homeowner stays one for 364 days");
@@ -362,7 +368,8 @@ static void birthdays(void)
                                    "\"1985-06-15\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
                                    reg);
     int64_t r = ops_test_customer(
-        o, "{\"id\":\"R1\",\"birthday\":\"1990-06-15\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"R1\",\"birthday\":\"1990-06-15\",\"registered\":\"2026-01-01T10:00:00+03:00\"}",
         reg);
     long long total = 0;
     for (int64_t t = T("2026-06-10T09:00:00+03:00"); t <= T("2026-06-20T09:00:00+03:00");
@@ -389,6 +396,29 @@ static void birthdays(void)
                "{\"trigger\":\"partner-birthday\",\"points\":1000,"
                "\"message\":\"Happy birthday! 1000 points for you.\"}",
                T("2026-06-15T09:00:00+03:00"));
+    // The retail customer's code a week ahead (the 8th; handled by the first run, the 10th).
+    snprintf(key, sizeof key, "birthday:retail-birthday-code:%lld:2026", (long long)r);
+    const kr_ledger_outbox_msg *m = find_msg(v, n, key);
+    char code[32] = "";
+    if (m && sscanf(m->payload,
+                    "{\"trigger\":\"retail-birthday-code\",\"points\":0,"
+                    "\"code\":\"%13[A-Z0-9-]\"",
+                    code) != 1)
+        code[0] = '\0';
+    tap_ok(m && m->due_at == T("2026-06-10T09:00:00+03:00") &&
+               strcmp(m->channels, "messenger,sms,email") == 0,
+           "the retail customer's birthday code is sent by the run of the 10th");
+    char want[256];
+    snprintf(want, sizeof want,
+             "{\"trigger\":\"retail-birthday-code\",\"points\":0,\"code\":\"%s\","
+             "\"message\":\"Your birthday is coming: take 15%% off with %s.\"}",
+             code, code);
+    tap_ok(strlen(code) == 13 && strncmp(code, "BDAY-", 5) == 0 && m && same(m->payload, want),
+           "with a new BDAY- code in the payload and the message (%s)", code);
+    kr_ledger_promo promo;
+    tap_ok(code[0] && kr_ledger_promo_get(o->db, code, r, &promo) == KR_LEDGER_OK &&
+               strcmp(promo.batch_id, "birthday") == 0 && promo.max_uses == 1,
+           "the code is recorded, of batch birthday, single use");
     kr_ledger_outbox_free(v, n);
 
     // Next year: again once; the 2026 points expired in July.
@@ -427,13 +457,15 @@ static void tier_reminder(void)
     kr_ops *o = ops_test_open();
     int64_t reg = T("2026-01-05T10:00:00+03:00");
     int64_t r1 = ops_test_customer(
-        o, "{\"id\":\"R1\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"R1\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
         reg);
     int64_t r2 = ops_test_customer(
-        o, "{\"id\":\"R2\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"R2\",\"segments\":[\"partner\"],\"registered\":\"2026-01-05T10:00:00+03:00\"}",
         reg);
-    int64_t r3 = ops_test_customer(o, "{\"id\":\"R3\",\"registered\":\"2026-01-05T10:00:00+03:00\"}",
-                                   reg);
+    int64_t r3 =
+        ops_test_customer(o, "{\"id\":\"R3\",\"registered\":\"2026-01-05T10:00:00+03:00\"}", reg);
     add_counter(o, r1, "paid", "2026-04-05", 25000000); // 50,000.00 short: 16.7 % of 300,000
     add_counter(o, r2, "paid", "2026-04-05", 20000000); // 100,000.00 short: 33 %
     add_counter(o, r3, "paid", "2026-04-05", 25000000); // retail: not on the ladder
@@ -466,7 +498,8 @@ static void inactivity(void)
 {
     kr_ops *o = ops_test_open();
     int64_t c = ops_test_customer(
-        o, "{\"id\":\"I1\",\"phone\":\"+79160000009\",\"registered\":\"2026-01-05T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"I1\",\"phone\":\"+79160000009\",\"registered\":\"2026-01-05T10:00:00+03:00\"}",
         T("2026-01-05T10:00:00+03:00"));
     add_counter(o, c, "receipts", "2026-03-01", 1);
     tap_ok(same(jobs(o, T("2026-05-29T12:00:00+03:00")), NOTHING("2026-05-29T09:00:00Z")),
