@@ -96,37 +96,52 @@ static int64_t points_of_money(calc *c, int64_t money)
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+// Effect fields are read with the interned keys (KR__KEY) and lua_gettable, as lua_getfield
+// would, but without hashing a C string per read; `k` is a KR__K_ number, its text names the
+// field in messages.
+static int get_key(calc *c, int t, int k)
+{
+    lua_pushvalue(c->L, lua_upvalueindex(k));
+    return lua_gettable(c->L, t);
+}
+
 // An integer field of the table at t; `dflt` when absent.
-static int64_t int_field(calc *c, int t, const char *k, int64_t dflt)
+static int64_t int_field(calc *c, int t, int k, int64_t dflt)
 {
     lua_State *L = c->L;
-    lua_getfield(L, t, k);
+    get_key(c, t, k);
     int64_t v = dflt;
     if (lua_isinteger(L, -1))
         v = (int64_t)lua_tointeger(L, -1);
     else if (!lua_isnil(L, -1))
-        luaL_error(L, "effect field %s: expected an integer", k);
+        luaL_error(L, "effect field %s: expected an integer", c->e->key_text[k]);
     lua_pop(L, 1);
     return v;
 }
 
-// The value for the k-th listed line of field `k` of the effect at eff: the field is either one
-// integer or an array parallel to `lines` (program-abi.md "Effects"). Pushes nothing.
-static int64_t per_line(calc *c, int eff, const char *key, size_t k, int64_t lo, int64_t hi)
+// A per-line field of an effect is either one integer or an array parallel to `lines`
+// (program-abi.md "Effects"). push_per_line pushes it once for the effect (returning its stack
+// index; the caller pops it after the loop), per_line reads the value for the j-th listed line.
+static int push_per_line(calc *c, int eff, int k)
+{
+    get_key(c, eff, k);
+    return lua_gettop(c->L);
+}
+
+static int64_t per_line(calc *c, int f, int k, size_t j, int64_t lo, int64_t hi)
 {
     lua_State *L = c->L;
-    lua_getfield(L, eff, key);
-    if (lua_istable(L, -1)) {
-        lua_rawgeti(L, -1, (lua_Integer)k + 1);
-        lua_remove(L, -2);
-    }
+    if (lua_istable(L, f))
+        lua_rawgeti(L, f, (lua_Integer)j + 1);
+    else
+        lua_pushvalue(L, f);
     if (!lua_isinteger(L, -1))
-        luaL_error(L, "effect field %s[%d]: expected an integer", key, (int)k + 1);
+        luaL_error(L, "effect field %s[%d]: expected an integer", c->e->key_text[k], (int)j + 1);
     int64_t v = (int64_t)lua_tointeger(L, -1);
     lua_pop(L, 1);
     if (v < lo || v > hi)
-        luaL_error(L, "effect field %s = %I is outside %I..%I", key, (lua_Integer)v,
-                   (lua_Integer)lo, (lua_Integer)hi);
+        luaL_error(L, "effect field %s = %I is outside %I..%I", c->e->key_text[k],
+                   (lua_Integer)v, (lua_Integer)lo, (lua_Integer)hi);
     return v;
 }
 
@@ -134,15 +149,16 @@ static int64_t per_line(calc *c, int eff, const char *key, size_t k, int64_t lo,
 static size_t read_lines(calc *c, int eff)
 {
     lua_State *L = c->L;
-    lua_getfield(L, eff, "lines");
+    int type = get_key(c, eff, KR__K_lines);
     size_t n = 0;
-    if (lua_isnil(L, -1)) {
+    if (type == LUA_TNIL) {
         for (size_t i = 0; i < c->n; i++)
             c->ix[n++] = (int64_t)i;
-    } else if (lua_istable(L, -1)) {
-        size_t len = (size_t)lua_rawlen(L, -1);
+    } else if (type == LUA_TTABLE) {
+        int t = lua_gettop(L);
+        size_t len = (size_t)lua_rawlen(L, t);
         for (size_t k = 0; k < len && n < c->n; k++) {
-            lua_rawgeti(L, -1, (lua_Integer)k + 1);
+            lua_rawgeti(L, t, (lua_Integer)k + 1);
             lua_Integer i = lua_tointeger(L, -1);
             if (!lua_isinteger(L, -1) || i < 1 || (size_t)i > c->n)
                 luaL_error(L, "effect lines[%d]: not a line number", (int)k + 1);
@@ -154,6 +170,22 @@ static size_t read_lines(calc *c, int eff)
     }
     lua_pop(L, 1);
     return n;
+}
+
+// Which of the keys `ks` (KR__K_ numbers) the string s is; 0 for none (or s NULL). Short
+// strings are interned, so an equal string has the very pointer of the key; strcmp only
+// settles the rare string that is not one of them (an unknown kind, before its error).
+static int which(const calc *c, const char *s, const int *ks, size_t n)
+{
+    if (!s)
+        return 0;
+    for (size_t j = 0; j < n; j++)
+        if (s == c->e->key_text[ks[j]])
+            return ks[j];
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(s, c->e->key_text[ks[j]]) == 0)
+            return ks[j];
+    return 0;
 }
 
 // Keeps a points effect for stage 4 as {promotion, kind, n, line, value, line, value, ...}.
@@ -175,10 +207,13 @@ static void defer_push(calc *c, int eff, size_t promo, bool mult, size_t nl)
     r[0] = (int64_t)promo;
     r[1] = mult ? DEFER_MULTIPLIER : DEFER_BP;
     r[2] = (int64_t)nl;
+    int key = mult ? KR__K_factor : KR__K_bp;
+    int f = push_per_line(c, eff, key);
     for (size_t k = 0; k < nl; k++) {
         r[3 + 2 * k] = c->ix[k];
-        r[4 + 2 * k] = per_line(c, eff, mult ? "factor" : "bp", k, 0, 1000000);
+        r[4 + 2 * k] = per_line(c, f, key, k, 0, 1000000);
     }
+    lua_pop(c->L, 1);
     e->defer_len = need;
 }
 
@@ -220,36 +255,47 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
 {
     lua_State *L = c->L;
     const kr_engine_line *ln = c->rc->lines;
-    lua_getfield(L, eff, "kind");
+    static const int kinds[] = {KR__K_percent,  KR__K_amount, KR__K_fixed_price,
+                                KR__K_cheapest, KR__K_buy_get, KR__K_points,
+                                KR__K_points_multiplier, KR__K_message};
+    get_key(c, eff, KR__K_kind);
     const char *kind = lua_tostring(L, -1);
     if (!kind)
         luaL_error(L, "effect without a kind");
+    int kk = which(c, kind, kinds, sizeof kinds / sizeof kinds[0]);
     lua_pop(L, 1); // the string stays alive in the effect table
-    if (strcmp(kind, "percent") == 0) {
+    switch (kk) {
+    case KR__K_percent: {
         size_t nl = read_lines(c, eff);
+        int f = push_per_line(c, eff, KR__K_bp);
         for (size_t k = 0; k < nl; k++) {
             size_t i = (size_t)c->ix[k];
-            int64_t bp = per_line(c, eff, "bp", k, 0, 10000);
+            int64_t bp = per_line(c, f, KR__K_bp, k, 0, 10000);
             int64_t off = percent(c, c->cur[i] - c->d[i], bp);
             c->d[i] += min64(off, c->lim[i] - c->d[i]);
         }
+        lua_pop(L, 1);
         return true;
     }
-    if (strcmp(kind, "amount") == 0) {
+    case KR__K_amount: {
+        static const int pers[] = {KR__K_line, KR__K_unit, KR__K_receipt};
         size_t nl = read_lines(c, eff);
-        lua_getfield(L, eff, "per");
+        get_key(c, eff, KR__K_per);
         const char *per = lua_tostring(L, -1);
         lua_pop(L, 1);
-        if (!per || strcmp(per, "line") == 0 || strcmp(per, "unit") == 0) {
-            bool unit = per && strcmp(per, "unit") == 0;
+        int pk = which(c, per, pers, 3);
+        if (!per || pk == KR__K_line || pk == KR__K_unit) {
+            bool unit = pk == KR__K_unit;
+            int f = push_per_line(c, eff, KR__K_amount);
             for (size_t k = 0; k < nl; k++) {
                 size_t i = (size_t)c->ix[k];
-                int64_t amount = per_line(c, eff, "amount", k, 0, MAX_AMOUNT);
+                int64_t amount = per_line(c, f, KR__K_amount, k, 0, MAX_AMOUNT);
                 int64_t off = unit ? min64(amount, MAX_AMOUNT / ln[i].qty) * ln[i].qty : amount;
                 c->d[i] += min64(off, c->lim[i] - c->d[i]);
             }
-        } else if (strcmp(per, "receipt") == 0) {
-            int64_t amount = int_field(c, eff, "amount", 0);
+            lua_pop(L, 1);
+        } else if (pk == KR__K_receipt) {
+            int64_t amount = int_field(c, eff, KR__K_amount, 0);
             if (amount < 0 || amount > MAX_AMOUNT)
                 luaL_error(L, "effect amount is out of range");
             // Spread over the listed lines by their running amounts, none past its limit.
@@ -270,9 +316,9 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
         }
         return true;
     }
-    if (strcmp(kind, "fixed_price") == 0) {
+    case KR__K_fixed_price: {
         size_t nl = read_lines(c, eff);
-        int64_t price = int_field(c, eff, "price", 0);
+        int64_t price = int_field(c, eff, KR__K_price, 0);
         if (price < 0 || price > MAX_AMOUNT)
             luaL_error(L, "effect price is out of range");
         for (size_t k = 0; k < nl; k++) {
@@ -283,15 +329,16 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
         }
         return true;
     }
-    if (strcmp(kind, "cheapest") == 0 || strcmp(kind, "buy_get") == 0) {
+    case KR__K_cheapest:
+    case KR__K_buy_get: {
         size_t nl = read_lines(c, eff);
-        int64_t bp = int_field(c, eff, "bp", 10000), count;
+        int64_t bp = int_field(c, eff, KR__K_bp, 10000), count;
         if (bp < 0 || bp > 10000)
             luaL_error(L, "effect bp is outside 0..10000");
-        if (kind[0] == 'c') {
-            count = int_field(c, eff, "count", 1);
+        if (kk == KR__K_cheapest) {
+            count = int_field(c, eff, KR__K_count, 1);
         } else {
-            int64_t buy = int_field(c, eff, "buy", 0), get = int_field(c, eff, "get", 0);
+            int64_t buy = int_field(c, eff, KR__K_buy, 0), get = int_field(c, eff, KR__K_get, 0);
             if (buy < 1 || get < 1 || buy > 1000000 || get > 1000000)
                 luaL_error(L, "effect buy/get are out of range");
             int64_t units = 0;
@@ -303,29 +350,29 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
             cheapest_units(c, nl, count, bp);
         return true;
     }
-    if (strcmp(kind, "points") == 0 || strcmp(kind, "points_multiplier") == 0) {
-        lua_getfield(L, eff, "amount");
-        bool fixed = !lua_isnil(L, -1);
+    case KR__K_points:
+    case KR__K_points_multiplier: {
+        bool fixed = get_key(c, eff, KR__K_amount) != LUA_TNIL;
         lua_pop(L, 1);
-        if (kind[6] == '\0' && fixed) {
-            int64_t amount = int_field(c, eff, "amount", 0);
+        if (kk == KR__K_points && fixed) {
+            int64_t amount = int_field(c, eff, KR__K_amount, 0);
             if (amount < 0 || amount > MAX_AMOUNT)
                 luaL_error(L, "effect points amount is out of range");
             *points += amount;
             return amount > 0;
         }
-        bool mult = kind[6] != '\0';
+        bool mult = kk == KR__K_points_multiplier;
         size_t nl = read_lines(c, eff);
         if (commit)
             defer_push(c, eff, promo, mult, nl);
         return nl > 0;
     }
-    if (strcmp(kind, "message") == 0) {
-        lua_getfield(L, eff, "to");
-        const char *to = lua_tostring(L, -1);
-        bool customer = to && strcmp(to, "customer") == 0;
+    case KR__K_message: {
+        static const int tos[] = {KR__K_customer};
+        get_key(c, eff, KR__K_to);
+        bool customer = which(c, lua_tostring(L, -1), tos, 1) == KR__K_customer;
         lua_pop(L, 1);
-        lua_getfield(L, eff, "text");
+        get_key(c, eff, KR__K_text);
         size_t len;
         const char *text = lua_tolstring(L, -1, &len);
         if (!text)
@@ -334,6 +381,7 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
             nomem(c);
         lua_pop(L, 1);
         return true;
+    }
     }
     return luaL_error(L, "unknown effect kind \"%s\"", kind);
 }
@@ -547,12 +595,12 @@ static void run_stage(calc *c, int stage)
 }
 
 // ---- stages 3 and 4 ---------------------------------------------------------------------------
-// Pushes ctx.lines[i + 1].
-static void push_line(calc *c, size_t i)
+// Pushes ctx.lines (read once per stage, not once per line).
+static int push_lines(calc *c)
 {
-    lua_getfield(c->L, c->ctx, "lines");
-    lua_rawgeti(c->L, -1, (lua_Integer)i + 1);
-    lua_remove(c->L, -2);
+    lua_pushvalue(c->L, KR__KEY(lines));
+    lua_gettable(c->L, c->ctx);
+    return lua_gettop(c->L);
 }
 
 static void pay_with_points(calc *c)
@@ -567,11 +615,12 @@ static void pay_with_points(calc *c)
         return;
     int64_t eligible = 0, current = 0;
     e->what_label = "redemption";
+    int lines = push_lines(c);
     for (size_t i = 0; i < c->n; i++) {
         bool ok = true;
         if (e->eligible_ref != LUA_NOREF) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, e->eligible_ref);
-            push_line(c, i);
+            lua_rawgeti(L, lines, (lua_Integer)i + 1);
             lua_call(L, 1, 1);
             ok = lua_toboolean(L, -1);
             lua_pop(L, 1);
@@ -581,6 +630,7 @@ static void pay_with_points(calc *c)
         eligible += c->w[i];
         current += c->cur[i];
     }
+    lua_pop(L, 1);
     e->what_label = NULL;
     if (eligible == 0 || current < e->min_receipt)
         return;
@@ -615,10 +665,11 @@ static void accrue(calc *c)
         return;
     if (e->has_accrual) {
         e->what_label = "accrual";
+        int lines = push_lines(c);
         for (size_t i = 0; i < c->n; i++) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, e->accrual_rate_ref);
             lua_pushvalue(L, c->ctx);
-            push_line(c, i);
+            lua_rawgeti(L, lines, (lua_Integer)i + 1);
             lua_call(L, 2, 1);
             int64_t bp = 0;
             if (lua_isinteger(L, -1))
@@ -633,6 +684,7 @@ static void accrue(calc *c)
             r->lines[i].points_earned = c->acc[i];
             r->accrual_points += c->acc[i];
         }
+        lua_pop(L, 1);
         e->what_label = NULL;
     }
     for (size_t k = 0; k < e->defer_len;) {
@@ -778,6 +830,21 @@ static int calc_body(lua_State *L)
     return 0;
 }
 
+void kr__calc_closure(kr_engine *e)
+{
+    lua_State *L = e->L;
+    static const char *const names[] = {
+#define KEY_NAME(k) #k,
+        KR__KEYS(KEY_NAME)
+#undef KEY_NAME
+    };
+    luaL_checkstack(L, KR__N_KEYS, "keys");
+    for (int k = 1; k <= KR__N_KEYS; k++)
+        e->key_text[k] = lua_pushstring(L, names[k - 1]); // interned: the pointer is the key's
+    lua_pushcclosure(L, calc_body, KR__N_KEYS);
+    e->calc_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 // Bad input: `field` (with the line number when line != SIZE_MAX) and why, into out->error.
 static kr_engine_status invalid(kr_engine_result *out, size_t line, const char *field,
                                 const char *why)
@@ -839,7 +906,7 @@ kr_engine_status kr_engine_calculate(kr_engine *e, const kr_engine_receipt *rc,
     e->what_promo = SIZE_MAX;
     e->what_label = NULL;
     kr__budget_start(e);
-    lua_pushcfunction(L, calc_body);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->calc_ref); // calc_body with the keys as upvalues
     lua_pushlightuserdata(L, &c);
     st = kr__pcall(e, 1, 0, out->error, sizeof out->error);
     lua_sethook(L, NULL, 0, 0);

@@ -3,6 +3,10 @@
 // (program-abi.md "ctx"). One ctx per engine, refilled for each receipt: the line tables, the
 // sets and the customer table are cleared and reused, so a warm engine allocates little more
 // than the strings of the receipt.
+//
+// Field names are pushed from the interned keys (KR__KEY, kr-engine-private.h), never as C
+// strings: this file runs on every receipt and writes about ten fields per line. Tables are
+// still written with lua_settable (not raw), exactly as lua_setfield did.
 #include "kr-engine-private.h"
 
 #include "kr-input.h" // kr_days_from_civil, kr_civil_from_days
@@ -23,40 +27,44 @@ static void clear_table(lua_State *L, int t)
     }
 }
 
-// Pushes t[k] emptied, creating it when it is not a table.
-static void reuse_table(lua_State *L, int t, const char *k)
+// Pushes t[key] emptied, creating it when it is not a table. `key` is a KR__KEY index; t is
+// an absolute index.
+static void reuse_table(lua_State *L, int t, int key)
 {
-    lua_pushstring(L, k);
+    lua_pushvalue(L, key);
     if (lua_rawget(L, t) == LUA_TTABLE) {
         clear_table(L, lua_gettop(L));
         return;
     }
     lua_pop(L, 1);
     lua_createtable(L, 0, 4);
-    lua_pushstring(L, k);
+    lua_pushvalue(L, key);
     lua_pushvalue(L, -2);
     lua_rawset(L, t);
 }
 
-static void set_str(lua_State *L, int t, const char *k, const char *v)
+// t[key] = v (nil when v is NULL); t is an absolute index.
+static void set_str(lua_State *L, int t, int key, const char *v)
 {
+    lua_pushvalue(L, key);
     if (v)
         lua_pushstring(L, v);
     else
         lua_pushnil(L);
-    lua_setfield(L, t, k);
+    lua_settable(L, t);
 }
 
-static void set_int(lua_State *L, int t, const char *k, int64_t v)
+static void set_int(lua_State *L, int t, int key, int64_t v)
 {
+    lua_pushvalue(L, key);
     lua_pushinteger(L, (lua_Integer)v);
-    lua_setfield(L, t, k);
+    lua_settable(L, t);
 }
 
-// t[k] = {name=true, ...}
-static void set_of(lua_State *L, int t, const char *k, const char *const *names, size_t n)
+// t[key] = {name=true, ...}
+static void set_of(lua_State *L, int t, int key, const char *const *names, size_t n)
 {
-    reuse_table(L, t, k);
+    reuse_table(L, t, key);
     for (size_t i = 0; i < n; i++) {
         if (!names[i])
             continue;
@@ -66,9 +74,9 @@ static void set_of(lua_State *L, int t, const char *k, const char *const *names,
     lua_pop(L, 1);
 }
 
-static void map_of(lua_State *L, int t, const char *k, const kr_engine_kv *kv, size_t n)
+static void map_of(lua_State *L, int t, int key, const kr_engine_kv *kv, size_t n)
 {
-    reuse_table(L, t, k);
+    reuse_table(L, t, key);
     for (size_t i = 0; i < n; i++) {
         if (!kv[i].key || !kv[i].value)
             continue;
@@ -104,36 +112,38 @@ static void build_customer(kr_engine *e, int ctx, const kr_engine_customer *c, i
 {
     lua_State *L = e->L;
     if (!c) {
-        lua_pushnil(L);
-        lua_setfield(L, ctx, "customer");
+        set_str(L, ctx, KR__KEY(customer), NULL);
         return;
     }
     if (e->customer_ref == LUA_NOREF) {
         lua_createtable(L, 0, 10);
         e->customer_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    lua_pushvalue(L, KR__KEY(customer));
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->customer_ref);
     int t = lua_gettop(L);
-    set_str(L, t, "id", c->id);
-    set_of(L, t, "segments", c->segments, c->n_segments);
-    set_of(L, t, "tiers", c->tiers, c->n_tiers);
-    set_of(L, t, "lists", c->lists, c->n_lists);
-    map_of(L, t, "attrs", c->attrs, c->n_attrs);
+    set_str(L, t, KR__KEY(id), c->id);
+    set_of(L, t, KR__KEY(segments), c->segments, c->n_segments);
+    set_of(L, t, KR__KEY(tiers), c->tiers, c->n_tiers);
+    set_of(L, t, KR__KEY(lists), c->lists, c->n_lists);
+    map_of(L, t, KR__KEY(attrs), c->attrs, c->n_attrs);
+    lua_pushvalue(L, KR__KEY(first_purchase));
     lua_pushboolean(L, c->first_purchase);
-    lua_setfield(L, t, "first_purchase");
+    lua_settable(L, t);
     if (c->birth_month >= 1 && c->birth_month <= 12 && c->birth_day >= 1 && c->birth_day <= 31)
-        set_int(L, t, "birthday_distance", birthday_distance(today, c->birth_month, c->birth_day));
+        set_int(L, t, KR__KEY(birthday_distance),
+                birthday_distance(today, c->birth_month, c->birth_day));
     else
-        set_str(L, t, "birthday_distance", NULL);
+        set_str(L, t, KR__KEY(birthday_distance), NULL);
     if (c->has_registered) {
         int64_t rdays;
         int wd, min;
         kr_time_local(e->tz, c->registered, &rdays, &wd, &min);
-        set_int(L, t, "days_registered", today - rdays);
+        set_int(L, t, KR__KEY(days_registered), today - rdays);
     } else {
-        set_str(L, t, "days_registered", NULL);
+        set_str(L, t, KR__KEY(days_registered), NULL);
     }
-    reuse_table(L, t, "counters");
+    reuse_table(L, t, KR__KEY(counters));
     for (size_t i = 0; i < c->n_counters; i++) {
         if (!c->counters[i].key)
             continue;
@@ -141,7 +151,7 @@ static void build_customer(kr_engine *e, int ctx, const kr_engine_customer *c, i
         lua_setfield(L, -2, c->counters[i].key);
     }
     lua_pop(L, 1);
-    lua_setfield(L, ctx, "customer");
+    lua_settable(L, ctx); // ctx.customer = the customer table
 }
 
 void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
@@ -149,8 +159,9 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
     lua_State *L = e->L;
     if (e->ctx_ref == LUA_NOREF) {
         lua_createtable(L, 0, 16);
+        lua_pushvalue(L, KR__KEY(lines));
         lua_createtable(L, 64, 0);
-        lua_setfield(L, -2, "lines");
+        lua_rawset(L, -3);
         lua_createtable(L, 64, 0); // the pool of line tables, kept across receipts
         lua_rawsetp(L, LUA_REGISTRYINDEX, &e->ctx_lines);
         e->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -161,16 +172,17 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
     int64_t days;
     int weekday, minute;
     kr_time_local(e->tz, rc->time, &days, &weekday, &minute);
-    set_int(L, ctx, "date", days);
-    set_int(L, ctx, "weekday", weekday);
-    set_int(L, ctx, "minute", minute);
-    set_str(L, ctx, "channel", rc->channel);
-    set_str(L, ctx, "store", rc->store);
-    set_str(L, ctx, "region", rc->region);
-    set_of(L, ctx, "codes", rc->codes, rc->n_codes);
+    set_int(L, ctx, KR__KEY(date), days);
+    set_int(L, ctx, KR__KEY(weekday), weekday);
+    set_int(L, ctx, KR__KEY(minute), minute);
+    set_str(L, ctx, KR__KEY(channel), rc->channel);
+    set_str(L, ctx, KR__KEY(store), rc->store);
+    set_str(L, ctx, KR__KEY(region), rc->region);
+    set_of(L, ctx, KR__KEY(codes), rc->codes, rc->n_codes);
     build_customer(e, ctx, rc->customer, days);
 
-    lua_getfield(L, ctx, "lines");
+    lua_pushvalue(L, KR__KEY(lines));
+    lua_gettable(L, ctx);
     int lines = lua_gettop(L);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &e->ctx_lines);
     int pool = lua_gettop(L);
@@ -185,16 +197,16 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
             lua_rawseti(L, pool, k);
         }
         int t = lua_gettop(L);
-        set_int(L, t, "index", (int64_t)k);
-        set_str(L, t, "id", ln->id);
-        set_str(L, t, "sku", ln->sku);
-        set_str(L, t, "category", ln->category);
-        set_str(L, t, "brand", ln->brand);
-        map_of(L, t, "attrs", ln->attrs, ln->n_attrs);
-        set_int(L, t, "qty", ln->qty);
-        set_int(L, t, "price", ln->price);
-        set_int(L, t, "amount", ln->amount);
-        set_int(L, t, "current", ln->amount);
+        set_int(L, t, KR__KEY(index), (int64_t)k);
+        set_str(L, t, KR__KEY(id), ln->id);
+        set_str(L, t, KR__KEY(sku), ln->sku);
+        set_str(L, t, KR__KEY(category), ln->category);
+        set_str(L, t, KR__KEY(brand), ln->brand);
+        map_of(L, t, KR__KEY(attrs), ln->attrs, ln->n_attrs);
+        set_int(L, t, KR__KEY(qty), ln->qty);
+        set_int(L, t, KR__KEY(price), ln->price);
+        set_int(L, t, KR__KEY(amount), ln->amount);
+        set_int(L, t, KR__KEY(current), ln->amount);
         lua_rawseti(L, lines, k);
         total += ln->amount;
     }
@@ -204,21 +216,23 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
     }
     e->ctx_lines = rc->n_lines;
     lua_pop(L, 2);
-    set_int(L, ctx, "total", total);
-    set_int(L, ctx, "current_total", total);
+    set_int(L, ctx, KR__KEY(total), total);
+    set_int(L, ctx, KR__KEY(current_total), total);
 }
 
 void kr__ctx_set_current(kr_engine *e, int ctx, const int64_t *cur, size_t n)
 {
     lua_State *L = e->L;
-    lua_getfield(L, ctx, "lines");
+    lua_pushvalue(L, KR__KEY(lines));
+    lua_gettable(L, ctx);
+    int lines = lua_gettop(L);
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        set_int(L, lua_gettop(L), "current", cur[i]);
+        lua_rawgeti(L, lines, (lua_Integer)i + 1);
+        set_int(L, lines + 1, KR__KEY(current), cur[i]);
         lua_pop(L, 1);
         total += cur[i];
     }
     lua_pop(L, 1);
-    set_int(L, ctx, "current_total", total);
+    set_int(L, ctx, KR__KEY(current_total), total);
 }

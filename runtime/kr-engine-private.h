@@ -32,6 +32,42 @@ typedef struct kr__promo {
     int check_ref, effects_ref; // registry references
 } kr__promo;
 
+// Strings the engine uses as table keys or compares on every receipt: field names of ctx and of
+// effects, effect kinds. They are interned once at open and kept as upvalues of the
+// evaluation closure (kr__calc_closure), so code running inside kr_engine_calculate pushes one
+// with lua_pushvalue(L, KR__KEY(sku)) — a copy of a stack value — instead of
+// lua_setfield/lua_getfield/lua_pushstring with a C string, which hash the string and strcmp
+// it against Lua's string cache on every call (a quarter of the time of a small program).
+// Short strings are unique in Lua 5.4, so an effect's `kind` is also recognised by comparing
+// its text pointer with e->key_text[...] (see kr-engine-apply.c).
+#define KR__KEYS(X)                                                                            \
+    /* ctx */                                                                                  \
+    X(date) X(weekday) X(minute) X(channel) X(store) X(region) X(codes) X(customer) X(lines)   \
+    X(total) X(current_total)                                                                  \
+    /* ctx.lines[i] */                                                                         \
+    X(index) X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)   \
+    /* ctx.customer */                                                                         \
+    X(segments) X(tiers) X(lists) X(first_purchase) X(birthday_distance) X(days_registered)    \
+    X(counters)                                                                                \
+    /* effect fields (program-abi.md "Effects"); "lines", "amount", "price" are above */       \
+    X(kind) X(bp) X(per) X(count) X(buy) X(get) X(factor) X(to) X(text)                        \
+    /* effect kinds and enum values; "amount", "customer" are above */                          \
+    X(percent) X(fixed_price) X(cheapest) X(buy_get) X(points) X(points_multiplier)            \
+    X(message) X(line) X(unit) X(receipt)
+
+// KR__K_sku etc.: upvalue numbers, from 1.
+enum {
+    KR__K_NONE_ = 0,
+#define KR__KEY_ENUM(k) KR__K_##k,
+    KR__KEYS(KR__KEY_ENUM)
+#undef KR__KEY_ENUM
+    KR__K_END_
+};
+enum { KR__N_KEYS = KR__K_END_ - 1 };
+// The pseudo-index of key k; valid only while the evaluation closure is the running C function
+// (everything kr_engine_calculate does in C runs there).
+#define KR__KEY(k) lua_upvalueindex(KR__K_##k)
+
 typedef struct kr__group {
     char *id;  // owned
     bool best; // policy "best" (else "priority")
@@ -70,6 +106,9 @@ struct kr_engine {
     size_t what_promo;     // SIZE_MAX: none
     const char *what_label;
 
+    int calc_ref;          // the evaluation closure, with the keys as upvalues
+    const char *key_text[KR__K_END_]; // the keys' interned texts (kept alive by the closure)
+
     int ctx_ref;           // the reused ctx table
     int customer_ref;      // the reused ctx.customer table
     size_t ctx_lines;      // line tables already in ctx.lines
@@ -91,6 +130,11 @@ struct kr_engine {
 kr_engine_status kr__pcall(kr_engine *e, int nargs, int nres, char *err, size_t errsz);
 // Starts the instruction budget of one evaluation.
 void kr__budget_start(kr_engine *e);
+
+// ---- kr-engine-apply.c ----
+// Creates the evaluation closure and interns the keys (raises on out of memory): once, at open,
+// inside a protected call.
+void kr__calc_closure(kr_engine *e);
 
 // ---- kr-engine-ctx.c ----
 // These run inside the protected call of kr_engine_calculate (they may raise Lua errors).

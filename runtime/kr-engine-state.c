@@ -375,6 +375,7 @@ static int read_program(lua_State *L)
         e->has_redemption = true;
         lua_pop(L, 1);
     }
+    kr__calc_closure(e);
     return 0;
 }
 
@@ -403,6 +404,7 @@ kr_engine_status kr_engine_open(const char *lua_text, size_t len, const char *na
                                                          : DEFAULT_INSTRUCTIONS;
     e->what_promo = SIZE_MAX;
     e->accrual_rate_ref = e->eligible_ref = e->ctx_ref = e->customer_ref = LUA_NOREF;
+    e->calc_ref = LUA_NOREF;
     e->program_ref = LUA_NOREF;
     e->name = strdup(name);
     e->L = lua_newstate(sandbox_alloc, e);
@@ -441,6 +443,7 @@ kr_engine_status kr_engine_open(const char *lua_text, size_t len, const char *na
         goto fail;
     lua_sethook(L, NULL, 0, 0);
     e->what_label = NULL;
+    lua_gc(L, LUA_GCGEN, 0, 0);
     *out = e;
     return KR_ENGINE_OK;
 fail:

@@ -235,6 +235,8 @@ kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, in
     if (ls == KR_LEDGER_OK && card)
         ls = kr_ledger_card_activate(o->db, card, id, at, NULL);
     if (ls == KR_LEDGER_OK)
+        ls = kr__ops_registration_triggers(o, id, in.segments, in.n_segments, in.registered_at);
+    if (ls == KR_LEDGER_OK)
         ls = kr_ledger_commit(o->db);
     if (ls != KR_LEDGER_OK) {
         kr_ledger_rollback(o->db);

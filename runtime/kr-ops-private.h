@@ -77,4 +77,19 @@ kr_ledger_status kr__ops_add_points(kr_ops *o, int64_t customer, kr_source sourc
                                     int64_t points, int64_t at, const char *op_id,
                                     int64_t *spendable_from);
 
+// ---- kr-ops-triggers.c: triggers that fire on a receipt or a registration -------------------
+// True when a trigger's segment and tier filters admit a customer with these segments/tiers.
+bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, size_t n_segments,
+                            const char *const *tiers, size_t n_tiers);
+// After a confirmed receipt of `customer` (inside the confirm transaction): referral points
+// for the customer's referrer, challenge rewards. Appends `,"rewards":[...]` to `answer`
+// (nothing when none fired). `paid` is the money paid after discounts.
+kr_ledger_status kr__ops_receipt_triggers(kr_ops *o, int64_t customer,
+                                          const kr_engine_customer *c, int64_t paid, int64_t at,
+                                          const char *receipt_id, kr_buf *answer);
+// After a new customer is created: registration triggers (welcome points, notification).
+kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
+                                               const char *const *segments, size_t n_segments,
+                                               int64_t at);
+
 #endif

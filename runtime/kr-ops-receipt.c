@@ -11,6 +11,7 @@
 
 #include "kr-ledger-codes.h"
 #include "kr-ledger-query.h"
+#include "kr-money.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -242,7 +243,7 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
 // code notes. `spent_from` (may be NULL) lists the lots points were spent from.
 static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
                          int64_t spendable_from, const kr_ledger_take *takes, size_t n_takes,
-                         kr_buf *out)
+                         const char *extra, kr_buf *out)
 {
     kr_engine_result *res = &o->result;
     size_t needed = 0;
@@ -286,6 +287,8 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
                           (long long)takes[i].amount);
         kr_buf_puts(out, "]");
     }
+    if (extra)
+        kr_buf_puts(out, extra);
     kr_buf_puts(out, "}");
 }
 
@@ -339,7 +342,7 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     if (st == KR_OPS_OK)
         st = evaluate(o, &r, customer, &s, &notes, out);
     if (st == KR_OPS_OK)
-        write_answer(o, &r, &s, notes.data, -1, NULL, 0, out);
+        write_answer(o, &r, &s, notes.data, -1, NULL, 0, NULL, out);
     if (st == KR_OPS_OK && out->failed)
         st = KR_OPS_FAILED;
     kr_buf_free(&notes);
@@ -490,11 +493,17 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
         ls = upgrade_tiers(o, s, at);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = join_paid_segments(o, r, s->customer);
+    kr_buf rewards;
+    kr_buf_init(&rewards, 0);
+    if (ls == KR_LEDGER_OK && s->customer)
+        ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &rewards);
     if (ls != KR_LEDGER_OK) {
         free(takes);
+        kr_buf_free(&rewards);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    write_answer(o, r, s, notes, spendable_from, takes, n_takes, out);
+    write_answer(o, r, s, notes, spendable_from, takes, n_takes, rewards.data, out);
+    kr_buf_free(&rewards);
     free(takes);
     if (out->failed)
         return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "the answer is too large");
@@ -611,7 +620,8 @@ static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, siz
 }
 
 // Undoes the lines marked `returning` of a confirmed receipt under operation `op`.
-static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, const char *op, int64_t at, stored_line *lines, size_t n,
+static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t *answer,
+                                const char *op, int64_t at, stored_line *lines, size_t n,
                                 json_t *takes, bool cancel, kr_buf *out)
 {
     int64_t earned = 0, spent = 0, spent_before = 0, paid = 0;
@@ -670,6 +680,30 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, const c
         }
         ls = kr_ledger_return(o->db, give, k, at, op, KR_LEDGER_EXPIRED_DROP, 0, &back);
         free(give);
+    }
+    // The referrer's share of the returned money goes back too (in proportion, rounded down).
+    json_t *rewards = json_object_get(answer, "rewards");
+    int64_t total_paid = 0;
+    for (size_t i = 0; i < n; i++)
+        total_paid += lines[i].final;
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < json_array_size(rewards) && total_paid > 0;
+         i++) {
+        json_t *rw = json_array_get(rewards, i);
+        const char *kind = json_string_value(json_object_get(rw, "kind"));
+        if (!kind || strcmp(kind, "referral") != 0)
+            continue;
+        int64_t who = json_integer_value(json_object_get(rw, "customer"));
+        int64_t pts = json_integer_value(json_object_get(rw, "points"));
+        int64_t back_pts = 0;
+        kr_money_muldiv(pts, paid, total_paid, KR_MONEY_DOWN, &back_pts);
+        kr_ledger_reverse_result rr;
+        if (back_pts > 0) {
+            ls = kr_ledger_customer_survivor(o->db, who, &who);
+            if (ls == KR_LEDGER_OK)
+                ls = kr_ledger_reverse_accrual(o->db, who, rec->id, back_pts, at, op, &rr);
+            if (ls == KR_LEDGER_INVALID || ls == KR_LEDGER_NOT_FOUND)
+                ls = KR_LEDGER_OK; // nothing (more) to take back for this referrer
+        }
     }
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
@@ -805,7 +839,7 @@ kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out
         }
     }
     if (st == KR_OPS_OK)
-        st = undo_lines(o, rec, key, ret.time, lines, n, takes, false, out);
+        st = undo_lines(o, rec, answer, key, ret.time, lines, n, takes, false, out);
     if (st == KR_OPS_OK)
         st = store_operation(o, key, hash, rec->customer_id, ret.time, out);
     st = in_transaction(o, out, st);
@@ -834,7 +868,7 @@ kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_bu
     for (size_t i = 0; st == KR_OPS_OK && i < n; i++)
         lines[i].returning = !lines[i].returned_before;
     if (st == KR_OPS_OK)
-        st = undo_lines(o, rec, key, at, lines, n, takes, true, out);
+        st = undo_lines(o, rec, answer, key, at, lines, n, takes, true, out);
     if (st == KR_OPS_OK)
         st = store_operation(o, key, hash, rec->customer_id, at, out);
     st = in_transaction(o, out, st);
