@@ -216,3 +216,111 @@ kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
     }
     return ls;
 }
+
+kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
+{
+    static const char *const keys[] = {"id", "event", "time", "customer", NULL};
+    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
+    kr_input_error err = {0};
+    json_t *root = kr_json_parse(json, len, o->line, &err);
+    if (!root)
+        return kr__ops_input_error(o, out, &err);
+    kr_json_obj obj = {.obj = root, .err = &err};
+    const char *id = NULL, *event = NULL;
+    int64_t at = 0;
+    kr_customer_ref ref = {0};
+    kr_json_obj who;
+    bool present = false;
+    if (!kr_json_expect_object(&obj, keys) || !kr_json_string(&obj, "id", true, &id) ||
+        !kr_json_string(&obj, "event", true, &event) || !kr_json_time(&obj, "time", true, &at) ||
+        !kr_json_child(&obj, "customer", NULL, 0, true, &who, &present) ||
+        !kr_json_expect_object(&who, ref_keys) ||
+        !kr_json_string(&who, "card", false, &ref.card) ||
+        !kr_json_string(&who, "phone", false, &ref.phone) ||
+        !kr_json_string(&who, "email", false, &ref.email) ||
+        !kr_json_string(&who, "id", false, &ref.id)) {
+        json_decref(root);
+        return kr__ops_input_error(o, out, &err);
+    }
+    char key[KR_LEDGER_ID_MAX], hash[65];
+    snprintf(key, sizeof key, "event:%.100s", id);
+    char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
+    kr_ledger_sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hash);
+    free(canon);
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls != KR_LEDGER_OK) {
+        json_decref(root);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    kr_ops_status st = KR_OPS_OK;
+    kr_ledger_receipt *old = NULL;
+    ls = kr_ledger_receipt_get(o->db, key, &old);
+    if (ls == KR_LEDGER_OK) {
+        if (strcmp(old->body_hash, hash) == 0) {
+            kr_buf_reset(out);
+            kr_buf_puts(out, old->result);
+            st = KR_OPS_REPLAY;
+        } else {
+            st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
+                              "event %s was already recorded with different content", id);
+        }
+        kr_ledger_receipt_free(old);
+        kr_ledger_rollback(o->db);
+        json_decref(root);
+        return st;
+    }
+    int64_t customer = 0;
+    st = kr__ops_resolve(o, &ref, at, true, &customer, out);
+    kr_ledger_customer *c = NULL;
+    if (st == KR_OPS_OK && !customer)
+        st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "customer", "the card has no customer yet");
+    if (st == KR_OPS_OK && (ls = kr_ledger_customer_get(o->db, customer, &c)) != KR_LEDGER_OK)
+        st = kr__ops_ledger_error(o, out, ls, "customer");
+    kr_buf answer;
+    kr_buf_init(&answer, 0);
+    if (st == KR_OPS_OK) {
+        const char *segs[64];
+        size_t n = 0;
+        for (size_t i = 0; i < c->n_segments && n < 64; i++)
+            if (c->segments[i].until == KR_LEDGER_NEVER || c->segments[i].until > at)
+                segs[n++] = c->segments[i].segment;
+        kr_buf_puts(&answer, "{\"event\":");
+        kr_buf_json_string(&answer, event);
+        kr_buf_printf(&answer, ",\"customer\":%lld", (long long)customer);
+        bool first = true;
+        ls = KR_LEDGER_OK;
+        for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_triggers; i++) {
+            const kr_trigger *t = &o->policy.triggers[i];
+            if (t->kind != KR_TRIGGER_EVENT || !t->event || strcmp(t->event, event) != 0 ||
+                !kr__ops_trigger_admits(t, segs, n, NULL, 0))
+                continue;
+            ls = kr__ops_add_points(o, customer, KR_SOURCE_EVENT, t->points, at, key, NULL);
+            if (ls == KR_LEDGER_OK)
+                ls = notify(o, t, customer, key, t->points, at);
+            if (ls == KR_LEDGER_OK)
+                reward_json(&answer, &first, "event", t->id, customer, t->points);
+        }
+        if (!first)
+            kr_buf_puts(&answer, "]");
+        kr_buf_puts(&answer, "}");
+        if (ls == KR_LEDGER_OK) {
+            kr_ledger_receipt_in rec = {.id = key, .body_hash = hash, .customer_id = customer,
+                                        .result = answer.data, .at = at};
+            ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+        }
+        if (ls != KR_LEDGER_OK)
+            st = kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    if (st == KR_OPS_OK && (ls = kr_ledger_commit(o->db)) != KR_LEDGER_OK)
+        st = kr__ops_ledger_error(o, out, ls, NULL);
+    if (st != KR_OPS_OK) {
+        kr_ledger_rollback(o->db);
+    } else {
+        kr_buf_reset(out);
+        kr_buf_puts(out, answer.data);
+    }
+    kr_buf_free(&answer);
+    kr_ledger_customer_free(c);
+    json_decref(root);
+    return st;
+}

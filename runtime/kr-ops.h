@@ -82,6 +82,11 @@ kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out
 // Cancels a whole confirmed receipt (as a return of every line not yet returned).
 kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out);
 
+// A custom event from the ERP, JSON {"id", "event", "time", "customer": REF}: every event
+// trigger of that name whose filters admit the customer gives its points and notification.
+// Idempotent on the event's id.
+kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out);
+
 // ---- customers -------------------------------------------------------------------------------
 // A customer reference JSON: {"card": ...} | {"phone": ...} | {"email": ...} | {"id": ...}.
 kr_ops_status kr_ops_balance(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);

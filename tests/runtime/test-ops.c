@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum op { CREATE, CALCULATE, CONFIRM, RETURN, CANCEL, BALANCE, CHECK } op;
+typedef enum op { CREATE, CALCULATE, CONFIRM, RETURN, CANCEL, BALANCE, EVENT, CHECK } op;
 
 typedef struct expect {
     const char *path; // "totals.final", "lines.0.points_earned", "error.field"
@@ -103,6 +103,17 @@ static const step steps[] = {
      {{"points_reversed", "70"}, {"balance_after", "0"}, {"money", "\"1400.00\""}}},
     {"balance after the cancel", BALANCE, "2026-03-28T12:00:00+03:00", IVAN, KR_OPS_OK,
      {{"spendable", "0"}, {"tiers.0.value", "\"0.00\""}}},
+    // shop.xml's event trigger "app" gives 30 points (no lifetime: they never expire).
+    {"an ERP event gives its points", EVENT, NULL,
+     "{\"id\":\"ev1\",\"event\":\"app.installed\",\"time\":\"2026-03-28T13:00:00+03:00\","
+     "\"customer\":" IVAN "}",
+     KR_OPS_OK, {{"rewards.0.points", "30"}, {"rewards.0.trigger", "\"app\""}}},
+    {"the same event again is a replay", EVENT, NULL,
+     "{\"id\":\"ev1\",\"event\":\"app.installed\",\"time\":\"2026-03-28T13:00:00+03:00\","
+     "\"customer\":" IVAN "}",
+     KR_OPS_REPLAY, {{"rewards.0.points", "30"}}},
+    {"balance after the event", BALANCE, "2026-03-28T14:00:00+03:00", IVAN, KR_OPS_OK,
+     {{"spendable", "30"}, {"never_expiring", "30"}}},
     {"invariants hold", CHECK, NULL, NULL, KR_OPS_OK, {{"violations", "0"}}},
 };
 
@@ -161,7 +172,8 @@ int main(int argc, char **argv)
             } times[] = {{"2026-01-15T10:00:00+03:00", 1768460400},
                          {"2026-03-20T12:00:00+03:00", 1773997200},
                          {"2026-03-27T12:00:00+03:00", 1774602000},
-                         {"2026-03-28T12:00:00+03:00", 1774688400}};
+                         {"2026-03-28T12:00:00+03:00", 1774688400},
+                         {"2026-03-28T14:00:00+03:00", 1774695600}};
             for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
                 if (strcmp(times[k].text, s->at) == 0)
                     at = times[k].t;
@@ -187,6 +199,9 @@ int main(int argc, char **argv)
             break;
         case BALANCE:
             st = kr_ops_balance(o, s->json, at, &out);
+            break;
+        case EVENT:
+            st = kr_ops_event(o, s->json, jl, &out);
             break;
         case CHECK:
             st = kr_ops_check(o, &out, &violations);
