@@ -43,7 +43,7 @@ with open(os.path.join(out, "customers.csv"), "w", encoding="utf-8") as f:
     for i in range(n_customers):
         seg = rnd.choice(segments)
         born = datetime.date(rnd.randint(1950, 2004), rnd.randint(1, 12), rnd.randint(1, 28))
-        reg = end - datetime.timedelta(days=rnd.randint(30, 1500))
+        reg = end - datetime.timedelta(days=rnd.randint(367, 1800))  # before the year begins
         pts = rnd.choice([0, 0, 0, rnd.randint(50, 3000)])
         exp = (end + datetime.timedelta(days=rnd.randint(10, 300))).isoformat() if pts else ""
         f.write("erp-%06d,%s %s,+7915%07d,c%06d@example.ru,%s,%sT10:00:00+03:00,%s,%s,%s\n" % (

@@ -41,24 +41,98 @@ static void print_refusal(const char *source, const char *path, const kr_buf *an
     json_decref(root);
 }
 
-// Credits the starting points of one customer: `points` is [{"amount", "expires", "source"}].
-//
-// kr-ops.h offers no operation that credits points to an existing customer with a chosen
-// source and expiry (kr_ops_import_csv creates customers and gives them one "import" lot), so
-// the points are refused here with a message that says so; see docs/cli.md "Limits".
-static int credit_points(kr_ops *ops, const char *ref_json, const json_t *points,
-                         const char *source, const char *path, int64_t at)
+// Appends a CSV field in double quotes ("" for a quote); NULL and non-strings are empty.
+static void csv_field(kr_buf *b, const json_t *v, bool last)
 {
-    (void)ops;
-    (void)ref_json;
-    (void)at;
-    if (!points || json_array_size(points) == 0)
-        return KP_EXIT_OK;
-    fprintf(stderr,
-            "kopilka: %s: %s.points: starting points cannot be credited yet: kr-ops.h has no "
-            "operation that adds a lot to an existing customer\n",
-            source, path);
-    return KP_EXIT_FAILED;
+    const char *s = json_string_value(v);
+    kr_buf_puts(b, "\"");
+    for (; s && *s; s++) {
+        if (*s == '"')
+            kr_buf_puts(b, "\"\"");
+        else
+            kr_buf_append(b, s, 1);
+    }
+    kr_buf_puts(b, last ? "\"\n" : "\",");
+}
+
+// Creates a customer with a card and/or starting points through kr_ops_import_csv, the one
+// operation that takes both: a one-row CSV file (docs/formats.md "Import"). kr-ops.h has no
+// operation that adds a lot to an existing customer, so a customer gets at most one starting
+// lot, of source "import", whose "expires" is the last day it can be spent; anything else is
+// refused here with a message that says so (docs/cli.md "Limits").
+static int create_by_import(kr_ops *ops, const json_t *body, const json_t *points,
+                            const char *source, const char *path, int64_t at)
+{
+    const json_t *lot = json_array_get(points, 0);
+    const char *src = json_string_value(json_object_get(lot, "source"));
+    if (json_array_size(points) > 1 || (src && strcmp(src, "import") != 0) ||
+        json_object_get(lot, "earned") || json_object_get(body, "attrs")) {
+        fprintf(stderr,
+                "kopilka: %s: %s: not supported yet: starting points are one lot of source "
+                "\"import\" and such a customer has no attrs (kr-ops.h has no operation that "
+                "adds a lot to an existing customer)\n",
+                source, path);
+        return KP_EXIT_FAILED;
+    }
+    static const char *const columns[] = {"external_id", "name",     "phone",  "email",
+                                          "card",        "birthday", "registered", "segments",
+                                          "points",      "points_expire"};
+    static const char *const keys[] = {"id",       "name",       "phone",    "email",
+                                       "card",     "birthday",   "registered", "segments",
+                                       NULL, NULL};
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < 8 && !known; i++)
+            known = strcmp(k, keys[i]) == 0;
+        if (!known) {
+            fprintf(stderr, "kopilka: %s: %s.%s: unknown field of a customer\n", source, path,
+                    k);
+            return KP_EXIT_FAILED;
+        }
+    }
+    kr_buf csv;
+    kr_buf_init(&csv, 0);
+    for (size_t i = 0; i < 10; i++)
+        kr_buf_printf(&csv, "%s%s", columns[i], i < 9 ? "," : "\n");
+    for (size_t i = 0; i < 8; i++) {
+        v = json_object_get(body, keys[i]);
+        json_t *joined = NULL;
+        if (json_is_array(v)) { // segments: space-separated
+            kr_buf seg;
+            kr_buf_init(&seg, 0);
+            for (size_t j = 0; j < json_array_size(v); j++) {
+                const char *id = json_string_value(json_array_get(v, j));
+                kr_buf_printf(&seg, "%s%s", j ? " " : "", id ? id : "");
+            }
+            joined = json_string(seg.data ? seg.data : "");
+            kr_buf_free(&seg);
+            v = joined;
+        }
+        csv_field(&csv, v, false);
+        json_decref(joined);
+    }
+    json_t *amount = NULL;
+    if (lot)
+        amount = json_sprintf("%lld", (long long)json_integer_value(json_object_get(lot, "amount")));
+    csv_field(&csv, amount, false);
+    json_decref(amount);
+    csv_field(&csv, lot ? json_object_get(lot, "expires") : NULL, true);
+    if (csv.failed) {
+        kr_buf_free(&csv);
+        return KP_EXIT_INTERNAL;
+    }
+    kr_buf answer;
+    kr_buf_init(&answer, 0);
+    kr_ops_set_source(ops, source, 0);
+    kr_ops_status st = kr_ops_import_csv(ops, csv.data, csv.len, source, at, &answer);
+    if (st != KR_OPS_OK)
+        print_refusal(source, path, &answer);
+    kr_buf_free(&answer);
+    kr_buf_free(&csv);
+    return kp_exit_for(st);
 }
 
 // Checks one element of `points` ({"amount": whole number > 0, "expires": time, "source":
@@ -66,6 +140,7 @@ static int credit_points(kr_ops *ops, const char *ref_json, const json_t *points
 static bool check_points(const json_t *points, const char *source, const char *path)
 {
     static const char *const keys[] = {"amount", "expires", "source", "earned", NULL};
+    int64_t day = 0;
     if (!json_is_array(points)) {
         fprintf(stderr, "kopilka: %s: %s.points: must be an array of lots\n", source, path);
         return false;
@@ -78,7 +153,8 @@ static bool check_points(const json_t *points, const char *source, const char *p
         const char *src = NULL;
         if (!kr_json_expect_object(&lot, keys) ||
             !kr_json_int(&lot, "amount", true, 1, INT64_MAX / 4, &amount) ||
-            !kr_json_time(&lot, "expires", false, &t) || !kr_json_time(&lot, "earned", false, &t) ||
+            !kr_json_date(&lot, "expires", false, &day) ||
+            !kr_json_time(&lot, "earned", false, &t) ||
             !kr_json_string(&lot, "source", false, &src)) {
             fprintf(stderr, "kopilka: %s: %s: %s\n", source, err.field, err.message);
             return false;
@@ -134,19 +210,25 @@ int kp_state_add(kr_ops *ops, const json_t *customer, const char *source, const 
         }
         return KP_EXIT_INTERNAL;
     }
-    json_decref(body);
 
-    kr_buf answer;
-    kr_buf_init(&answer, 0);
-    kr_ops_set_source(ops, source, 0);
-    kr_ops_status st = kr_ops_customer_create(ops, body_text, strlen(body_text), at, &answer);
+    int status;
+    if (json_array_size(points) > 0 || json_object_get(body, "card")) {
+        // A card of the ERP or starting points: the import makes the card active and credits
+        // the points in the same all-or-nothing operation.
+        status = create_by_import(ops, body, points, source, path, at);
+    } else {
+        kr_buf answer;
+        kr_buf_init(&answer, 0);
+        kr_ops_set_source(ops, source, 0);
+        kr_ops_status st =
+            kr_ops_customer_create(ops, body_text, strlen(body_text), at, &answer);
+        status = kp_exit_for(st);
+        if (st != KR_OPS_OK)
+            print_refusal(source, path, &answer);
+        kr_buf_free(&answer);
+    }
     free(body_text);
-    int status = kp_exit_for(st);
-    if (st != KR_OPS_OK)
-        print_refusal(source, path, &answer);
-    kr_buf_free(&answer);
-    if (status == KP_EXIT_OK)
-        status = credit_points(ops, ref_text, points, source, path, at);
+    json_decref(body);
     if (status != KP_EXIT_OK) {
         free(ref_text);
         return status;

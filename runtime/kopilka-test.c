@@ -142,8 +142,8 @@ static char *reference(run *r, const json_t *who, const char *field)
 }
 
 // A receipt or return of a step: its text with the scenario's shorthands applied — the
-// customer key translated, and "time" set from the step's "at" when the body has none.
-static char *body_text(run *r, const json_t *body, bool has_at, const char *field)
+// customer key translated, and "time" set to the step's time when the body has none.
+static char *body_text(run *r, const json_t *body, const char *field)
 {
     if (!json_is_object(body)) {
         kr_buf_printf(&r->report, "%s: must be an object\n", field);
@@ -158,7 +158,7 @@ static char *body_text(run *r, const json_t *body, bool has_at, const char *fiel
         json_decref(copy);
         return NULL;
     }
-    if (has_at && !json_object_get(copy, "time")) {
+    if (!json_object_get(copy, "time")) {
         char t[40];
         kp_format_time(r->now, t, sizeof t);
         json_object_set_new(copy, "time", json_string(t));
@@ -311,7 +311,7 @@ static void run_step(run *r, const json_t *step, size_t i)
         const char *id = json_string_value(json_object_get(arg, "id"));
         if (id)
             snprintf(what, sizeof what, "%s %s", action_names[act], id);
-        text = body_text(r, arg, has_at, field);
+        text = body_text(r, arg, field);
         if (!text) {
             ran = false;
             break;

@@ -209,14 +209,16 @@ int kp_ops_open(const char *db, const kp_program *p, int64_t at, kr_ops **out)
 int kp_open_ledger(const kp_options *o, kp_program *p, kr_ops **out)
 {
     *out = NULL;
+    memset(p, 0, sizeof *p); // freed by the caller whatever happens
     if (!o->program) {
-        // kr-ops.h has no way yet to open a ledger with the program it last deployed (the
-        // ledger can only look a program up by its id): --program is required for now.
-        fprintf(stderr,
-                "kopilka %s: --program PROGRAM.xml is required (reading the program deployed "
-                "in %s is not supported yet)\n",
-                o->command, o->db);
-        return KP_EXIT_USAGE;
+        // No --program: the program most recently deployed in the ledger.
+        char err[512] = "";
+        kr_ops_status st = kr_ops_open_deployed(o->db, out, err, sizeof err);
+        if (st == KR_OPS_OK)
+            return KP_EXIT_OK;
+        fprintf(stderr, "kopilka %s: %s%s\n", o->command, err,
+                st == KR_OPS_NOT_FOUND ? " (give --program PROGRAM.xml to deploy one)" : "");
+        return st == KR_OPS_BUSY || st == KR_OPS_FAILED ? KP_EXIT_IO : KP_EXIT_FAILED;
     }
     int status = kp_program_compile(o->program, o->color, p);
     if (status != KP_EXIT_OK)

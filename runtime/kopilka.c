@@ -72,18 +72,69 @@ static bool read_arg(const kp_options *o, char **text, size_t *len, int *status)
     return *status == KP_EXIT_OK;
 }
 
+static kr_ops_status run_one(const kp_options *o, kr_ops *ops, const char *text, size_t len,
+                             kr_buf *out)
+{
+    const char *c = o->command;
+    return strcmp(c, "confirm") == 0   ? kr_ops_confirm(ops, text, len, out)
+           : strcmp(c, "return") == 0  ? kr_ops_return(ops, text, len, out)
+           : strcmp(c, "event") == 0   ? kr_ops_event(ops, text, len, out)
+           : strcmp(c, "points") == 0  ? kr_ops_points_grant(ops, text, len, out)
+                                       : kr_ops_calculate(ops, text, len, out);
+}
+
+// A file whose name ends in ".jsonl" holds one request per line: each is answered on a line
+// of its own, in order; the first refused line stops the run (earlier lines stay done, each
+// was its own transaction), its error naming the file and line. A summary goes to stderr.
 static kr_ops_status op_receipt(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
 {
     char *text;
     size_t len;
     if (!read_arg(o, &text, &len, status))
         return KR_OPS_FAILED;
-    kr_ops_set_source(ops, strcmp(o->args[0], "-") == 0 ? "<stdin>" : o->args[0], 0);
-    kr_ops_status st = strcmp(o->command, "confirm") == 0   ? kr_ops_confirm(ops, text, len, out)
-                       : strcmp(o->command, "return") == 0 ? kr_ops_return(ops, text, len, out)
-                                                            : kr_ops_calculate(ops, text, len, out);
+    const char *name = strcmp(o->args[0], "-") == 0 ? "<stdin>" : o->args[0];
+    size_t nl = strlen(name);
+    if (nl < 6 || strcmp(name + nl - 6, ".jsonl") != 0) {
+        kr_ops_set_source(ops, name, 0);
+        kr_ops_status st = run_one(o, ops, text, len, out);
+        free(text);
+        return st;
+    }
+    kr_ops_status st = KR_OPS_OK;
+    unsigned line = 0;
+    size_t done = 0, replays = 0;
+    for (char *p = text; *p && (st == KR_OPS_OK || st == KR_OPS_REPLAY);) {
+        char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        line++;
+        bool blank = true;
+        for (size_t k = 0; k < n; k++)
+            blank &= p[k] == ' ' || p[k] == '\t' || p[k] == '\r';
+        if (!blank) {
+            kr_ops_set_source(ops, name, line);
+            st = run_one(o, ops, p, n, out);
+            if (st == KR_OPS_OK || st == KR_OPS_REPLAY) {
+                fwrite(out->data, 1, out->len, stdout);
+                fputc('\n', stdout);
+                done++;
+                replays += st == KR_OPS_REPLAY;
+            }
+        }
+        p = end ? end + 1 : p + n;
+    }
+    fprintf(stderr, "kopilka %s: %s: %zu line%s done (%zu repeated)%s\n", o->command, name,
+            done, done == 1 ? "" : "s", replays,
+            st == KR_OPS_OK || st == KR_OPS_REPLAY ? "" : ", stopped at a refused line");
     free(text);
+    if (st == KR_OPS_OK || st == KR_OPS_REPLAY)
+        kr_buf_reset(out); // every answer is printed already
     return st;
+}
+
+static kr_ops_status op_codes(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_codes_generate(ops, o->batch, (size_t)o->count, o->at, out);
 }
 
 static kr_ops_status op_cancel(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
@@ -252,6 +303,10 @@ static int cmd_cancel(const kp_options *o)
 }
 static int cmd_balance(const kp_options *o)
 {
+    char *who = who_json(o); // a usage error before any ledger file is opened or created
+    if (!who)
+        return KP_EXIT_USAGE;
+    free(who);
     return with_ledger(o, op_balance);
 }
 static int cmd_jobs(const kp_options *o)
@@ -272,10 +327,27 @@ static int cmd_customer_create(const kp_options *o)
 }
 static int cmd_cards_issue(const kp_options *o)
 {
+    if (!o->batch || o->count < 1 || o->count > 1000000) {
+        fprintf(stderr, "kopilka cards issue: --batch B and --count N (1..1000000) are "
+                        "required\n");
+        return KP_EXIT_USAGE;
+    }
     return with_ledger(o, op_cards_issue);
+}
+static int cmd_codes(const kp_options *o)
+{
+    if (!o->batch || o->count <= 0) {
+        fprintf(stderr, "kopilka codes generate: --batch B and --count N are required\n");
+        return KP_EXIT_USAGE;
+    }
+    return with_ledger(o, op_codes);
 }
 static int cmd_merge(const kp_options *o)
 {
+    if (!o->from || !o->into) {
+        fprintf(stderr, "kopilka merge: --from REF and --into REF are required\n");
+        return KP_EXIT_USAGE;
+    }
     return with_ledger(o, op_merge);
 }
 
@@ -287,11 +359,11 @@ static const command commands[] = {
      "simulate PROGRAM.xml RECEIPTS.jsonl [--state STATE.json] [--at TIME] [--confirm]"},
     {"test", NULL, kp_cmd_test, " verbose ", 1, -1, "test [-v] SCENARIO.scenario.json|DIR..."},
     {"calculate", NULL, cmd_receipt, LEDGER, 1, 1, "calculate [--db LEDGER] [--program XML] "
-                                                   "RECEIPT.json|-"},
+                                                   "RECEIPT.json|RECEIPTS.jsonl|-"},
     {"confirm", NULL, cmd_receipt, LEDGER, 1, 1, "confirm [--db LEDGER] [--program XML] "
-                                                 "RECEIPT.json|-"},
+                                                 "RECEIPT.json|RECEIPTS.jsonl|-"},
     {"return", NULL, cmd_receipt, LEDGER, 1, 1, "return [--db LEDGER] [--program XML] "
-                                                "RETURN.json|-"},
+                                                "RETURN.json|RETURNS.jsonl|-"},
     {"cancel", NULL, cmd_cancel, LEDGER "at ", 1, 1, "cancel [--db LEDGER] [--program XML] "
                                                      "[--at TIME] RECEIPT_ID"},
     {"balance", NULL, cmd_balance, LEDGER "at" WHO, 0, 0,
@@ -309,6 +381,12 @@ static const command commands[] = {
      "customer create [--db LEDGER] [--program XML] [--at TIME] CUSTOMER.json|-"},
     {"cards", "issue", cmd_cards_issue, LEDGER "at batch count ", 0, 0,
      "cards issue [--db LEDGER] [--program XML] [--at TIME] --batch B --count N"},
+    {"event", NULL, cmd_receipt, LEDGER, 1, 1,
+     "event [--db LEDGER] [--program XML] EVENT.json|EVENTS.jsonl|-"},
+    {"points", "grant", cmd_receipt, LEDGER, 1, 1,
+     "points grant [--db LEDGER] [--program XML] GRANT.json|GRANTS.jsonl|-"},
+    {"codes", "generate", cmd_codes, LEDGER "at batch count ", 0, 0,
+     "codes generate [--db LEDGER] [--program XML] --batch B --count N"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };
@@ -318,8 +396,8 @@ static void usage(FILE *out)
     fputs("usage: kopilka COMMAND [OPTIONS] [ARGS]\n", out);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "       kopilka %s\n", commands[i].usage);
-    fputs("options: --db defaults to kopilka.db; --program to the ledger's deployed program\n"
-          "         (not supported yet: give it); TIME is RFC 3339, default now;\n"
+    fputs("options: --db defaults to kopilka.db; --program to the program last deployed in\n"
+          "         the ledger; TIME is RFC 3339, default now;\n"
           "         REF is card:N, phone:P, email:E or id:ID; --color=always|never|auto\n"
           "exit status: 0 ok, 1 a scenario or check failed or the input was refused,\n"
           "             2 usage, 3 I/O or the ledger is busy, 4 internal error\n"

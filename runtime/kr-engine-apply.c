@@ -644,7 +644,12 @@ static void pay_with_points(calc *c)
         r->lines[i].max_points = c->t[i];
     int64_t spend = min64(c->rc->points_to_spend, r->max_points);
     spend -= spend % e->step;
-    allocate(c, spend, c->w, c->lim, c->n, c->t);
+    // c->t still holds the allocation of max_points over the same weights and limits: asked
+    // again for that amount the money module gives the same shares, and nothing for 0.
+    if (spend == 0)
+        memset(c->t, 0, c->n * sizeof *c->t);
+    else if (spend != r->max_points)
+        allocate(c, spend, c->w, c->lim, c->n, c->t);
     for (size_t i = 0; i < c->n; i++) {
         r->lines[i].points_spent = c->t[i];
         r->lines[i].paid_points_money = c->t[i] * c->pv;
@@ -747,15 +752,23 @@ static void finish(calc *c)
         pos += (size_t)count[i];
         count[i] = (int64_t)r->lines[i].first_discount; // next slot
     }
-    // In place by cycles would do; a simple second pass over a copy is clearer.
+    // In place by cycles would do; a simple second pass over a copy is clearer. The copy is
+    // the engine's, kept across receipts (no malloc per receipt).
     if (r->n_discounts > 1) {
-        kr_engine_discount *tmp = malloc(r->n_discounts * sizeof *tmp);
-        if (!tmp)
-            nomem(c);
+        if (r->n_discounts > e->sort_cap) {
+            size_t cap = e->sort_cap ? e->sort_cap : 64;
+            while (cap < r->n_discounts)
+                cap *= 2;
+            kr_engine_discount *p = realloc(e->sort_buf, cap * sizeof *p);
+            if (!p)
+                nomem(c);
+            e->sort_buf = p;
+            e->sort_cap = cap;
+        }
+        kr_engine_discount *tmp = e->sort_buf;
         for (size_t k = 0; k < r->n_discounts; k++)
             tmp[count[r->discounts[k].line]++] = r->discounts[k];
         memcpy(r->discounts, tmp, r->n_discounts * sizeof *tmp);
-        free(tmp);
     }
     for (size_t i = 0; i < c->n; i++) {
         kr_engine_line_result *l = &r->lines[i];

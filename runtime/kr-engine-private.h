@@ -73,9 +73,16 @@ typedef struct kr__group {
     bool best; // policy "best" (else "priority")
 } kr__group;
 
+// The small-block pool of the Lua heap (kr-engine-state.c): blocks up to KR__POOL_MAX bytes,
+// in size classes of KR__POOL_GRAIN bytes.
+enum { KR__POOL_GRAIN = 16, KR__POOL_MAX = 256, KR__POOL_CLASSES = KR__POOL_MAX / KR__POOL_GRAIN };
+
 struct kr_engine {
     lua_State *L;
     size_t mem_used, mem_cap;
+    void *pool_free[KR__POOL_CLASSES + 1]; // free blocks by class (1..), linked through word 0
+    char *pool_next, *pool_end;            // the unused rest of the newest chunk
+    void *pool_chunks;                     // every chunk, linked through word 0 (owned)
     int64_t instructions;  // per evaluation
     int64_t budget_left;   // counts down during an evaluation
     bool budget_hit;
@@ -120,6 +127,9 @@ struct kr_engine {
     // until stage 4: records of {promotion, kind, value, n, line...} (owned).
     int64_t *defer;
     size_t defer_len, defer_cap;
+    // The copy finish() groups the discounts through (owned, grown like the scratch).
+    kr_engine_discount *sort_buf;
+    size_t sort_cap;
 };
 
 // ---- kr-engine-state.c ----

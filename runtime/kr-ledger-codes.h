@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// kr-ledger-codes.h: reading a promo code's batch and limits, for checking a code at the till
-// before it is used. Same conventions as kr-ledger.h.
+// kr-ledger-codes.h: reading a promo code's batch and limits (for checking a code at the till
+// before it is used), cards the ERP issued, the latest deployed program. Same conventions as
+// kr-ledger.h.
 #ifndef KR_LEDGER_CODES_H
 #define KR_LEDGER_CODES_H
 
@@ -18,5 +19,15 @@ typedef struct kr_ledger_promo {
 //   `customer_id` (0: anonymous, counts as none). NOT_FOUND.
 kr_ledger_status kr_ledger_promo_get(kr_ledger *db, const char *code, int64_t customer_id,
                                      kr_ledger_promo *out);
+
+// kr_ledger_card_register: records a card the ERP issued itself (6..32 digits, no check of a
+//   Luhn digit) as ACTIVE and held by `customer_id`, in batch "erp". CONFLICT when the number
+//   exists, INVALID when it is not a card number, NOT_FOUND / MERGED for the customer.
+kr_ledger_status kr_ledger_card_register(kr_ledger *db, const char *number, int64_t customer_id,
+                                         int64_t at);
+
+// kr_ledger_program_latest: the most recently deployed program of any id (by deployed_at, then
+//   version). *out allocated; kr_ledger_program_free. NOT_FOUND when none was deployed.
+kr_ledger_status kr_ledger_program_latest(kr_ledger *db, kr_ledger_program **out);
 
 #endif

@@ -2,6 +2,8 @@
 // kr-ops-customer.c: balance, history, customers and cards (kr-ops.h).
 #include "kr-ops-private.h"
 
+#include "kr-ledger-codes.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,13 +26,28 @@ static kr_ops_status who(kr_ops *o, const char *json, int64_t at, bool for_write
 static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_buf *out)
 {
     int64_t day = kr__ops_local_day(o, at);
+    kr_ledger_customer *c = NULL;
+    kr_ledger_status cs = kr_ledger_customer_get(o->db, customer, &c);
+    if (cs != KR_LEDGER_OK)
+        return cs;
     kr_buf_puts(out, ",\"tiers\":[");
+    bool first = true;
     for (size_t i = 0; i < o->policy.n_ladders; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
+        // Only the ladders the customer is on (a ladder may be for some segments only).
+        bool on = l->n_segments == 0;
+        for (size_t k = 0; !on && k < c->n_segments; k++)
+            for (size_t m = 0; !on && m < l->n_segments; m++)
+                on = strcmp(c->segments[k].segment, l->segments[m]) == 0 &&
+                     (c->segments[k].until == KR_LEDGER_NEVER || c->segments[k].until > at);
+        if (!on)
+            continue;
         int64_t v = 0;
         kr_ledger_status ls = kr__ops_ladder_value(o, customer, l, day, &v);
-        if (ls != KR_LEDGER_OK)
+        if (ls != KR_LEDGER_OK) {
+            kr_ledger_customer_free(c);
             return ls;
+        }
         int cur = -1;
         kr_ledger_tier t;
         ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
@@ -41,9 +58,27 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
         } else if (ls == KR_LEDGER_NOT_FOUND) {
             cur = kr__ops_tier_for(l, v);
         } else {
+            kr_ledger_customer_free(c);
             return ls;
         }
-        kr_buf_printf(out, "%s{\"ladder\":", i ? "," : "");
+        // A status earned from last year's purchases: the progress shown is this year's (it
+        // decides the next status), measured from the tier this year's purchases reach.
+        int from_tier = cur;
+        if (l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
+            int64_t y0, y1;
+            kr_window_range(KR_WINDOW_CALENDAR_YEAR, 0, day, &y0, &y1);
+            const char *metric = l->metric == KR_METRIC_PAID       ? "paid"
+                                 : l->metric == KR_METRIC_RECEIPTS ? "receipts"
+                                                                   : "points";
+            ls = kr__ops_counter_sum(o, customer, metric, y0, day, &v);
+            if (ls != KR_LEDGER_OK) {
+                kr_ledger_customer_free(c);
+                return ls;
+            }
+            from_tier = kr__ops_tier_for(l, v);
+        }
+        kr_buf_printf(out, "%s{\"ladder\":", first ? "" : ",");
+        first = false;
         kr_buf_json_string(out, l->id);
         kr_buf_puts(out, ",\"tier\":");
         if (cur >= 0)
@@ -55,8 +90,8 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
             kr_buf_json_money(out, v, o->minor_unit);
         else
             kr_buf_printf(out, "%lld", (long long)v);
-        if ((size_t)(cur + 1) < l->n_tiers) {
-            const kr_tier *next = &l->tiers[cur + 1];
+        if ((size_t)(from_tier + 1) < l->n_tiers) {
+            const kr_tier *next = &l->tiers[from_tier + 1];
             int64_t left = next->from - v > 0 ? next->from - v : 0;
             kr_buf_puts(out, ",\"next\":{\"tier\":");
             kr_buf_json_string(out, next->id);
@@ -78,6 +113,7 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
         kr_buf_puts(out, "}");
     }
     kr_buf_puts(out, "]");
+    kr_ledger_customer_free(c);
     return KR_LEDGER_OK;
 }
 
@@ -232,8 +268,12 @@ kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, in
     int64_t id = 0;
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_customer_create(o->db, &in, &id);
-    if (ls == KR_LEDGER_OK && card)
+    if (ls == KR_LEDGER_OK && card) {
+        // A card handed out at a till is activated; a card the ERP issued itself is recorded.
         ls = kr_ledger_card_activate(o->db, card, id, at, NULL);
+        if (ls == KR_LEDGER_NOT_FOUND)
+            ls = kr_ledger_card_register(o->db, card, id, at);
+    }
     if (ls == KR_LEDGER_OK)
         ls = kr__ops_registration_triggers(o, id, in.segments, in.n_segments, in.registered_at);
     if (ls == KR_LEDGER_OK)
@@ -366,4 +406,108 @@ kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_js
     kr_buf_json_string(out, card);
     kr_buf_printf(out, ",\"customer\":%lld}", (long long)id);
     return KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_buf *out)
+{
+    static const char *const keys[] = {"id", "time", "customer", "points", "source", "expires",
+                                       NULL};
+    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
+    kr_input_error err = {0};
+    json_t *root = kr_json_parse(json, len, o->line, &err);
+    if (!root)
+        return kr__ops_input_error(o, out, &err);
+    kr_json_obj obj = {.obj = root, .err = &err}, who;
+    const char *id = NULL, *source = "manual";
+    int64_t at = 0, points = 0, expires = 0;
+    bool present = false;
+    kr_customer_ref ref = {0};
+    if (!kr_json_expect_object(&obj, keys) || !kr_json_string(&obj, "id", true, &id) ||
+        !kr_json_time(&obj, "time", true, &at) ||
+        !kr_json_int(&obj, "points", true, 1, INT64_MAX / 4, &points) ||
+        !kr_json_string(&obj, "source", false, &source) ||
+        !kr_json_time(&obj, "expires", false, &expires) ||
+        !kr_json_child(&obj, "customer", NULL, 0, true, &who, &present) ||
+        !kr_json_expect_object(&who, ref_keys) ||
+        !kr_json_string(&who, "card", false, &ref.card) ||
+        !kr_json_string(&who, "phone", false, &ref.phone) ||
+        !kr_json_string(&who, "email", false, &ref.email) ||
+        !kr_json_string(&who, "id", false, &ref.id)) {
+        json_decref(root);
+        return kr__ops_input_error(o, out, &err);
+    }
+    int src = -1;
+    for (int i = 0; i < KR_SOURCE_COUNT; i++)
+        if (strcmp(kr_source_name((kr_source)i), source) == 0)
+            src = i;
+    if (src < 0 || expires < 0 || (expires && expires <= at)) {
+        json_decref(root);
+        return kr__ops_fail(o, out, KR_OPS_INVALID, src < 0 ? "source" : "expires",
+                            src < 0 ? "unknown source \"%s\"" : "points must expire after %s",
+                            src < 0 ? source : "they are granted");
+    }
+    char key[KR_LEDGER_ID_MAX], hash[65];
+    snprintf(key, sizeof key, "grant:%.100s", id);
+    char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
+    kr_ledger_sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hash);
+    free(canon);
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls != KR_LEDGER_OK) {
+        json_decref(root);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    kr_ops_status st = KR_OPS_OK;
+    kr_ledger_receipt *old = NULL;
+    ls = kr_ledger_receipt_get(o->db, key, &old);
+    if (ls == KR_LEDGER_OK) {
+        st = strcmp(old->body_hash, hash) == 0
+                 ? KR_OPS_REPLAY
+                 : kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
+                                "grant %s was already made with different content", id);
+        if (st == KR_OPS_REPLAY) {
+            kr_buf_reset(out);
+            kr_buf_puts(out, old->result);
+        }
+        kr_ledger_receipt_free(old);
+        kr_ledger_rollback(o->db);
+        json_decref(root);
+        return st;
+    }
+    int64_t customer = 0;
+    st = kr__ops_resolve(o, &ref, at, true, &customer, out);
+    if (st == KR_OPS_OK && !customer)
+        st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "customer", "the card has no customer yet");
+    if (st == KR_OPS_OK) {
+        int64_t from = at;
+        if (expires) {
+            kr_ledger_lot_in in = {.customer_id = customer,
+                                   .source = src == KR_SOURCE_IMPORT ? KR_LEDGER_SRC_IMPORT
+                                                                     : KR_LEDGER_SRC_MANUAL,
+                                   .amount = points, .earned_at = at, .spendable_from = at,
+                                   .expires_at = expires, .op_id = key};
+            ls = kr_ledger_lot_add(o->db, &in, NULL);
+        } else {
+            ls = kr__ops_add_points(o, customer, (kr_source)src, points, at, key, &from);
+        }
+        kr_buf_reset(out);
+        kr_buf_printf(out, "{\"grant\":");
+        kr_buf_json_string(out, id);
+        kr_buf_printf(out, ",\"customer\":%lld,\"points\":%lld,\"spendable_from\":",
+                      (long long)customer, (long long)points);
+        kr_buf_json_time(out, from);
+        kr_buf_puts(out, "}");
+        if (ls == KR_LEDGER_OK) {
+            kr_ledger_receipt_in rec = {.id = key, .body_hash = hash, .customer_id = customer,
+                                        .result = out->data, .at = at};
+            ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+        }
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_commit(o->db);
+        if (ls != KR_LEDGER_OK)
+            st = kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    if (st != KR_OPS_OK)
+        kr_ledger_rollback(o->db);
+    json_decref(root);
+    return st;
 }

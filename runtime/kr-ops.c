@@ -4,6 +4,7 @@
 #include "kr-ops-private.h"
 
 #include "kr-engine-private.h"
+#include "kr-ledger-codes.h"
 #include "kr-ledger-query.h"
 
 #include <lauxlib.h>
@@ -452,6 +453,32 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
     }
     kr_buf_puts(out, "]}");
     return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_open_deployed(const char *db_path, kr_ops **out, char *err, size_t errsz)
+{
+    *out = NULL;
+    kr_ledger *db = NULL;
+    kr_ledger_status ls = kr_ledger_open(db_path, &db, err, errsz);
+    if (ls != KR_LEDGER_OK)
+        return ls == KR_LEDGER_BUSY ? KR_OPS_BUSY : KR_OPS_FAILED;
+    kr_ledger_program *p = NULL;
+    ls = kr_ledger_program_latest(db, &p);
+    if (ls != KR_LEDGER_OK) {
+        snprintf(err, errsz, "%s: %s", db_path, kr_ledger_errmsg(db));
+        kr_ledger_close(db);
+        return ls == KR_LEDGER_NOT_FOUND ? KR_OPS_NOT_FOUND : KR_OPS_FAILED;
+    }
+    kr_ledger_close(db);
+    char name[300];
+    snprintf(name, sizeof name, "%s (version %lld deployed in %s)", p->program_id,
+             (long long)p->version, db_path);
+    kr_ops_program prog = {.lua = p->lua, .lua_len = strlen(p->lua), .name = name,
+                           .xml = p->xml, .xml_len = strlen(p->xml),
+                           .deployed_by = p->deployed_by, .deployed_at = p->deployed_at};
+    kr_ops_status st = kr_ops_open(db_path, &prog, out, err, errsz);
+    kr_ledger_program_free(p);
+    return st;
 }
 
 void kr_ops_close(kr_ops *o)

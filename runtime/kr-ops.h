@@ -58,6 +58,9 @@ typedef struct kr_ops_program {
 // NULL and err (NUL-terminated) says why.
 kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr_ops **out,
                           char *err, size_t errsz);
+// Opens a ledger with the program most recently deployed in it (for commands that do not name
+// a program). KR_OPS_NOT_FOUND when the ledger records none.
+kr_ops_status kr_ops_open_deployed(const char *db_path, kr_ops **out, char *err, size_t errsz);
 void kr_ops_close(kr_ops *o);
 
 // Sets the line number and file name that input errors carry (JSON Lines readers set them
@@ -103,6 +106,10 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
 // Issues `count` anonymous cards of a batch; answers their numbers.
 kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int64_t at,
                                  kr_buf *out);
+// Credits points to a customer (an operator's correction, points carried over from another
+// system), JSON {"id", "time", "customer": REF, "points", "source" (default "manual"),
+// "expires" (RFC 3339 time; default: the program's lifetime for the source)}. Idempotent on id.
+kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Generates `count` single-use promo codes of a `single` batch of the program (prefix from the
 // batch, then 8 characters that cannot be guessed); answers them.
 kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,

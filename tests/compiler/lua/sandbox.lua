@@ -1,4 +1,4 @@
--- fixture: rules-examples/plumbing/program.xml
+-- fixture: tests/compiler/golden/plumbing/input.xml
 -- SPDX-License-Identifier: MIT
 -- The compiled chunk runs with only the allowed globals, writes none, and returns the
 -- documented P; the plumbing example behaves as its case study says.
