@@ -64,18 +64,20 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
         // A status earned from last year's purchases: the progress shown is this year's (it
         // decides the next status), measured from the tier this year's purchases reach.
         int from_tier = cur;
-        if (l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
+        int64_t progress = v;
+        bool last_year = l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR;
+        if (last_year) {
             int64_t y0, y1;
             kr_window_range(KR_WINDOW_CALENDAR_YEAR, 0, day, &y0, &y1);
             const char *metric = l->metric == KR_METRIC_PAID       ? "paid"
                                  : l->metric == KR_METRIC_RECEIPTS ? "receipts"
                                                                    : "points";
-            ls = kr__ops_counter_sum(o, customer, metric, y0, day, &v);
+            ls = kr__ops_counter_sum(o, customer, metric, y0, day, &progress);
             if (ls != KR_LEDGER_OK) {
                 kr_ledger_customer_free(c);
                 return ls;
             }
-            from_tier = kr__ops_tier_for(l, v);
+            from_tier = kr__ops_tier_for(l, progress);
         }
         kr_buf_printf(out, "%s{\"ladder\":", first ? "" : ",");
         first = false;
@@ -90,9 +92,16 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
             kr_buf_json_money(out, v, o->minor_unit);
         else
             kr_buf_printf(out, "%lld", (long long)v);
+        if (last_year) { // this year's purchases, which decide next year's status
+            kr_buf_puts(out, ",\"progress\":");
+            if (l->metric == KR_METRIC_PAID)
+                kr_buf_json_money(out, progress, o->minor_unit);
+            else
+                kr_buf_printf(out, "%lld", (long long)progress);
+        }
         if ((size_t)(from_tier + 1) < l->n_tiers) {
             const kr_tier *next = &l->tiers[from_tier + 1];
-            int64_t left = next->from - v > 0 ? next->from - v : 0;
+            int64_t left = next->from - progress > 0 ? next->from - progress : 0;
             kr_buf_puts(out, ",\"next\":{\"tier\":");
             kr_buf_json_string(out, next->id);
             kr_buf_puts(out, ",\"name\":");
