@@ -80,6 +80,7 @@ static kr_ops_status run_one(const kp_options *o, kr_ops *ops, const char *text,
            : strcmp(c, "return") == 0  ? kr_ops_return(ops, text, len, out)
            : strcmp(c, "event") == 0   ? kr_ops_event(ops, text, len, out)
            : strcmp(c, "points") == 0  ? kr_ops_points_grant(ops, text, len, out)
+           : strcmp(c, "customer") == 0 ? kr_ops_customer_update(ops, text, len, o->at, out)
                                        : kr_ops_calculate(ops, text, len, out);
 }
 
@@ -381,6 +382,8 @@ static const command commands[] = {
      "customer create [--db LEDGER] [--program XML] [--at TIME] CUSTOMER.json|-"},
     {"cards", "issue", cmd_cards_issue, LEDGER "at batch count ", 0, 0,
      "cards issue [--db LEDGER] [--program XML] [--at TIME] --batch B --count N"},
+    {"customer", "update", cmd_receipt, LEDGER "at ", 1, 1,
+     "customer update [--db LEDGER] [--program XML] [--at TIME] UPDATE.json|UPDATES.jsonl|-"},
     {"event", NULL, cmd_receipt, LEDGER, 1, 1,
      "event [--db LEDGER] [--program XML] EVENT.json|EVENTS.jsonl|-"},
     {"points", "grant", cmd_receipt, LEDGER, 1, 1,

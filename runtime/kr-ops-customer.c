@@ -520,3 +520,125 @@ kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_bu
     json_decref(root);
     return st;
 }
+
+kr_ops_status kr_ops_customer_update(kr_ops *o, const char *json, size_t len, int64_t at,
+                                     kr_buf *out)
+{
+    static const char *const keys[] = {"customer", "name", "birthday", "segments", "attrs",
+                                       "phone",    "email", NULL};
+    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
+    kr_input_error err = {0};
+    json_t *root = kr_json_parse(json, len, o->line, &err);
+    if (!root)
+        return kr__ops_input_error(o, out, &err);
+    kr_json_obj obj = {.obj = root, .err = &err}, who;
+    bool present = false;
+    kr_customer_ref ref = {0};
+    const char *name = NULL, *phone = NULL, *email = NULL;
+    int64_t bday = 0;
+    const json_t *segs = NULL;
+    if (!kr_json_expect_object(&obj, keys) ||
+        !kr_json_child(&obj, "customer", NULL, 0, true, &who, &present) ||
+        !kr_json_expect_object(&who, ref_keys) ||
+        !kr_json_string(&who, "card", false, &ref.card) ||
+        !kr_json_string(&who, "phone", false, &ref.phone) ||
+        !kr_json_string(&who, "email", false, &ref.email) ||
+        !kr_json_string(&who, "id", false, &ref.id) ||
+        !kr_json_string(&obj, "name", false, &name) ||
+        !kr_json_date(&obj, "birthday", false, &bday) ||
+        !kr_json_array(&obj, "segments", false, &segs) ||
+        !kr_json_string(&obj, "phone", false, &phone) ||
+        !kr_json_string(&obj, "email", false, &email)) {
+        json_decref(root);
+        return kr__ops_input_error(o, out, &err);
+    }
+    const json_t *attrs = json_object_get(root, "attrs");
+    if (attrs && !json_is_object(attrs)) {
+        kr_json_fail(&obj, "attrs", "must be an object of strings (null removes one)");
+        json_decref(root);
+        return kr__ops_input_error(o, out, &err);
+    }
+    int64_t id = 0;
+    kr_ops_status st = kr__ops_resolve(o, &ref, at, false, &id, out);
+    if (st == KR_OPS_OK && !id)
+        st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "customer", "the card has no customer yet");
+    kr_ledger_customer *c = NULL;
+    kr_ledger_status ls = KR_LEDGER_OK;
+    if (st == KR_OPS_OK && (ls = kr_ledger_customer_get(o->db, id, &c)) != KR_LEDGER_OK)
+        st = kr__ops_ledger_error(o, out, ls, "customer");
+    if (st != KR_OPS_OK) {
+        json_decref(root);
+        return st;
+    }
+    // Start from what is stored, then apply what the request names.
+    const char *segv[64];
+    kr_ledger_attr attrv[128];
+    kr_ledger_customer_in in = {.external_id = c->external_id, .name = name ? name : c->name,
+                                .birthday = c->birthday, .registered_at = c->registered_at,
+                                .segments = segv, .attrs = attrv};
+    if (json_object_get(root, "birthday"))
+        in.birthday = json_string_value(json_object_get(root, "birthday"));
+    if (segs) {
+        for (size_t i = 0; i < json_array_size(segs) && in.n_segments < 64; i++) {
+            const char *sid = json_string_value(json_array_get(segs, i));
+            bool known = false;
+            for (size_t k = 0; sid && k < o->policy.n_segments; k++)
+                known |= strcmp(o->policy.segments[k].id, sid) == 0;
+            if (!known) {
+                char field[32];
+                snprintf(field, sizeof field, "segments[%zu]", i);
+                st = kr__ops_fail(o, out, KR_OPS_INVALID, field, "the program has no segment %s",
+                                  sid ? sid : "of that type");
+                break;
+            }
+            segv[in.n_segments++] = sid;
+        }
+    } else {
+        for (size_t i = 0; i < c->n_segments && in.n_segments < 64; i++)
+            segv[in.n_segments++] = c->segments[i].segment;
+    }
+    for (size_t i = 0; i < c->n_attrs && in.n_attrs < 128; i++)
+        if (!attrs || !json_object_get(attrs, c->attrs[i].key))
+            attrv[in.n_attrs++] = c->attrs[i];
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)attrs, key, val)
+    {
+        if (json_is_null(val))
+            continue;
+        if (!json_is_string(val) || in.n_attrs == 128) {
+            st = kr__ops_fail(o, out, KR_OPS_INVALID, "attrs", "attribute %s must be a string",
+                              key);
+            break;
+        }
+        attrv[in.n_attrs].key = key;
+        attrv[in.n_attrs].value = json_string_value(val);
+        in.n_attrs++;
+    }
+    if (st == KR_OPS_OK) {
+        ls = kr_ledger_begin(o->db);
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_customer_update(o->db, id, &in, at);
+        if (ls == KR_LEDGER_OK && phone) {
+            ls = kr_ledger_identity_add(o->db, id, KR_LEDGER_PHONE, phone);
+            ls = ls == KR_LEDGER_EXISTS ? KR_LEDGER_OK : ls;
+        }
+        if (ls == KR_LEDGER_OK && email) {
+            ls = kr_ledger_identity_add(o->db, id, KR_LEDGER_EMAIL, email);
+            ls = ls == KR_LEDGER_EXISTS ? KR_LEDGER_OK : ls;
+        }
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_commit(o->db);
+        if (ls != KR_LEDGER_OK) {
+            kr_ledger_rollback(o->db);
+            st = kr__ops_ledger_error(o, out, ls, NULL);
+        }
+    }
+    kr_ledger_customer_free(c);
+    json_decref(root);
+    if (st != KR_OPS_OK)
+        return st;
+    kr_buf_reset(out);
+    kr_buf_printf(out, "{\"customer\":%lld,\"updated\":true}", (long long)id);
+    return KR_OPS_OK;
+}

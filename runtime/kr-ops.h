@@ -100,6 +100,11 @@ kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, 
 kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, int64_t at,
                                      kr_buf *out);
 kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out);
+// Changes a customer, JSON {"customer": REF, "name", "birthday", "segments" (the new set),
+// "attrs" (merged: a key with null removes the attribute), "phone", "email" (added as further
+// identities)}; fields left out stay as they are. A new segment is joined at `at`.
+kr_ops_status kr_ops_customer_update(kr_ops *o, const char *json, size_t len, int64_t at,
+                                     kr_buf *out);
 // Merges the duplicate `from` into `into` (both customer references), with an operation id.
 kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
                                     const char *op_id, int64_t at, kr_buf *out);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum op { CREATE, CALCULATE, CONFIRM, RETURN, CANCEL, BALANCE, EVENT, CHECK } op;
+typedef enum op { CREATE, UPDATE, GET, CALCULATE, CONFIRM, RETURN, CANCEL, BALANCE, EVENT, CHECK } op;
 
 typedef struct expect {
     const char *path; // "totals.final", "lines.0.points_earned", "error.field"
@@ -114,6 +114,16 @@ static const step steps[] = {
      KR_OPS_REPLAY, {{"rewards.0.points", "30"}}},
     {"balance after the event", BALANCE, "2026-03-28T14:00:00+03:00", IVAN, KR_OPS_OK,
      {{"spendable", "30"}, {"never_expiring", "30"}}},
+    {"update: an attribute added, another phone", UPDATE, "2026-03-28T14:00:00+03:00",
+     "{\"customer\":" IVAN ",\"attrs\":{\"lists\":\"vip-2026\"},\"email\":\"Ivan@Example.COM\"}",
+     KR_OPS_OK, {{"updated", "true"}}},
+    {"the update is there, the rest unchanged", GET, NULL, "{\"email\":\"ivan@example.com\"}",
+     KR_OPS_OK,
+     {{"attrs.lists", "\"vip-2026\""}, {"name", "\"Ivan\""}, {"birthday", "\"1985-03-14\""},
+      {"phone", "\"+79120000001\""}}},
+    {"update of an unknown segment is refused", UPDATE, "2026-03-28T14:00:00+03:00",
+     "{\"customer\":" IVAN ",\"segments\":[\"vip\"]}", KR_OPS_INVALID,
+     {{"error.field", "\"segments[0]\""}}},
     {"invariants hold", CHECK, NULL, NULL, KR_OPS_OK, {{"violations", "0"}}},
 };
 
@@ -184,6 +194,12 @@ int main(int argc, char **argv)
         switch (s->op) {
         case CREATE:
             st = kr_ops_customer_create(o, s->json, jl, at, &out);
+            break;
+        case UPDATE:
+            st = kr_ops_customer_update(o, s->json, jl, at, &out);
+            break;
+        case GET:
+            st = kr_ops_customer_get(o, s->json, &out);
             break;
         case CALCULATE:
             st = kr_ops_calculate(o, s->json, jl, &out);

@@ -182,12 +182,12 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:47 discount percent
-      local ls, vs, n = {}, {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
-        vs[n] = 300
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
+        vs[i] = 300
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = vs, lines = ls }
@@ -223,12 +223,12 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:16 tier discount
-      local ls, vs, n = {}, {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
-        vs[n] = 500
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
+        vs[i] = 500
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = vs, lines = ls }
@@ -267,7 +267,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:17 tier discount
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_8(ctx, l)
@@ -309,12 +311,12 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:50 discount percent
-      local ls, vs, n = {}, {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
-        vs[n] = 200
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
+        vs[i] = 200
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = vs, lines = ls }

@@ -200,7 +200,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:49 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_4(ctx, l)
@@ -254,7 +256,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:57 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         local f = tbl_6(ctx, l)
@@ -309,11 +313,10 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:65 discount amount
-      local ls, n = {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000, lines = ls }
@@ -360,7 +363,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:53 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_7(ctx, l)

@@ -207,7 +207,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:48 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_8(l) then
@@ -221,7 +223,9 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:49 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_9(l) then
@@ -241,7 +245,9 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:50 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_12(l) then
@@ -255,7 +261,9 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:51 discount amount
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_14(l) then
@@ -269,7 +277,9 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:52 discount amount
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         local f = tbl_11(ctx, l)
@@ -285,29 +295,28 @@ do
     end
     do -- tests/compiler/golden/promotions/input.xml:53 discount amount
       local f = tbl_11(ctx, nil)
-      local ls, n = {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
       end
       if f ~= nil and n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:53", kind = "amount", per = "receipt", amount = scale_money(30000, f), lines = ls }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:54 discount amount
-      local ls, n = {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:54", kind = "amount", per = "receipt", amount = 37500, lines = ls }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:55 fixed-price
-      local ls, n = {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_16(l) then
@@ -320,7 +329,8 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:56 cheapest
-      local ls, n = {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_17(l) then
@@ -333,7 +343,8 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:57 buy-get
-      local ls, n = {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_18(l) then
@@ -349,7 +360,8 @@ do
       out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:58", kind = "points", amount = 200 }
     end
     do -- tests/compiler/golden/promotions/input.xml:59 points amount
-      local ls, n = {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_8(l) then
@@ -362,7 +374,9 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:60 points percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_8(l) then
@@ -379,7 +393,8 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:61 points multiplier
-      local ls, n = {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         if sel_12(l) then
@@ -502,12 +517,12 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:68 discount percent
-      local ls, vs, n = {}, {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
-        vs[n] = 100
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
+        vs[i] = 100
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = vs, lines = ls }
@@ -542,11 +557,10 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:31 discount amount
-      local ls, n = {}, 0
-      for i = 1, #lines do
-        local l = lines[i]
-        n = n + 1
-        ls[n] = i
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local n = #lines
+      for i = 1, n do
+        ls[i] = i
       end
       if n > 0 then
         out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000, lines = ls }

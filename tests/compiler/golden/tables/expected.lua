@@ -219,7 +219,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/tables/input.xml:59 discount percent
-      local ls, vs, n = {}, {}, 0
+      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
+      local n = 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_6(ctx, l)
