@@ -348,8 +348,52 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
     if (from == into)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "from", "both name the same customer");
     kr_ledger_status ls = kr_ledger_begin(o->db);
+    // Each ladder's tier of both, before they become one: the survivor keeps the better.
+    int before[64];
+    size_t nl = o->policy.n_ladders < 64 ? o->policy.n_ladders : 64;
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        before[i] = -1;
+        const int64_t who2[2] = {from, into};
+        for (int w = 0; w < 2 && ls == KR_LEDGER_OK; w++) {
+            kr_ledger_tier t;
+            ls = kr_ledger_tier_current(o->db, who2[w], l->id, at, &t);
+            if (ls == KR_LEDGER_NOT_FOUND) {
+                ls = KR_LEDGER_OK;
+                continue;
+            }
+            for (size_t k = 0; ls == KR_LEDGER_OK && k < l->n_tiers; k++)
+                if (strcmp(l->tiers[k].id, t.tier_id) == 0 && (int)k > before[i])
+                    before[i] = (int)k;
+        }
+    }
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_merge(o->db, from, into, op_id, at);
+    // After the merge the counters add up: an immediate ladder may now give a higher tier.
+    int64_t day = kr__ops_local_day(o, at);
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        int best = before[i];
+        if (l->upgrade_immediate && l->window != KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
+            int64_t v = 0;
+            ls = kr__ops_ladder_value(o, into, l, day, &v);
+            int k = kr__ops_tier_for(l, v);
+            best = k > best ? k : best;
+        }
+        kr_ledger_tier cur;
+        int current = -1;
+        kr_ledger_status ts = kr_ledger_tier_current(o->db, into, l->id, at, &cur);
+        for (size_t k = 0; ts == KR_LEDGER_OK && k < l->n_tiers; k++)
+            if (strcmp(l->tiers[k].id, cur.tier_id) == 0)
+                current = (int)k;
+        if (ls == KR_LEDGER_OK && best > current && best >= 0) {
+            kr_ledger_tier t = {.from_at = at, .reason = KR_LEDGER_TIER_COMPUTED,
+                                .floor_until = KR_LEDGER_NEVER};
+            snprintf(t.ladder_id, sizeof t.ladder_id, "%s", l->id);
+            snprintf(t.tier_id, sizeof t.tier_id, "%s", l->tiers[best].id);
+            ls = kr_ledger_tier_set(o->db, into, &t);
+        }
+    }
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_commit(o->db);
     if (ls != KR_LEDGER_OK) {

@@ -49,6 +49,9 @@ int64_t kr__ops_local_day(const kr_ops *o, int64_t t);
 // The instant a local day starts.
 int64_t kr__ops_day_start(const kr_ops *o, int64_t day);
 
+// The customer id kr__ops_resolve gives, when not writing, for an issued card not used yet.
+#define KR__OPS_NEW_CARD INT64_C(-1)
+
 // Resolves a customer reference to a ledger customer id (following merges). NOT_FOUND etc.
 // are answered with the field named ("customer.card").
 kr_ops_status kr__ops_resolve(kr_ops *o, const kr_customer_ref *ref, int64_t at, bool for_write,

@@ -99,6 +99,22 @@ static kr_ledger_status snapshot_build(kr_ops *o, int64_t customer, int64_t at, 
     s->customer = customer;
     if (!customer)
         return KR_LEDGER_OK;
+    s->c.segments = s->segments;
+    s->c.tiers = s->tiers;
+    if (customer == KR__OPS_NEW_CARD) {
+        // A member with no history: the default segment, the tiers a zero metric gives.
+        s->c.first_purchase = true;
+        for (size_t i = 0; i < o->policy.n_segments; i++)
+            if (o->policy.segments[i].is_default && s->c.n_segments < MAX_SNAPSHOT_ITEMS)
+                s->segments[s->c.n_segments++] = o->policy.segments[i].id;
+        for (size_t i = 0; i < o->policy.n_ladders && s->c.n_tiers < MAX_SNAPSHOT_ITEMS; i++) {
+            const kr_ladder *l = &o->policy.ladders[i];
+            int k = kr__ops_tier_for(l, 0);
+            if (k >= 0 && on_ladder(l, s))
+                s->tiers[s->c.n_tiers++] = l->tiers[k].id;
+        }
+        return KR_LEDGER_OK;
+    }
     kr_ledger_status ls = kr_ledger_customer_get(o->db, customer, &s->lc);
     if (ls != KR_LEDGER_OK)
         return ls;
@@ -266,7 +282,7 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
         kr_buf_append(out, o->scratch.data, elen - 1);
     }
     kr_buf_puts(out, ",\"customer\":");
-    if (s->customer)
+    if (s->customer > 0)
         kr_buf_printf(out, "%lld", (long long)s->customer);
     else
         kr_buf_puts(out, "null");

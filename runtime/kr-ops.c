@@ -276,8 +276,12 @@ kr_ops_status kr__ops_resolve(kr_ops *o, const kr_customer_ref *ref, int64_t at,
         ls = kr_ledger_customer_by_card(o->db, ref->card, customer_id);
         if (ls == KR_LEDGER_STATE) {
             // An anonymous card handed out at a till: activated by its first confirmed receipt.
-            if (!for_write)
-                return KR_OPS_OK; // calculate: a new card, no points yet
+            if (!for_write) {
+                // calculate: a card handed out but not used yet is a member with no history
+                // (its first confirm activates it), so the cashier is quoted member prices.
+                *customer_id = KR__OPS_NEW_CARD;
+                return KR_OPS_OK;
+            }
             ls = kr_ledger_card_activate(o->db, ref->card, 0, at, customer_id);
         }
         if (ls == KR_LEDGER_BLOCKED)
