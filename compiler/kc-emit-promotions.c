@@ -57,11 +57,30 @@ static void value_expr(kc_emit *e, kc_buf *b, const lineval *lv)
     }
 }
 
+// A new list with room for 8 entries. Lua sizes the array part of a constructor by its items,
+// so the nils reserve 8 slots and leave the table empty (# is 0); filled from `{}` a list
+// would be reallocated and rehashed at 1, 2, 4 and 8 entries, and these lists are built for
+// every receipt that passes a check (the runtime spends a good part of its time there).
+#define LIST8 "{ nil, nil, nil, nil, nil, nil, nil, nil }"
+
 // `local ls[, vs], n` and the loop that fills them with the selected lines (and values).
 static void collect_lines(kc_emit *e, kc_buf *b, unsigned sel, const lineval *lv)
 {
-    kc_buf_puts(b, lv ? "      local ls, vs, n = {}, {}, 0\n" : "      local ls, n = {}, 0\n");
-    kc_buf_puts(b, "      for i = 1, #lines do\n        local l = lines[i]\n");
+    kc_buf_puts(b, "      local ls = " LIST8 " -- room for 8 lines\n");
+    if (lv)
+        kc_buf_puts(b, "      local vs = " LIST8 "\n");
+    if (!sel && (!lv || (!lv->tbl_v && !lv->tbl_f))) {
+        // Every line, with one value: no line to look at, n is the line count.
+        kc_buf_puts(b, "      local n = #lines\n      for i = 1, n do\n        ls[i] = i\n");
+        if (lv) {
+            kc_buf_puts(b, "        vs[i] = ");
+            value_expr(e, b, lv);
+            kc_buf_puts(b, "\n");
+        }
+        kc_buf_puts(b, "      end\n");
+        return;
+    }
+    kc_buf_puts(b, "      local n = 0\n      for i = 1, #lines do\n        local l = lines[i]\n");
     char in[64] = "        ";
     unsigned ends = 0;
     if (sel) {
