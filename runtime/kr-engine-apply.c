@@ -275,7 +275,7 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
             c->d[i] += min64(off, c->lim[i] - c->d[i]);
         }
         lua_pop(L, 1);
-        return true;
+        return false; // money off: the promotion's total decides whether it gave anything
     }
     case KR__K_amount: {
         static const int pers[] = {KR__K_line, KR__K_unit, KR__K_receipt};
@@ -314,7 +314,7 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
         } else {
             luaL_error(L, "effect per \"%s\": expected line, unit or receipt", per);
         }
-        return true;
+        return false; // money off: the promotion's total decides whether it gave anything
     }
     case KR__K_fixed_price: {
         size_t nl = read_lines(c, eff);
@@ -327,7 +327,7 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
             int64_t off = max64(0, c->cur[i] - c->d[i] - target);
             c->d[i] += min64(off, c->lim[i] - c->d[i]);
         }
-        return true;
+        return false; // money off: the promotion's total decides whether it gave anything
     }
     case KR__K_cheapest:
     case KR__K_buy_get: {
@@ -348,7 +348,7 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
         }
         if (count > 0)
             cheapest_units(c, nl, count, bp);
-        return true;
+        return false; // money off: the promotion's total decides whether it gave anything
     }
     case KR__K_points:
     case KR__K_points_multiplier: {
@@ -473,10 +473,15 @@ static eval_outcome eval_promo(calc *c, size_t p, bool commit, int64_t *value)
     else if (choice && c->rc->reward == KR_ENGINE_REWARD_SPLIT)
         as_points = muldiv(c, total, c->rc->points_bp, 10000, e->money_rounding);
     if (as_points > 0) {
-        allocate(c, total - as_points, c->d, c->d, c->n, c->t);
+        // Whole points only: the money those points are worth leaves the discount, and what
+        // does not make a whole point stays as money off, so no kopeck of the benefit is lost
+        // (745.00 split 50/50 at 1.00 a point: 372 points and 373.00 off).
+        int64_t pts = points_of_money(c, as_points);
+        int64_t worth = min64(pts * c->pv, total);
+        allocate(c, total - worth, c->d, c->d, c->n, c->t);
         memcpy(c->d, c->t, c->n * sizeof *c->d);
-        points += points_of_money(c, as_points);
-        total -= as_points;
+        points += pts;
+        total -= worth;
     }
     for (size_t i = 0; i < c->n; i++) {
         if (c->d[i] == 0)
