@@ -9,6 +9,7 @@
 // No check depends on the wall clock: the same file always gives the same diagnostics.
 //
 // Diagnostic codes added by the checks (docs/rules-language.md lists them all):
+//   E-id-reserved       an id taken by a construct of the language (`agreement` with <agreements>)
 //   E-id-duplicate        an id is declared twice (ids are unique across the whole program)
 //   E-ref-undefined       a reference names no declared id (hint: the closest id of that kind)
 //   E-ref-kind            a reference names an id of another kind ("`gold` is a ladder, not a tier")
@@ -699,6 +700,24 @@ static void check_trigger(kc_ck *c, const kc_node *t)
 }
 
 // ---- the entry point -----------------------------------------------------------------------
+// <agreements> becomes a promotion with the id "agreement" (program-abi.md): no other element
+// may take that id.
+static void check_agreement_id(kc_ck *c)
+{
+    if (!kc__child(c->p->root, KC_E_AGREEMENTS, NULL))
+        return;
+    for (size_t i = 0; i < c->nnodes; i++) {
+        const kc_node *n = c->nodes[i];
+        if (!n->spec || !n->spec->kind)
+            continue;
+        const kc_attr *a = kc__attr(n, "id");
+        if (a->present && strcmp(a->v.s, "agreement") == 0)
+            kc_diag_add(c->d, KC_ERROR, "E-id-reserved", c->p->file, a->vline, a->vcol,
+                        "rename it: `<agreements>` makes the promotion `agreement`",
+                        "the id `agreement` is taken by the agreements of this program");
+    }
+}
+
 void kc_check(kc_program *p, kc_diags *d)
 {
     if (!p || !p->root || !p->root->spec)
@@ -717,6 +736,7 @@ void kc_check(kc_program *p, kc_diags *d)
     collect_nodes(&c, p->root);
     qsort(c.nodes, c.nnodes, sizeof *c.nodes, cmp_doc);
     collect_ids(&c);
+    check_agreement_id(&c);
 
     for (size_t i = 0; i < c.nnodes; i++) {
         const kc_node *n = c.nodes[i];

@@ -128,6 +128,15 @@ static void emit_groups(kc_emit *e)
         kc__lua_src(e, o, g->line);
         kc_buf_puts(o, " },\n");
     }
+    // <agreements policy="best">: the agreement and the line promotions without a group of
+    // their own form one exclusive group, the best for the customer winning.
+    const kc_node *ag = kc__child(e->p->root, KC_E_AGREEMENTS, NULL);
+    const char *policy = ag ? kc__str(ag, "policy") : NULL;
+    if (policy && strcmp(policy, "best") == 0) {
+        kc_buf_puts(o, "  [\"" KC_AGREEMENT_GROUP "\"] = { policy = \"best\", ");
+        kc__lua_src(e, o, ag->line);
+        kc_buf_puts(o, " },\n");
+    }
     close_section(o);
 }
 

@@ -41,6 +41,10 @@ typedef struct kc_emit {
 } kc_emit;
 
 // ---- blocks --------------------------------------------------------------------------------
+// The exclusive group an <agreements policy="best"> makes of the agreement and the line
+// promotions without a group of their own.
+#define KC_AGREEMENT_GROUP "agreement-or-program"
+
 void kc__emit_block_begin(kc_emit *e);
 // Writes `-- <comment>\ndo\n<consts><locals><body>end\n\n` to e->out and resets the block.
 void kc__emit_block_end(kc_emit *e, const char *comment);

@@ -272,8 +272,9 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
 
 // ---- one promotion -------------------------------------------------------------------------------
 typedef struct item {
-    const kc_node *n;    // promotion, or tier
+    const kc_node *n;    // promotion, tier, or agreements
     bool tier;
+    bool agreement;
     int stage;           // 0 line, 1 receipt
     int64_t priority;
     unsigned doc;
@@ -302,8 +303,82 @@ static void emit_limits(kc_emit *e, kc_buf *b, const kc_node *pr, kc_elem_id id,
     kc_buf_puts(b, "},\n");
 }
 
+// <agreements>: a line-stage promotion "agreement" that gives each line the percent of the
+// customer's individual agreement, imported from the ERP as customer attributes:
+// "agreement.<category>" for the line's category, else "agreement" ("12%", "12" or "12.5").
+// policy="agreement": it runs first and stops the line stage (the agreement replaces program
+// discounts); "add": it runs last, on what earlier line promotions left; "best": it shares an
+// exclusive group with the line promotions that have no group, and the best for the customer
+// over the receipt wins. `max` is the highest agreement percent honoured.
+static void emit_agreement(kc_emit *e, const item *it, unsigned index)
+{
+    const kc_node *n = it->n;
+    const char *policy = kc__str(n, "policy");
+    int64_t max = kc__emit_written(n, "max") ? kc__int(n, "max") : 10000;
+    kc__emit_block_begin(e);
+    kc_buf *b = &e->body;
+    kc_buf_printf(b,
+                  "  -- the agreement's percent for a line, in basis points (0: none)\n"
+                  "  local function agreement_bp(attrs, category)\n"
+                  "    local v = (category ~= nil and attrs[\"agreement.\" .. category]) or "
+                  "attrs[\"agreement\"]\n"
+                  "    if type(v) ~= \"string\" then return 0 end\n"
+                  "    local whole, frac = v:match(\"^%%s*(%%d+)%%.?(%%d*)%%s*%%%%?%%s*$\")\n"
+                  "    if whole == nil or #whole > 3 or #frac > 2 then return 0 end\n"
+                  "    local bp = math.tointeger(tonumber(whole) * 100 +\n"
+                  "      (frac == \"\" and 0 or tonumber(frac) * (#frac == 1 and 10 or 1)))\n"
+                  "    if bp > %lld then return %lld end\n"
+                  "    return bp\n"
+                  "  end\n"
+                  "  local function check(ctx)\n"
+                  "    local cu = ctx.customer\n"
+                  "    if cu == nil then return 1 end\n"
+                  "    if cu.attrs[\"agreement\"] ~= nil then return nil end\n"
+                  "    for k in pairs(cu.attrs) do\n"
+                  "      if k:sub(1, 10) == \"agreement.\" then return nil end\n"
+                  "    end\n"
+                  "    return 1\n"
+                  "  end\n"
+                  "  local function effects(ctx)\n"
+                  "    local lines, attrs = ctx.lines, ctx.customer.attrs\n"
+                  "    local ls, vs, k = {}, {}, 0\n"
+                  "    for i = 1, #lines do\n"
+                  "      local bp = agreement_bp(attrs, lines[i].category)\n"
+                  "      if bp > 0 then k = k + 1; ls[k] = i; vs[k] = bp end\n"
+                  "    end\n"
+                  "    if k == 0 then return {} end\n"
+                  "    return { { kind = \"percent\", lines = ls, bp = vs, ",
+                  (long long)max, (long long)max);
+    kc__lua_src(e, b, n->line);
+    kc_buf_printf(b, " } }\n  end\n  P.promotions[%u] = {\n    id = \"agreement\",\n"
+                     "    name = \"Individual agreement\",\n    ",
+                  index);
+    kc__lua_src(e, b, n->line);
+    bool first = policy && strcmp(policy, "agreement") == 0;
+    bool best = policy && strcmp(policy, "best") == 0;
+    kc_buf_printf(b, ",\n    stage = \"line\", priority = %s, stop = %s, reward = \"discount\", "
+                     "enabled = true,%s\n",
+                  first ? "2147483647" : best ? "0" : "-2147483648", first ? "true" : "false",
+                  best ? " group = \"" KC_AGREEMENT_GROUP "\"," : "");
+    kc_buf_puts(b, "    caps = {},\n    limits = {},\n    conditions = {\n      { ");
+    kc__lua_src(e, b, n->line);
+    kc_buf_puts(b, ", text = \"the customer has an individual agreement from the ERP\" }, -- 1\n"
+                   "    },\n    check = check,\n    effects = effects,\n  }\n");
+    char src[1200];
+    kc__src_text(e, src, sizeof src, n->line);
+    kc_buf c;
+    kc_buf_init(&c, 0);
+    kc_buf_printf(&c, "%s agreements (policy %s)", src, policy ? policy : "?");
+    kc__emit_block_end(e, c.data ? c.data : "");
+    kc_buf_free(&c);
+}
+
 static void emit_promotion(kc_emit *e, const item *it, unsigned index)
 {
+    if (it->agreement) {
+        emit_agreement(e, it, index);
+        return;
+    }
     const kc_node *n = it->n;
     conds cs = {0};
     kc__emit_block_begin(e);
@@ -354,6 +429,10 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
         kc__lua_all_attrs(e, b, n, skip);
         b->len -= b->len >= 2 ? 1 : 0; // drop the trailing space
         b->data[b->len] = '\0';
+        const kc_node *ag = kc__child(e->p->root, KC_E_AGREEMENTS, NULL);
+        const char *policy = ag ? kc__str(ag, "policy") : NULL;
+        if (policy && strcmp(policy, "best") == 0 && it->stage == 0 && !kc__has(n, "group"))
+            kc_buf_puts(b, " group = \"" KC_AGREEMENT_GROUP "\",");
         kc_buf_puts(b, "\n");
     }
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
@@ -422,6 +501,14 @@ void kc__emit_promotions(kc_emit *e)
         const char *st = kc__str(x, "stage");
         push(&it, (item){.n = x, .stage = st && !strcmp(st, "receipt"),
                          .priority = kc__int(x, "priority"), .doc = x->doc_index});
+    }
+    const kc_node *ag = kc__child(e->p->root, KC_E_AGREEMENTS, NULL);
+    if (ag) {
+        const char *policy = kc__str(ag, "policy");
+        int64_t prio = policy && !strcmp(policy, "agreement") ? INT64_C(2147483647)
+                       : policy && !strcmp(policy, "best")    ? 0
+                                                               : INT64_C(-2147483648);
+        push(&it, (item){.n = ag, .agreement = true, .priority = prio, .doc = ag->doc_index});
     }
     if (it.failed)
         e->failed = true;

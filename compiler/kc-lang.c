@@ -345,9 +345,9 @@ static const kc_attr_spec challenge_attrs[] = {
 
 static const kc_attr_spec agreements_attrs[] = {
     {"policy", KC_V_ENUM, REQ, "best|agreement|add", NULL,
-     "`best`: the larger of agreement and program discount; `agreement`: the agreement "
-     "replaces program discounts on its lines; `add`: both"},
-    {"max", KC_V_PERCENT, 0, NULL, NULL, "ceiling of the combined discount of a line"},
+     "`best`: the better of the agreement and the line promotions without a group; "
+     "`agreement`: the agreement replaces program line discounts; `add`: both"},
+    {"max", KC_V_PERCENT, 0, NULL, NULL, "the highest agreement percent honoured"},
     END};
 
 #define E(ID, NAME, KIND, ATTRS, CHILDREN, TEXT, DOC) [ID] = {ID, NAME, KIND, ATTRS, CHILDREN, TEXT, DOC}

@@ -37,7 +37,9 @@ P.ladders = {
   },
 }
 
-P.groups = {}
+P.groups = {
+  ["agreement-or-program"] = { policy = "best", src = "tests/compiler/golden/expiry-triggers/input.xml:38" },
+}
 
 P.batches = {
   welcome = { name = "Welcome codes", kind = "single", count = 10000, prefix = "WEL", per_customer = 1, from = 20454, to = 20818, src = "tests/compiler/golden/expiry-triggers/input.xml:14" },
@@ -75,5 +77,52 @@ P.triggers = {
 }
 
 P.agreements = { policy = "best", max = 2500, src = "tests/compiler/golden/expiry-triggers/input.xml:38" }
+
+-- tests/compiler/golden/expiry-triggers/input.xml:38 agreements (policy best)
+do
+  -- the agreement's percent for a line, in basis points (0: none)
+  local function agreement_bp(attrs, category)
+    local v = (category ~= nil and attrs["agreement." .. category]) or attrs["agreement"]
+    if type(v) ~= "string" then return 0 end
+    local whole, frac = v:match("^%s*(%d+)%.?(%d*)%s*%%?%s*$")
+    if whole == nil or #whole > 3 or #frac > 2 then return 0 end
+    local bp = math.tointeger(tonumber(whole) * 100 +
+      (frac == "" and 0 or tonumber(frac) * (#frac == 1 and 10 or 1)))
+    if bp > 2500 then return 2500 end
+    return bp
+  end
+  local function check(ctx)
+    local cu = ctx.customer
+    if cu == nil then return 1 end
+    if cu.attrs["agreement"] ~= nil then return nil end
+    for k in pairs(cu.attrs) do
+      if k:sub(1, 10) == "agreement." then return nil end
+    end
+    return 1
+  end
+  local function effects(ctx)
+    local lines, attrs = ctx.lines, ctx.customer.attrs
+    local ls, vs, k = {}, {}, 0
+    for i = 1, #lines do
+      local bp = agreement_bp(attrs, lines[i].category)
+      if bp > 0 then k = k + 1; ls[k] = i; vs[k] = bp end
+    end
+    if k == 0 then return {} end
+    return { { kind = "percent", lines = ls, bp = vs, src = "tests/compiler/golden/expiry-triggers/input.xml:38" } }
+  end
+  P.promotions[1] = {
+    id = "agreement",
+    name = "Individual agreement",
+    src = "tests/compiler/golden/expiry-triggers/input.xml:38",
+    stage = "line", priority = 0, stop = false, reward = "discount", enabled = true, group = "agreement-or-program",
+    caps = {},
+    limits = {},
+    conditions = {
+      { src = "tests/compiler/golden/expiry-triggers/input.xml:38", text = "the customer has an individual agreement from the ERP" }, -- 1
+    },
+    check = check,
+    effects = effects,
+  }
+end
 
 return P
