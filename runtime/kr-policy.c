@@ -192,6 +192,51 @@ static char **strings_field(reader *r, int idx, const char *key, const char *pat
     return v;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+// Reads a set of strings at t[key]: a table { name = true, ... } (the ABI's sets), or a list;
+// sorted, so that what is read does not depend on the table's iteration order.
+static char **set_field(reader *r, int idx, const char *key, const char *path, size_t *n)
+{
+    *n = 0;
+    int t = field(r->L, idx, key);
+    if (t != LUA_TTABLE) {
+        if (t != LUA_TNIL)
+            fail(r, "%s.%s: must be a set", path, key);
+        lua_pop(r->L, 1);
+        return NULL;
+    }
+    size_t cap = 0;
+    lua_pushnil(r->L);
+    while (lua_next(r->L, -2)) {
+        cap++;
+        lua_pop(r->L, 1);
+    }
+    char **v = calloc(cap + 1, sizeof *v);
+    if (!v) {
+        fail(r, "out of memory");
+        lua_pop(r->L, 1);
+        return NULL;
+    }
+    lua_pushnil(r->L);
+    while (lua_next(r->L, -2)) {
+        const char *s = NULL;
+        if (lua_type(r->L, -2) == LUA_TSTRING && lua_toboolean(r->L, -1))
+            s = lua_tostring(r->L, -2);
+        else if (lua_type(r->L, -1) == LUA_TSTRING)
+            s = lua_tostring(r->L, -1);
+        if (s && *n < cap)
+            v[(*n)++] = strdup(s);
+        lua_pop(r->L, 1);
+    }
+    lua_pop(r->L, 1);
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
 static void free_strings(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -286,7 +331,7 @@ static bool read_segment(reader *r, void *dst, const char *path)
     kr_segment *s = dst;
     s->id = dup_field(r, -1, "id", path, true);
     s->is_default = bool_field(r, -1, "default", false);
-    s->join_sku = strings_field(r, -1, "join_sku", path, &s->n_join_sku);
+    s->join_sku = set_field(r, -1, "join_sku", path, &s->n_join_sku);
     s->membership_days = int_field(r, -1, "membership_days", path, 0);
     void *tr;
     each(r, -1, "transitions", path, &s->n_transitions, &tr, sizeof(kr_transition),
@@ -416,7 +461,7 @@ static bool read_certificate(reader *r, void *dst, const char *id, const char *p
     c->face_value = int_field(r, -1, "face_value", path, 0);
     c->valid_days = int_field(r, -1, "valid_days", path, -1);
     c->partial = bool_field(r, -1, "partial", true);
-    c->sku = strings_field(r, -1, "sku", path, &c->n_sku);
+    c->sku = set_field(r, -1, "sku", path, &c->n_sku);
     return !r->failed;
 }
 
