@@ -465,27 +465,20 @@ kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_bu
 {
     static const char *const keys[] = {"id", "time", "customer", "points", "source", "expires",
                                        NULL};
-    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
     kr_input_error err = {0};
     json_t *root = kr_json_parse(json, len, o->line, &err);
     if (!root)
         return kr__ops_input_error(o, out, &err);
-    kr_json_obj obj = {.obj = root, .err = &err}, who;
+    kr_json_obj obj = {.obj = root, .err = &err};
     const char *id = NULL, *source = "manual";
     int64_t at = 0, points = 0, expires = 0;
-    bool present = false;
-    kr_customer_ref ref = {0};
+    kr_customer_ref ref;
     if (!kr_json_expect_object(&obj, keys) || !kr_json_string(&obj, "id", true, &id) ||
         !kr_json_time(&obj, "time", true, &at) ||
         !kr_json_int(&obj, "points", true, 1, INT64_MAX / 4, &points) ||
         !kr_json_string(&obj, "source", false, &source) ||
         !kr_json_time(&obj, "expires", false, &expires) ||
-        !kr_json_child(&obj, "customer", NULL, 0, true, &who, &present) ||
-        !kr_json_expect_object(&who, ref_keys) ||
-        !kr_json_string(&who, "card", false, &ref.card) ||
-        !kr_json_string(&who, "phone", false, &ref.phone) ||
-        !kr_json_string(&who, "email", false, &ref.email) ||
-        !kr_json_string(&who, "id", false, &ref.id)) {
+        !kr__ops_read_ref(&obj, "customer", &ref)) {
         json_decref(root);
         return kr__ops_input_error(o, out, &err);
     }
@@ -501,27 +494,14 @@ kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_bu
     }
     char key[KR_LEDGER_ID_MAX], hash[65];
     snprintf(key, sizeof key, "grant:%.100s", id);
-    char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
-    kr_ledger_sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hash);
-    free(canon);
+    kr__ops_body_hash(root, hash);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK) {
         json_decref(root);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    kr_ops_status st = KR_OPS_OK;
-    kr_ledger_receipt *old = NULL;
-    ls = kr_ledger_receipt_get(o->db, key, &old);
-    if (ls == KR_LEDGER_OK) {
-        st = strcmp(old->body_hash, hash) == 0
-                 ? KR_OPS_REPLAY
-                 : kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
-                                "grant %s was already made with different content", id);
-        if (st == KR_OPS_REPLAY) {
-            kr_buf_reset(out);
-            kr_buf_puts(out, old->result);
-        }
-        kr_ledger_receipt_free(old);
+    kr_ops_status st = kr__ops_replay(o, key, hash, out);
+    if (st != KR_OPS_OK) {
         kr_ledger_rollback(o->db);
         json_decref(root);
         return st;
@@ -570,24 +550,16 @@ kr_ops_status kr_ops_customer_update(kr_ops *o, const char *json, size_t len, in
 {
     static const char *const keys[] = {"customer", "name", "birthday", "segments", "attrs",
                                        "phone",    "email", NULL};
-    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
     kr_input_error err = {0};
     json_t *root = kr_json_parse(json, len, o->line, &err);
     if (!root)
         return kr__ops_input_error(o, out, &err);
-    kr_json_obj obj = {.obj = root, .err = &err}, who;
-    bool present = false;
-    kr_customer_ref ref = {0};
+    kr_json_obj obj = {.obj = root, .err = &err};
+    kr_customer_ref ref;
     const char *name = NULL, *phone = NULL, *email = NULL;
     int64_t bday = 0;
     const json_t *segs = NULL;
-    if (!kr_json_expect_object(&obj, keys) ||
-        !kr_json_child(&obj, "customer", NULL, 0, true, &who, &present) ||
-        !kr_json_expect_object(&who, ref_keys) ||
-        !kr_json_string(&who, "card", false, &ref.card) ||
-        !kr_json_string(&who, "phone", false, &ref.phone) ||
-        !kr_json_string(&who, "email", false, &ref.email) ||
-        !kr_json_string(&who, "id", false, &ref.id) ||
+    if (!kr_json_expect_object(&obj, keys) || !kr__ops_read_ref(&obj, "customer", &ref) ||
         !kr_json_string(&obj, "name", false, &name) ||
         !kr_json_date(&obj, "birthday", false, &bday) ||
         !kr_json_array(&obj, "segments", false, &segs) ||

@@ -40,6 +40,16 @@ kr_ops_status kr__ops_fail(kr_ops *o, kr_buf *out, kr_ops_status st, const char 
                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 // Writes an input error (line/column/field from a reader) as the error answer.
 kr_ops_status kr__ops_input_error(kr_ops *o, kr_buf *out, const kr_input_error *err);
+// Idempotency of an operation recorded under `key` (a receipt id, "return:<id>" ...): OK when
+// the key is new; REPLAY with the stored answer in `out` when it was done with the same body
+// hash; CONFLICT (answered) when it was done with another body.
+kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_buf *out);
+// The SHA-256 of a request re-serialised with sorted keys and no spaces: the same request sent
+// with other formatting is the same request.
+void kr__ops_body_hash(const json_t *root, char out[65]);
+// Reads the customer reference object at `key` of `obj` ({"card"|"phone"|"email"|"id"}).
+bool kr__ops_read_ref(kr_json_obj *obj, const char *key, kr_customer_ref *ref);
+
 // Maps a ledger status (with kr_ledger_errmsg) to an error answer; `field` may be NULL.
 kr_ops_status kr__ops_ledger_error(kr_ops *o, kr_buf *out, kr_ledger_status ls,
                                    const char *field);

@@ -368,15 +368,6 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
 }
 
 // ---- confirm -----------------------------------------------------------------------------------
-// The canonical body hash: the receipt JSON re-serialised with sorted keys and no spaces, so
-// the same receipt sent with other formatting is the same receipt.
-static void body_hash(const json_t *root, char out[65])
-{
-    char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
-    kr_ledger_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
-    free(text);
-}
-
 static kr_ledger_status add_counters(kr_ops *o, int64_t customer, int64_t day, int64_t paid,
                                      int64_t receipts, int64_t points)
 {
@@ -531,29 +522,6 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
     return KR_OPS_OK;
 }
 
-// Answers a stored record for a replay, or refuses a conflicting one. Returns KR_OPS_OK when
-// the id is new.
-static kr_ops_status replay(kr_ops *o, const char *id, const char *hash, kr_buf *out)
-{
-    kr_ledger_receipt *old = NULL;
-    kr_ledger_status ls = kr_ledger_receipt_get(o->db, id, &old);
-    if (ls == KR_LEDGER_NOT_FOUND)
-        return KR_OPS_OK;
-    if (ls != KR_LEDGER_OK)
-        return kr__ops_ledger_error(o, out, ls, "id");
-    kr_ops_status st;
-    if (strcmp(old->body_hash, hash) == 0) {
-        kr_buf_reset(out);
-        kr_buf_puts(out, old->result);
-        st = KR_OPS_REPLAY;
-    } else {
-        st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
-                          "%s was already confirmed with different content", id);
-    }
-    kr_ledger_receipt_free(old);
-    return st;
-}
-
 // Runs `fn` in a transaction: commit on OK, roll back otherwise (and on REPLAY).
 static kr_ops_status in_transaction(kr_ops *o, kr_buf *out, kr_ops_status st)
 {
@@ -576,7 +544,7 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     if (st != KR_OPS_OK)
         return st;
     char hash[65];
-    body_hash(r.root, hash);
+    kr__ops_body_hash(r.root, hash);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK) {
         kr_receipt_free(&r);
@@ -587,7 +555,7 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf notes;
     kr_buf_init(&notes, 0);
     int64_t customer = 0;
-    st = replay(o, r.rc.id, hash, out);
+    st = kr__ops_replay(o, r.rc.id, hash, out);
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
@@ -859,7 +827,7 @@ kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out
     if (is != KR_INPUT_OK)
         return kr__ops_input_error(o, out, &err);
     char hash[65], key[KR_LEDGER_ID_MAX];
-    body_hash(ret.root, hash);
+    kr__ops_body_hash(ret.root, hash);
     snprintf(key, sizeof key, "return:%s", ret.id);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK) {
@@ -870,7 +838,7 @@ kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out
     json_t *answer = NULL, *takes = NULL;
     stored_line *lines = NULL;
     size_t n = 0;
-    kr_ops_status st = replay(o, key, hash, out);
+    kr_ops_status st = kr__ops_replay(o, key, hash, out);
     if (st == KR_OPS_OK)
         st = load_confirmed(o, ret.receipt, &rec, &answer, &lines, &n, &takes, out);
     for (size_t i = 0; st == KR_OPS_OK && i < ret.n_lines; i++) {
@@ -922,7 +890,7 @@ kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_bu
     json_t *answer = NULL, *takes = NULL;
     stored_line *lines = NULL;
     size_t n = 0;
-    kr_ops_status st = replay(o, key, hash, out);
+    kr_ops_status st = kr__ops_replay(o, key, hash, out);
     if (st == KR_OPS_OK)
         st = load_confirmed(o, receipt_id, &rec, &answer, &lines, &n, &takes, out);
     for (size_t i = 0; st == KR_OPS_OK && i < n; i++)

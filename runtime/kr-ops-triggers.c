@@ -220,7 +220,6 @@ kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
 kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
 {
     static const char *const keys[] = {"id", "event", "time", "customer", NULL};
-    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
     kr_input_error err = {0};
     json_t *root = kr_json_parse(json, len, o->line, &err);
     if (!root)
@@ -228,43 +227,23 @@ kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
     kr_json_obj obj = {.obj = root, .err = &err};
     const char *id = NULL, *event = NULL;
     int64_t at = 0;
-    kr_customer_ref ref = {0};
-    kr_json_obj who;
-    bool present = false;
+    kr_customer_ref ref;
     if (!kr_json_expect_object(&obj, keys) || !kr_json_string(&obj, "id", true, &id) ||
         !kr_json_string(&obj, "event", true, &event) || !kr_json_time(&obj, "time", true, &at) ||
-        !kr_json_child(&obj, "customer", NULL, 0, true, &who, &present) ||
-        !kr_json_expect_object(&who, ref_keys) ||
-        !kr_json_string(&who, "card", false, &ref.card) ||
-        !kr_json_string(&who, "phone", false, &ref.phone) ||
-        !kr_json_string(&who, "email", false, &ref.email) ||
-        !kr_json_string(&who, "id", false, &ref.id)) {
+        !kr__ops_read_ref(&obj, "customer", &ref)) {
         json_decref(root);
         return kr__ops_input_error(o, out, &err);
     }
     char key[KR_LEDGER_ID_MAX], hash[65];
     snprintf(key, sizeof key, "event:%.100s", id);
-    char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
-    kr_ledger_sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hash);
-    free(canon);
+    kr__ops_body_hash(root, hash);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK) {
         json_decref(root);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    kr_ops_status st = KR_OPS_OK;
-    kr_ledger_receipt *old = NULL;
-    ls = kr_ledger_receipt_get(o->db, key, &old);
-    if (ls == KR_LEDGER_OK) {
-        if (strcmp(old->body_hash, hash) == 0) {
-            kr_buf_reset(out);
-            kr_buf_puts(out, old->result);
-            st = KR_OPS_REPLAY;
-        } else {
-            st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
-                              "event %s was already recorded with different content", id);
-        }
-        kr_ledger_receipt_free(old);
+    kr_ops_status st = kr__ops_replay(o, key, hash, out);
+    if (st != KR_OPS_OK) {
         kr_ledger_rollback(o->db);
         json_decref(root);
         return st;

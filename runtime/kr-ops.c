@@ -242,6 +242,50 @@ kr_ledger_status kr__ops_add_points(kr_ops *o, int64_t customer, kr_source sourc
     return kr_ledger_lot_add(o->db, &in, NULL);
 }
 
+kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_buf *out)
+{
+    kr_ledger_receipt *old = NULL;
+    kr_ledger_status ls = kr_ledger_receipt_get(o->db, key, &old);
+    if (ls == KR_LEDGER_NOT_FOUND)
+        return KR_OPS_OK;
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "id");
+    kr_ops_status st;
+    if (strcmp(old->body_hash, hash) == 0) {
+        kr_buf_reset(out);
+        kr_buf_puts(out, old->result);
+        st = KR_OPS_REPLAY;
+    } else {
+        st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "id",
+                          "%s was already done with different content", key);
+    }
+    kr_ledger_receipt_free(old);
+    return st;
+}
+
+void kr__ops_body_hash(const json_t *root, char out[65])
+{
+    char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
+    kr_ledger_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    free(text);
+}
+
+bool kr__ops_read_ref(kr_json_obj *obj, const char *key, kr_customer_ref *ref)
+{
+    static const char *const ref_keys[] = {"card", "phone", "email", "id", NULL};
+    kr_json_obj who;
+    bool present = false;
+    memset(ref, 0, sizeof *ref);
+    return kr_json_child(obj, key, NULL, 0, true, &who, &present) &&
+           kr_json_expect_object(&who, ref_keys) &&
+           kr_json_string(&who, "card", false, &ref->card) &&
+           kr_json_string(&who, "phone", false, &ref->phone) &&
+           kr_json_string(&who, "email", false, &ref->email) &&
+           kr_json_string(&who, "id", false, &ref->id) &&
+           (ref->card || ref->phone || ref->email || ref->id ||
+            kr_json_fail(&who, NULL, "name the customer by card, phone, email or id"));
+}
+
 kr_ops_status kr__ops_parse_ref(kr_ops *o, const char *json, kr_customer_ref *ref, json_t **root,
                                 kr_buf *out)
 {
