@@ -27,12 +27,16 @@ typedef enum action {
     A_CHECK,
     A_CUSTOMER,
     A_MERGE,
+    A_UPDATE,
+    A_EVENT,
+    A_GRANT,
     A_COUNT
 } action;
 
 static const char *const action_names[A_COUNT] = {
     "confirm", "calculate", "return", "cancel", "jobs",
     "balance", "history",   "check",  "customer", "merge",
+    "update",  "event",     "grant",
 };
 
 // One scenario being run.
@@ -143,7 +147,9 @@ static char *reference(run *r, const json_t *who, const char *field)
 
 // A receipt or return of a step: its text with the scenario's shorthands applied — the
 // customer key translated, and "time" set to the step's time when the body has none.
-static char *body_text(run *r, const json_t *body, const char *field)
+// The body of an operation as JSON text, with scenario customer keys translated and, when
+// `with_time`, the step's time added if the body has none.
+static char *body_text_at(run *r, const json_t *body, const char *field, bool with_time)
 {
     if (!json_is_object(body)) {
         kr_buf_printf(&r->report, "%s: must be an object\n", field);
@@ -158,7 +164,7 @@ static char *body_text(run *r, const json_t *body, const char *field)
         json_decref(copy);
         return NULL;
     }
-    if (!json_object_get(copy, "time")) {
+    if (with_time && !json_object_get(copy, "time")) {
         char t[40];
         kp_format_time(r->now, t, sizeof t);
         json_object_set_new(copy, "time", json_string(t));
@@ -166,6 +172,11 @@ static char *body_text(run *r, const json_t *body, const char *field)
     char *text = json_dumps(copy, JSON_COMPACT);
     json_decref(copy);
     return text;
+}
+
+static char *body_text(run *r, const json_t *body, const char *field)
+{
+    return body_text_at(r, body, field, true);
 }
 
 // Runs the invariant check; false (with the problems in r->report) when it finds any.
@@ -236,9 +247,10 @@ static bool judge(run *r, kr_ops_status st, const json_t *expect, const char *wa
 // Parses and runs step `i`. Prints its line and, on failure, the report under it.
 static void run_step(run *r, const json_t *step, size_t i)
 {
-    static const char *const keys[] = {"at",      "note",     "expect",  "status", "confirm",
-                                       "calculate", "return", "cancel", "jobs",    "balance",
-                                       "history", "check",    "customer", "merge",  NULL};
+    static const char *const keys[] = {"at",      "note",   "expect",   "status", "confirm",
+                                       "calculate", "return", "cancel", "jobs",   "balance",
+                                       "history", "check",  "customer", "merge",  "update",
+                                       "event",   "grant",  NULL};
     kr_input_error err = {0};
     kr_json_obj obj = {.obj = step, .err = &err};
     snprintf(obj.path, sizeof obj.path, "steps[%zu]", i);
@@ -267,7 +279,7 @@ static void run_step(run *r, const json_t *step, size_t i)
     }
     if (ok && act == A_COUNT)
         ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
-                                      "jobs, balance, history, check, customer, merge");
+                                      "jobs, balance, history, check, customer, merge, update, event, grant");
     if (ok && expect && !json_is_object(expect))
         ok = kr_json_fail(&obj, "expect", "must be an object (compared as a subset of the "
                                           "answer)");
@@ -404,6 +416,21 @@ static void run_step(run *r, const json_t *step, size_t i)
         char op_id[64];
         snprintf(op_id, sizeof op_id, "scenario-merge-%zu", i + 1);
         st = kr_ops_customer_merge(r->ops, text, text2, op_id, r->now, &r->answer);
+        writes = true;
+        break;
+    }
+    case A_UPDATE:
+    case A_EVENT:
+    case A_GRANT: {
+        text = body_text_at(r, arg, field, act != A_UPDATE);
+        if (!text) {
+            ran = false;
+            break;
+        }
+        size_t n = strlen(text);
+        st = act == A_UPDATE  ? kr_ops_customer_update(r->ops, text, n, r->now, &r->answer)
+             : act == A_EVENT ? kr_ops_event(r->ops, text, n, &r->answer)
+                              : kr_ops_points_grant(r->ops, text, n, &r->answer);
         writes = true;
         break;
     }
