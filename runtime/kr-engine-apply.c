@@ -923,11 +923,12 @@ kr_engine_status kr_engine_calculate(kr_engine *e, const kr_engine_receipt *rc,
     int top = lua_gettop(L);
     e->what_promo = SIZE_MAX;
     e->what_label = NULL;
-    kr__budget_start(e);
+    kr__budget_start(e, false);
+    kr__watch_begin(e);
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->calc_ref); // calc_body with the keys as upvalues
     lua_pushlightuserdata(L, &c);
     st = kr__pcall(e, 1, 0, out->error, sizeof out->error);
-    lua_sethook(L, NULL, 0, 0);
+    kr__watch_end(e);
     lua_settop(L, top);
     e->what_promo = SIZE_MAX;
     e->what_label = NULL;
