@@ -48,7 +48,7 @@ typedef struct kr__promo {
     X(date) X(weekday) X(minute) X(channel) X(store) X(region) X(codes) X(customer) X(lines)   \
     X(total) X(current_total)                                                                  \
     /* ctx.lines[i] */                                                                         \
-    X(index) X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)   \
+    X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)   \
     /* ctx.customer */                                                                         \
     X(segments) X(tiers) X(lists) X(first_purchase) X(birthday_distance) X(days_registered)    \
     X(counters)                                                                                \
@@ -136,6 +136,7 @@ struct kr_engine {
     int ctx_ref;           // the reused ctx table
     int customer_ref;      // the reused ctx.customer table
     size_t ctx_lines;      // line tables already in ctx.lines
+    int ctx_empty;         // stack index of the shared empty table while ctx is built
 
     // Per-evaluation scratch, grown to the largest receipt seen (owned).
     int64_t *scratch;
