@@ -87,7 +87,7 @@ local function off_receipt(amount)
 end
 
 local P = {
-  abi = 1, id = "bench", name = "Benchmark (hand-written)", version = 1,
+  abi = 2, id = "bench", name = "Benchmark (hand-written)", version = 1,
   currency = "RUB", minor_unit = 2, time_zone = "Europe/Moscow",
   money_rounding = "half-up", points_rounding = "down",
   groups = { g0 = { policy = "best" } },

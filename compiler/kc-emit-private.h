@@ -86,6 +86,9 @@ void kc__emit_in(kc_emit *e, kc_buf *b, const char *expr, const kc_value *v, boo
 // The selector of an element with SELECTOR_ATTRS as a local function of the block: returns
 // its number (sel_n), or 0 when the element selects every line.
 unsigned kc__emit_selector(kc_emit *e, const kc_node *n);
+// The selector of an element as a Lua expression over the line `l`, written into b for a loop
+// to test inline (no call per line); false (nothing written) when it selects every line.
+bool kc__emit_selector_inline(kc_emit *e, kc_buf *b, const kc_node *n);
 // Describes a selector in words ("category taps or mixers, not brand X"); empty: every line.
 void kc__describe_selector(kc_buf *b, const kc_node *n);
 // A handle `tbl_n` on P.tables[id] in the current block (a stand-in when the table is

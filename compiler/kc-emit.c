@@ -435,6 +435,13 @@ unsigned kc__emit_selector(kc_emit *e, const kc_node *n)
     return id;
 }
 
+bool kc__emit_selector_inline(kc_emit *e, kc_buf *b, const kc_node *n)
+{
+    size_t before = b->len;
+    selector_expr(e, b, n);
+    return b->len > before;
+}
+
 void kc__describe_selector(kc_buf *b, const kc_node *n)
 {
     static const char *const attrs[] = {"category", "sku", "brand", "attribute",
@@ -555,7 +562,7 @@ kc_status kc_emit_lua(const kc_program *p, const char *path_for_comments, kc_buf
 
     kc_buf_puts(out, "local TABLES = {}\n\n");
     emit_helpers(&e, out);
-    kc_buf_puts(out, "local P = {\n  abi = 1,\n  id = ");
+    kc_buf_puts(out, "local P = {\n  abi = 2,\n  id = ");
     kc__lua_str(out, kc__emit_id(r));
     kc_buf_puts(out, ",\n  name = ");
     kc__lua_str(out, kc__str(r, "name"));

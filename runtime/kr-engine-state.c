@@ -387,8 +387,8 @@ static int read_program(lua_State *L)
     const int P = 1;
     if (!lua_istable(L, P))
         return luaL_error(L, "the chunk must return a table (program-abi.md)");
-    if (get_int(L, P, "abi", true, 0, "P") != 1)
-        return luaL_error(L, "P.abi: this runtime reads ABI 1");
+    if (get_int(L, P, "abi", true, 0, "P") != 2)
+        return luaL_error(L, "P.abi: this runtime reads ABI 2 (compile the program again with this kopilkac)");
     e->program_id = dup_or_raise(L, get_str(L, P, "id", true, "P"));
     e->version = get_int(L, P, "version", false, 0, "P");
     int64_t mu = get_int(L, P, "minor_unit", false, 2, "P");

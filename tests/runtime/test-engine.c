@@ -6,6 +6,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,7 +338,7 @@ static const char *const evil_lua =
     "    conditions = {}, check = check,\n"
     "    effects = function(ctx) return { { kind = 'percent', bp = 1000, lines = { 1 } } } end }\n"
     "end\n"
-    "return { abi = 1, id = 'evil', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "return { abi = 2, id = 'evil', version = 1, currency = 'RUB', minor_unit = 2,\n"
     "  time_zone = 'Europe/Moscow', groups = {}, promotions = {\n"
     "  p('loop', function(ctx) if ctx.store == 'loop' then while true do end end end),\n"
     "  p('pcall-loop', function(ctx) if ctx.store == 'pcall' then\n"
@@ -348,6 +349,7 @@ static const char *const evil_lua =
     "  p('io', function(ctx) if ctx.store == 'io' then io.open('/etc/passwd') end end),\n"
     "  p('load', function(ctx) if ctx.store == 'load' then load('return 1')() end end),\n"
     "  p('random', function(ctx) if ctx.store == 'random' then return math.random(3) end end),\n"
+    "  p('write', function(ctx) if ctx.store == 'write' then ctx.lines[1].attrs.x = '1' end end),\n"
     "} }\n";
 
 static void test_sandbox(kr_engine_result *r)
@@ -374,6 +376,8 @@ static void test_sandbox(kr_engine_result *r)
         {"io", "io", "io", KR_ENGINE_RUNTIME},
         {"load", "load", "load", KR_ENGINE_RUNTIME},
         {"random", "random", "random", KR_ENGINE_RUNTIME},
+        // A line without attributes shares one empty table with every other: it is read-only.
+        {"write", "write", "read-only", KR_ENGINE_RUNTIME},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         rc.store = cases[k].store;
@@ -389,7 +393,7 @@ static void test_sandbox(kr_engine_result *r)
         st = kr_engine_calculate(e, &rc, r);
         snprintf(name, sizeof name, "sandbox: after '%s' a good receipt still works",
                  cases[k].store);
-        if (!check(st == KR_ENGINE_OK && r->n_applied == 7, name))
+        if (!check(st == KR_ENGINE_OK && r->n_applied == 8, name))
             printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
     }
     kr_engine_close(e);
@@ -405,14 +409,96 @@ static void test_sandbox(kr_engine_result *r)
           "sandbox: a bytecode chunk is refused");
     lua_close(L);
 
-    const char *bad = "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', "
+    const char *bad = "return { abi = 2, id = 'x', time_zone = 'Europe/Moscow', "
                       "promotions = { { id = 'p' } } }";
     st = kr_engine_open(bad, strlen(bad), "bad.lua", NULL, &e, err, sizeof err);
     check(st == KR_ENGINE_PROGRAM && strstr(err, "P.promotions[1].name"),
           "sandbox: a program off the ABI names the field");
+    const char *old_abi = "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', promotions = {} }";
+    st = kr_engine_open(old_abi, strlen(old_abi), "old.lua", NULL, &e, err, sizeof err);
+    check(st == KR_ENGINE_PROGRAM && strstr(err, "P.abi: this runtime reads ABI 2"),
+          "sandbox: a program compiled for ABI 1 is refused, naming P.abi");
     const char *forever = "while true do end";
     st = kr_engine_open(forever, strlen(forever), "forever.lua", &lim, &e, err, sizeof err);
     check(st == KR_ENGINE_BUDGET, "sandbox: a chunk that never returns hits the budget");
+}
+
+// ---- the deadline ------------------------------------------------------------------------------
+// An evaluation runs without the instruction hook until its deadline (engine.md "Sandbox").
+static const char *const deadline_lua =
+    "return { abi = 2, id = 'd', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "  time_zone = 'Europe/Moscow', groups = {}, promotions = { {\n"
+    "    id = 'spin', name = 'spin', src = 'd.lua:spin', stage = 'line', enabled = true,\n"
+    "    conditions = {},\n"
+    "    check = function(ctx)\n"
+    "      if ctx.store == 'forever' then while true do end end\n"
+    "      local x = 0\n"
+    "      for i = 1, 1000000 do x = x + i end\n" // about 2,000,000 VM instructions
+    "    end,\n"
+    "    effects = function(ctx) return {} end } } }\n";
+
+typedef struct spin_job {
+    kr_engine *e;
+    const char *store;
+    kr_engine_status st;
+    char error[sizeof ((kr_engine_result *)0)->error];
+} spin_job;
+
+static void *spin(void *arg)
+{
+    spin_job *j = arg;
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    rc.store = j->store;
+    kr_engine_result r;
+    kr_engine_result_init(&r);
+    j->st = kr_engine_calculate(j->e, &rc, &r);
+    memcpy(j->error, r.error, sizeof j->error);
+    kr_engine_result_free(&r);
+    return NULL;
+}
+
+static void test_deadline(void)
+{
+    // A budget of 1,000,000 instructions, a deadline of 10 seconds: the 2,000,000 instructions
+    // of the loop finish in milliseconds, long before the deadline, so nothing counts them.
+    kr_engine_limits lim = {.instructions = 1000000, .deadline_ms = 10000};
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st = kr_engine_open(deadline_lua, strlen(deadline_lua), "d.lua", &lim, &e,
+                                         err, sizeof err);
+    if (!check(st == KR_ENGINE_OK, "deadline: the program loads")) {
+        printf("#   %s\n", err);
+        return;
+    }
+    spin_job j = {.e = e, .store = "s"};
+    spin(&j);
+    check(j.st == KR_ENGINE_OK,
+          "deadline: 2,000,000 instructions over a budget of 1,000,000 run before the deadline");
+    kr_engine_close(e);
+
+    // One engine per worker thread: an endless check on a thread of its own is stopped there
+    // (the watchdog signals the evaluating thread) after the 20 ms default deadline and the
+    // budget, and the engine serves the next receipt on another thread.
+    lim = (kr_engine_limits){.instructions = 1000000};
+    st = kr_engine_open(deadline_lua, strlen(deadline_lua), "d.lua", &lim, &e, err, sizeof err);
+    if (!check(st == KR_ENGINE_OK, "deadline: the program loads with the default deadline"))
+        return;
+    spin_job f = {.e = e, .store = "forever"};
+    pthread_t t;
+    if (pthread_create(&t, NULL, spin, &f) == 0) {
+        pthread_join(t, NULL);
+        if (!check(f.st == KR_ENGINE_BUDGET && strstr(f.error, "promotion spin (d.lua:spin)") &&
+                       strstr(f.error, "instruction budget of 1000000 exhausted"),
+                   "deadline: an endless check on a worker thread stops with the budget error"))
+            printf("#   %s: %s\n", kr_engine_status_name(f.st), f.error);
+    }
+    spin_job g = {.e = e, .store = "s"};
+    if (pthread_create(&t, NULL, spin, &g) == 0) {
+        pthread_join(t, NULL);
+        check(g.st == KR_ENGINE_OK, "deadline: the next receipt on another thread is evaluated");
+    }
+    kr_engine_close(e);
 }
 
 int main(int argc, char **argv)
@@ -449,6 +535,7 @@ int main(int argc, char **argv)
     test_json(e, &r);
     test_invalid(e, &r);
     test_sandbox(&r);
+    test_deadline();
     kr_engine_result_free(&r);
     kr_engine_close(e);
     printf("1..%d\n", n_test);

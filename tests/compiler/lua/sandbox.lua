@@ -33,7 +33,7 @@ end
 code = table.concat(code)
 T.ok(not code:gsub("//", ""):find("/", 1, true), "no float division `/` in the code")
 T.ok(code:find("//", 1, true) ~= nil, "the scan sees the integer divisions")
-T.eq(P.abi, 1, "abi = 1")
+T.eq(P.abi, 2, "abi = 2")
 T.ok(type(P.hash) == "string" and P.hash:match("^sha256:%x+$") ~= nil and #P.hash == 71, "hash is sha256:<64 hex>")
 T.eq({ P.id, P.version, P.currency, P.minor_unit, P.time_zone, P.money_rounding, P.points_rounding },
   { "mauro", 1, "RUB", 2, "Europe/Moscow", "half-up", "down" }, "program fields")

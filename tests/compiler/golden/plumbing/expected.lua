@@ -11,7 +11,7 @@ local function scale_bp(bp, f)
 end
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "mauro",
   name = "Сантехника Мауро",
   version = 1,
@@ -256,20 +256,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:57 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
-      for i = 1, #lines do
-        local l = lines[i]
-        local f = tbl_6(ctx, l)
-        if f ~= nil then
-          n = n + 1
-          ls[n] = i
-          vs[n] = scale_bp(700, f)
-        end
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:57", kind = "percent", bp = vs, lines = ls }
+      local f = tbl_6(ctx, nil)
+      if f ~= nil and #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:57", kind = "percent", bp = scale_bp(700, f) }
       end
     end
     return out
@@ -313,13 +302,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:65 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000 }
       end
     end
     return out
@@ -363,23 +347,10 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:53 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
-      for i = 1, #lines do
-        local l = lines[i]
-        local v = tbl_7(ctx, l)
-        if v ~= nil then
-          local f = tbl_8(ctx, l)
-          if f ~= nil then
-            n = n + 1
-            ls[n] = i
-            vs[n] = scale_bp(v, f)
-          end
-        end
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:53", kind = "percent", bp = vs, lines = ls }
+      local v = tbl_7(ctx, nil)
+      local f = tbl_8(ctx, nil)
+      if v ~= nil and f ~= nil and #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:53", kind = "percent", bp = scale_bp(v, f) }
       end
     end
     return out
