@@ -23,6 +23,7 @@
 //   E-tier-order          tier thresholds of a ladder do not rise strictly in document order
 //   E-tier-from           a tier threshold has more decimals than its metric allows
 //   W-tier-start          the first tier of a ladder does not start at 0
+//   E-tier-exclude        a tier's `discount-exclude-*` without a `discount` to narrow
 //   E-table-cells         a row has not as many `|`-separated cells as the table has inputs
 //   E-table-cell          a cell does not fit its input (bad range, empty range, bad word)
 //   E-table-value         a row's `then` or the table's `default` is not of the output type
@@ -485,6 +486,16 @@ static void check_ladder(kc_ck *c, const kc_node *l)
         const kc_attr *from = kc__attr(t, "from");
         const kc_attr *tid = kc__attr(t, "id");
         const char *name = tid->present ? tid->v.s : "?";
+        static const char *const excl[] = {"discount-exclude-category", "discount-exclude-sku",
+                                           "discount-exclude-brand"};
+        for (size_t k = 0; k < 3; k++)
+            if (ck_written(t, excl[k]) && !ck_written(t, "discount")) {
+                const kc_attr *a = kc__attr(t, excl[k]);
+                ck_diag(c, KC_ERROR, "E-tier-exclude", a->line, a->col,
+                        "add `discount`, or remove the exclusion",
+                        "`%s` narrows the tier's discount, but tier `%s` has no `discount`",
+                        excl[k], name);
+            }
         if (!from->present) {
             first = false;
             continue;

@@ -86,8 +86,15 @@ void kc__emit_in(kc_emit *e, kc_buf *b, const char *expr, const kc_value *v, boo
 // The selector of an element with SELECTOR_ATTRS as a local function of the block: returns
 // its number (sel_n), or 0 when the element selects every line.
 unsigned kc__emit_selector(kc_emit *e, const kc_node *n);
+// The same for attributes named `prefix` + selector name: "discount-" gives a tier's
+// `discount-exclude-*`; selector attributes the element lacks are skipped.
+unsigned kc__emit_selector_prefixed(kc_emit *e, const kc_node *n, const char *prefix);
+// A block-local `total_n(ctx)`: the sum of `field` ("amount" or "current") over the lines
+// n's selector matches; returns n, or 0 when n selects every line (use ctx.total then).
+unsigned kc__emit_total_helper(kc_emit *e, const kc_node *n, const char *field);
 // Describes a selector in words ("category taps or mixers, not brand X"); empty: every line.
 void kc__describe_selector(kc_buf *b, const kc_node *n);
+void kc__describe_selector_prefixed(kc_buf *b, const kc_node *n, const char *prefix);
 // A handle `tbl_n` on P.tables[id] in the current block (a stand-in when the table is
 // missing); returns n.
 unsigned kc__emit_table_ref(kc_emit *e, const char *id);

@@ -394,8 +394,9 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
                    "    local out = {}\n");
     if (it->tier) {
         lineval lv = lineval_of(e, kc__emit_written(n, "discount"), NULL, false, 0);
+        unsigned sel = kc__emit_selector_prefixed(e, n, "discount-"); // discount-exclude-*
         effect_open(e, b, n, "tier discount");
-        collect_lines(e, b, 0, &lv);
+        collect_lines(e, b, sel, &lv);
         effect_close(e, b, n, "percent", "bp = vs, ");
     } else {
         for (const kc_node *c = n->first; c; c = c->next)

@@ -84,6 +84,11 @@ static const kc_attr_spec tier_attrs[] = {
     {"from", KC_V_AMOUNT, REQ, NULL, NULL, "threshold: money for `paid`, a count otherwise"},
     {"discount", KC_V_PERCENT_REF, 0, "table", NULL, "privilege: discount on every line"},
     {"points-rate", KC_V_PERCENT_REF, 0, "table", NULL, "privilege: accrual rate of the tier"},
+    {"discount-exclude-category", KC_V_WORDS, 0, NULL, NULL,
+     "the tier discount leaves out these categories"},
+    {"discount-exclude-sku", KC_V_WORDS, 0, NULL, NULL, "the tier discount leaves out these SKUs"},
+    {"discount-exclude-brand", KC_V_WORDS, 0, NULL, NULL,
+     "the tier discount leaves out these brands"},
     END};
 
 static const kc_child_spec tables_children[] = {{KC_E_TABLE, 1, 0, 1}, END};
@@ -105,6 +110,12 @@ static const kc_attr_spec input_attrs[] = {
     {"days", KC_V_INT, 0, NULL, NULL, "length of a rolling-days window"},
     {"attribute", KC_V_TEXT, 0, NULL, NULL, "attribute name for *-attribute sources"},
     {"label", KC_V_TEXT, 0, NULL, NULL, "column title in the designer"},
+    {"category", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: count only lines of these categories"},
+    {"sku", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: count only these SKUs"},
+    {"brand", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: count only these brands"},
+    {"exclude-category", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: leave out these categories"},
+    {"exclude-sku", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: leave out these SKUs"},
+    {"exclude-brand", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: leave out these brands"},
     END};
 static const kc_attr_spec row_attrs[] = {
     {"when", KC_V_CELLS, REQ, NULL, NULL, "one cell per input, separated by `|`"},
@@ -123,6 +134,7 @@ static const kc_attr_spec rate_attrs[] = {
     {"percent", KC_V_PERCENT_REF, REQ, "table", NULL, "rate for matching customers and lines"},
     {"segments", KC_V_REFS, 0, "segment", NULL, "customer is in one of these segments"},
     {"tiers", KC_V_REFS, 0, "tier", NULL, "customer has one of these tiers"},
+    {"lists", KC_V_WORDS, 0, NULL, NULL, "customer is on one of these lists (co-brand cards)"},
     SELECTOR_ATTRS,
     END};
 static const kc_attr_spec exclude_attrs[] = {SELECTOR_ATTRS, END};
@@ -193,6 +205,7 @@ static const kc_attr_spec total_attrs[] = {
     {"max", KC_V_MONEY, 0, NULL, NULL, "receipt total is below this"},
     {"basis", KC_V_ENUM, 0, "before|after", "before",
      "`before`: amounts before any discount; `after`: after earlier stages"},
+    SELECTOR_ATTRS,
     END};
 static const kc_attr_spec lines_attrs[] = {
     SELECTOR_ATTRS,
