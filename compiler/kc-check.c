@@ -70,6 +70,14 @@ void ck_diag(kc_ck *c, kc_severity sev, const char *code, unsigned line, unsigne
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    // The same problem in the same place once: a template's body is checked in every
+    // promotion built from it.
+    for (size_t i = 0; i < c->d->count; i++) {
+        const kc_diag *g = &c->d->items[i];
+        if (g->line == line && g->col == col && strcmp(g->code, code) == 0 &&
+            strcmp(g->message, msg) == 0)
+            return;
+    }
     kc_diag_add(c->d, sev, code, c->p->file, line, col, hint, "%s", msg);
 }
 
@@ -363,6 +371,10 @@ static void check_attr_refs(kc_ck *c, const kc_node *n)
         const kc_attr_spec *as = &n->spec->attrs[k];
         const kc_attr *a = &n->attrs[k];
         if (!a->present)
+            continue;
+        // In a template's expansion only the values filled in from parameters are new: the
+        // rest was checked once, in the template.
+        if ((n->copy_of || a->inherited) && !a->param)
             continue;
         unsigned line, col;
         switch (as->type) {

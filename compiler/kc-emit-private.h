@@ -101,6 +101,10 @@ unsigned kc__emit_table_ref(kc_emit *e, const char *id);
 // The table element with this id, or NULL.
 const kc_node *kc__find_table(const kc_program *p, const char *id);
 
+// `    template_src = "file:line",` for a promotion built from a template (its `template`
+// field, the template's id, is one of its attributes); nothing for any other promotion.
+void kc__emit_template_src(kc_emit *e, kc_buf *b, const kc_node *n);
+
 // `cu ~= nil and (cu.<field>["a"] ~= nil or ...)`: the customer's set holds one of the words.
 void kc__emit_cu_set(kc_buf *b, const char *field, const kc_value *v);
 

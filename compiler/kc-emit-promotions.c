@@ -435,6 +435,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
         if (policy && strcmp(policy, "best") == 0 && it->stage == 0 && !kc__has(n, "group"))
             kc_buf_puts(b, " group = \"" KC_AGREEMENT_GROUP "\",");
         kc_buf_puts(b, "\n");
+        kc__emit_template_src(e, b, n);
     }
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");

@@ -632,6 +632,17 @@ kc_status kc_emit_lua(const kc_program *p, const char *path_for_comments, kc_buf
     return failed ? KC_ERR_NOMEM : KC_OK;
 }
 
+void kc__emit_template_src(kc_emit *e, kc_buf *b, const kc_node *n)
+{
+    if (!n->tmpl)
+        return;
+    kc_buf_puts(b, "    template_src = ");
+    char s[1200];
+    kc__src_text(e, s, sizeof s, n->tmpl->line);
+    kc__lua_str(b, s);
+    kc_buf_puts(b, ",\n");
+}
+
 void kc__emit_cu_set(kc_buf *b, const char *field, const kc_value *v)
 {
     kc_buf_puts(b, "cu ~= nil and ");
