@@ -6,9 +6,10 @@
 // decision table, the accrual, a promotion) is written as a `do ... end` block with three
 // parts, so that a large program never reaches Lua's limit of 200 locals per function:
 //   consts  `local SET_n = {...}` sets (deduplicated inside the block)
-//   locals  selectors `sel_n`, condition helpers `cond_n`, table handles `tbl_n`
+//   locals  selectors `sel_n`, condition helpers `cond_n`, totals of selected lines
+//           `total_n`, table handles `tbl_n`
 //   body    the block's main functions and the assignment into P
-// Names (SET_n, sel_n, cond_n, tbl_n) are numbered across the whole chunk, so every name is
+// Names (SET_n, sel_n, cond_n, total_n, tbl_n) are numbered across the whole chunk, so every name is
 // unique and a reader can grep for it.
 #ifndef KC_EMIT_PRIVATE_H
 #define KC_EMIT_PRIVATE_H
@@ -135,7 +136,7 @@ typedef struct cond {
     const kc_attr *a; // attribute-level conditions
     unsigned line;
     int parent; // index of the enclosing group, -1 at top level
-    unsigned helper; // cond_n for `lines`
+    unsigned helper; // cond_n for `lines`, total_n for a `total` with a line selector
 } cond;
 
 typedef struct conds {
