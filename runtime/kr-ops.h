@@ -115,6 +115,14 @@ kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int
 // system), JSON {"id", "time", "customer": REF, "points", "source" (default "manual"),
 // "expires" (RFC 3339 time; default: the program's lifetime for the source)}. Idempotent on id.
 kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Sets an operator's floor on a tier ladder (a partner contract: "silver until the end of
+// September whatever his turnover"), JSON {"id", "time", "customer": REF, "ladder", "tier",
+// "until" (YYYY-MM-DD, the last day the floor holds; absent: no end)}. From `time` the customer
+// has at least that tier until the floor runs out; one above it keeps his own. The ladder must
+// allow floors (manual-floor="true") and the customer must climb it (its segments). Journalled
+// in the tier history; idempotent on id. Answers {"floor", "customer", "ladder", "tier",
+// "until", "tier_before", "tier_now"}.
+kr_ops_status kr_ops_tier_floor(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Generates `count` single-use promo codes of a `single` batch of the program (prefix from the
 // batch, then 8 characters that cannot be guessed); answers them.
 kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
