@@ -360,8 +360,10 @@ static kr_ops_status op_tier_set(const kp_options *o, kr_ops *ops, kr_buf *out, 
     if (o->op_id)
         snprintf(op_id, sizeof op_id, "%s", o->op_id);
     else
-        snprintf(op_id, sizeof op_id, "%.40s:%.20s:%.20s:%.10s@%s", who, o->ladder, o->tier,
-                 o->until ? o->until : "-", time);
+        snprintf(op_id, sizeof op_id, "%s=%.40s:%.20s:%.20s:%.10s@%s",
+                 o->card ? "card" : o->phone ? "phone" : o->email ? "email" : "customer",
+                 o->card ? o->card : o->phone ? o->phone : o->email ? o->email : o->customer,
+                 o->ladder, o->tier, o->until ? o->until : "-", time);
     json_error_t jerr;
     json_t *ref = json_loads(who, 0, &jerr);
     json_t *req = json_pack("{s:s, s:s, s:o, s:s, s:s}", "id", op_id, "time", time, "customer",
