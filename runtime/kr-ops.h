@@ -10,6 +10,7 @@
 //   kr_ops_cancel/return   undo a whole receipt, or some of its lines
 //   kr_ops_balance/history what a customer has, and how it came to be
 //   kr_ops_customer_*      create, update, look up, merge customers; cards
+//   kr_ops_tier_floor      an operator's floor on a tier ladder (partner contracts)
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
 //   kr_ops_check           the ledger's invariants
@@ -92,6 +93,9 @@ kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
 
 // ---- customers -------------------------------------------------------------------------------
 // A customer reference JSON: {"card": ...} | {"phone": ...} | {"email": ...} | {"id": ...}.
+// The balance: points (spendable, pending, debt, by expiry date) and, per ladder the customer
+// climbs, the tier, the metric (`value`; `progress` of the current period for previous-period
+// ladders), the next tier and what is left, and a running floor (docs/formats.md, "Balance").
 kr_ops_status kr_ops_balance(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);
 kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, size_t limit,
                              kr_buf *out);
