@@ -24,7 +24,8 @@
 //   E-tier-from           a tier threshold has more decimals than its metric allows
 //   W-tier-start          the first tier of a ladder does not start at 0
 //   E-ladder-exclude      `<exclude>` in a ladder whose metric is `points-earned` (points leave
-//                         lines out through the accrual's own `<exclude>`)
+//                         lines out through the accrual's own `<exclude>`), or one that names
+//                         no lines (the ladder would count none)
 //   W-reminder-window     a tier-reminder on a ladder whose window never ends (rolling-days,
 //                         all-time): there is no period end to remind of, so it never fires
 //   E-table-cells         a row has not as many `|`-separated cells as the table has inputs
@@ -488,6 +489,17 @@ static void check_ladder(kc_ck *c, const kc_node *l)
                 "put the `<exclude>` in `<accrual>`: lines that earn no points add none",
                 "ladder `%s` counts points earned, which `<exclude>` cannot leave lines out of",
                 kc__has(l, "id") ? kc__str(l, "id") : "?");
+    // An <exclude> that names no lines would leave every line out: the ladder would count 0.
+    for (; x; x = kc__child(l, KC_E_EXCLUDE, x)) {
+        bool any = false;
+        for (size_t k = 0; x->spec->attrs[k].name && !any; k++)
+            any = ck_written(x, x->spec->attrs[k].name);
+        if (!any && !ck_load_error_in(c, x, unknown_attr))
+            ck_diag(c, KC_ERROR, "E-ladder-exclude", x->line, x->col,
+                    "name the lines: `category`, `sku`, `brand` or `attribute`",
+                    "this `<exclude>` names no lines, so ladder `%s` would count none",
+                    kc__has(l, "id") ? kc__str(l, "id") : "?");
+    }
     bool money = metric && strcmp(metric, "paid") == 0;
     const kc_node *prev = NULL;
     bool first = true;
