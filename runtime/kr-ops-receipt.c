@@ -504,23 +504,23 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
         ls = add_counters(o, s->customer, kr__ops_local_day(o, at), res->total_final, 1,
                           res->points_earned);
     // Lines a ladder leaves out: counted apart, and named in the answer for returns.
-    kr_buf rewards;
-    kr_buf_init(&rewards, 0);
+    kr_buf extra; // answer fields after the engine's: not_counted, rewards
+    kr_buf_init(&extra, 0);
     if (ls == KR_LEDGER_OK)
-        ls = kr__ops_left_out(o, r, res, s->customer, kr__ops_local_day(o, at), &rewards);
+        ls = kr__ops_left_out(o, r, res, s->customer, kr__ops_local_day(o, at), &extra);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = upgrade_tiers(o, s, at);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = join_paid_segments(o, r, s->customer);
     if (ls == KR_LEDGER_OK && s->customer)
-        ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &rewards);
+        ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &extra);
     if (ls != KR_LEDGER_OK) {
         free(takes);
-        kr_buf_free(&rewards);
+        kr_buf_free(&extra);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    write_answer(o, r, s, notes, spendable_from, takes, n_takes, rewards.data, out);
-    kr_buf_free(&rewards);
+    write_answer(o, r, s, notes, spendable_from, takes, n_takes, extra.data, out);
+    kr_buf_free(&extra);
     free(takes);
     if (out->failed)
         return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "the answer is too large");
