@@ -30,13 +30,14 @@ typedef enum action {
     A_UPDATE,
     A_EVENT,
     A_GRANT,
+    A_FLOOR,
     A_COUNT
 } action;
 
 static const char *const action_names[A_COUNT] = {
     "confirm", "calculate", "return", "cancel", "jobs",
     "balance", "history",   "check",  "customer", "merge",
-    "update",  "event",     "grant",
+    "update",  "event",     "grant",  "floor",
 };
 
 // One scenario being run.
@@ -250,7 +251,7 @@ static void run_step(run *r, const json_t *step, size_t i)
     static const char *const keys[] = {"at",      "note",   "expect",   "status", "confirm",
                                        "calculate", "return", "cancel", "jobs",   "balance",
                                        "history", "check",  "customer", "merge",  "update",
-                                       "event",   "grant",  NULL};
+                                       "event",   "grant",  "floor",  NULL};
     kr_input_error err = {0};
     kr_json_obj obj = {.obj = step, .err = &err};
     snprintf(obj.path, sizeof obj.path, "steps[%zu]", i);
@@ -279,7 +280,8 @@ static void run_step(run *r, const json_t *step, size_t i)
     }
     if (ok && act == A_COUNT)
         ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
-                                      "jobs, balance, history, check, customer, merge, update, event, grant");
+                                      "jobs, balance, history, check, customer, merge, update, event, grant, "
+                                      "floor");
     if (ok && expect && !json_is_object(expect))
         ok = kr_json_fail(&obj, "expect", "must be an object (compared as a subset of the "
                                           "answer)");
@@ -421,7 +423,8 @@ static void run_step(run *r, const json_t *step, size_t i)
     }
     case A_UPDATE:
     case A_EVENT:
-    case A_GRANT: {
+    case A_GRANT:
+    case A_FLOOR: {
         text = body_text_at(r, arg, field, act != A_UPDATE);
         if (!text) {
             ran = false;
@@ -430,6 +433,7 @@ static void run_step(run *r, const json_t *step, size_t i)
         size_t n = strlen(text);
         st = act == A_UPDATE  ? kr_ops_customer_update(r->ops, text, n, r->now, &r->answer)
              : act == A_EVENT ? kr_ops_event(r->ops, text, n, &r->answer)
+             : act == A_FLOOR ? kr_ops_tier_floor(r->ops, text, n, &r->answer)
                               : kr_ops_points_grant(r->ops, text, n, &r->answer);
         writes = true;
         break;

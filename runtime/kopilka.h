@@ -46,7 +46,8 @@ typedef struct kp_options {
     const char *from, *into; // merge
     const char *batch;      // cards issue
     long long count;        // cards issue
-    const char *op_id;      // --id: merge's operation id
+    const char *op_id;      // --id: merge's (and tier set's) operation id
+    const char *ladder, *tier, *until; // tier set
     long long after;        // history --after
     bool verbose;           // test -v: the answer of every step
     bool color;             // diagnostics in color
