@@ -201,9 +201,19 @@ static void format_node(kc_buf *out, const kc_node *n, unsigned depth, int minor
     }
     // A template instance's parameter values, as written and in the order written.
     for (unsigned i = 0; i < n->nargs && na < 64; i++) {
+        const kc_arg *g = &n->args[i];
+        kc_buf v;
+        kc_buf_init(&v, 0);
+        if (g->spec) { // spelt as the type it is used as: `5000` for money is `5000.00`
+            kc_attr typed = {.present = true, .raw = g->raw, .v = g->v};
+            canonical_value(&v, g->spec, &typed, minor);
+        } else {
+            kc_buf_puts(&v, g->raw);
+        }
         kc_buf_init(&attrs[na], 0);
-        kc_buf_printf(&attrs[na], "%s=\"", n->args[i].name);
-        escape(&attrs[na], n->args[i].raw, true);
+        kc_buf_printf(&attrs[na], "%s=\"", g->name);
+        escape(&attrs[na], v.data ? v.data : "", true);
+        kc_buf_free(&v);
         kc_buf_puts(&attrs[na], "\"");
         total += width(attrs[na].data, attrs[na].len) + 1;
         na++;

@@ -116,6 +116,8 @@ typedef struct kc_attr {
 typedef struct kc_arg {
     const char *name, *raw;       // arena strings
     unsigned line, col, vline, vcol;
+    const kc_attr_spec *spec;     // the type of its first use that it fits (NULL: none yet)
+    kc_value v;                   // its value as that type (the formatter's canonical spelling)
 } kc_arg;
 
 typedef struct kc_node kc_node;

@@ -226,7 +226,7 @@ static void fill(inst *I, const kc_node *owner, const kc_attr_spec *as, kc_attr 
     const char *param = dst->param;
     if (!has_param(I->t, param))
         return; // reported once at the template (E-template-param-unknown)
-    const kc_arg *g = find_arg(I->n, param);
+    kc_arg *g = (kc_arg *)find_arg(I->n, param);
     char msg[600], hint[300];
     if (!g) {
         size_t pi = param_index(I->t, param);
@@ -249,6 +249,10 @@ static void fill(inst *I, const kc_node *owner, const kc_attr_spec *as, kc_attr 
                  param, owner->spec->name, as->name, node_id(I->t), use_line, why);
         diag_once(X, KC_ERROR, "E-attr-value", g->vline, g->vcol, h[0] ? h : NULL, msg);
         return;
+    }
+    if (!g->spec) {
+        g->spec = as;
+        g->v = v;
     }
     dst->present = true;
     dst->defaulted = false;
