@@ -382,7 +382,7 @@ static int cmp_rank(const void *a, const void *b)
 
 // Orders the children canonically: by rank of their kind, document order within a rank; a
 // comment travels with the element that follows it.
-void kc__sort_children(kc_node *n)
+static void sort_children(kc_node *n)
 {
     size_t count = 0;
     for (kc_node *c = n->first; c; c = c->next)
@@ -503,7 +503,7 @@ static void build_children(loader *L, kc_node *n, xmlNode *x, unsigned depth)
             kc_diag_add(L->d, KC_ERROR, "E-child-count", file(L), n->line, n->col, NULL,
                         "`%s` needs at least %u `%s`", e->name, cs->min,
                         kc__elem_spec(cs->elem)->name);
-    kc__sort_children(n);
+    sort_children(n);
 }
 
 static kc_node *build(loader *L, xmlNode *x, const kc_elem_spec *spec, const tag_pos *t,

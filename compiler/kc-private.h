@@ -183,8 +183,6 @@ bool kc__parse_value(const kc_attr_spec *spec, const char *raw, int minor_unit, 
 // Expands every template instance of the loaded tree (kc-template.c): fills in parameter
 // values, reports unknown, unset and mistyped parameters. Called once by the loader.
 void kc__expand_templates(kc_program *p, kc_diags *d);
-// Sorts a node's children into canonical order (rank, then document order) — kc-load.c.
-void kc__sort_children(kc_node *n);
 // A template placeholder `{name}`: the name's length (0 when `raw` is not a placeholder).
 size_t kc__placeholder(const char *raw);
 

@@ -184,8 +184,8 @@ static void check_template(tx *X, const kc_node *t)
                      pa->v.list[i], node_id(t));
             snprintf(hint, sizeof hint, "write `{%s}` where its value goes, or remove it",
                      pa->v.list[i]);
-            diag_once(X, KC_WARNING, "W-template-param-unused", pa->vline, word_col(pa, i),
-                      hint, msg);
+            diag_once(X, KC_WARNING, "W-template-param-unused", pa->vline, word_col(pa, i), hint,
+                      msg);
         }
     free(bad);
     free(uses);
@@ -194,8 +194,8 @@ static void check_template(tx *X, const kc_node *t)
 // ---- one instance ----------------------------------------------------------------------------
 typedef struct inst {
     tx *X;
-    kc_node *n;          // the promotion
-    const kc_node *t;    // its template
+    kc_node *n;           // the promotion
+    const kc_node *t;     // its template
     bool *unset_reported; // per parameter of the template
     bool failed;
 } inst;
@@ -245,8 +245,8 @@ static void fill(inst *I, const kc_node *owner, const kc_attr_spec *as, kc_attr 
     kc_value v;
     if (!kc__parse_value(as, g->raw, X->p->minor_unit, &X->p->arena, &v, why, sizeof why, h,
                          sizeof h)) {
-        snprintf(msg, sizeof msg, "parameter `%s` is `%s %s` in template `%s` (line %u): %s",
-                 param, owner->spec->name, as->name, node_id(I->t), use_line, why);
+        snprintf(msg, sizeof msg, "parameter `%s` is `%s %s` in template `%s` (line %u): %s", param,
+                 owner->spec->name, as->name, node_id(I->t), use_line, why);
         diag_once(X, KC_ERROR, "E-attr-value", g->vline, g->vcol, h[0] ? h : NULL, msg);
         return;
     }
@@ -480,8 +480,7 @@ void kc__expand_templates(kc_program *p, kc_diags *d)
                 break;
             }
     }
-    for (kc_node *t = kc__child(ps, KC_E_TEMPLATE, NULL); t;
-         t = kc__child(ps, KC_E_TEMPLATE, t)) {
+    for (kc_node *t = kc__child(ps, KC_E_TEMPLATE, NULL); t; t = kc__child(ps, KC_E_TEMPLATE, t)) {
         const kc_attr *id = kc__attr(t, "id");
         if (!id->present)
             continue;
