@@ -36,6 +36,7 @@ enum {
 // The CLI's options: the only state that outlives a function. Filled by main from argv.
 typedef struct kp_options {
     const char *command;    // "simulate", "test", "confirm" ...
+    const char *sub;        // "attach" of `card attach`; NULL for one-word commands
     const char *db;         // --db (default "kopilka.db")
     const char *program;    // --program, or simulate's first argument
     const char *at_text;    // --at as written
@@ -47,7 +48,8 @@ typedef struct kp_options {
     const char *batch;      // cards issue
     long long count;        // cards issue
     const char *op_id;      // --id: merge's operation id
-    long long after;        // history --after
+    long long after;        // history and outbox list --after
+    long long limit;        // outbox list --limit (0: the operation's default)
     bool verbose;           // test -v: the answer of every step
     bool color;             // diagnostics in color
     const char **args;      // positional arguments

@@ -506,8 +506,11 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
 
 // A promo code of the trigger's batch into code (64 bytes): a `multi` batch's public code, or
 // for a `single` batch a new unguessable code "<prefix>-XXXXXXXX" (8 of 32 letters and digits
-// without look-alikes, 40 bits) recorded with the batch's limits. "" when the trigger has none.
-static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, char code[64])
+// without look-alikes, 40 bits) recorded with the batch's limits, issued to `customer` (only
+// that customer's receipts can use it) and valid until the batch's `to` or its `valid-days`
+// from the run's day. "" when the trigger has none.
+static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, int64_t customer,
+                                  char code[64])
 {
     static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     code[0] = '\0';
@@ -520,15 +523,15 @@ static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, char code[64
     }
     if (sodium_init() < 0)
         return KR_LEDGER_DB_ERROR;
-    int64_t until = b->to >= 0 ? kr__ops_day_start(r->o, b->to + 1) : KR_LEDGER_NEVER;
+    int64_t until = kr__ops_code_until(r->o, b, r->at);
     kr_ledger_status s = KR_LEDGER_CONFLICT;
     for (int attempt = 0; attempt < 8 && s == KR_LEDGER_CONFLICT; attempt++) {
         size_t n = (size_t)snprintf(code, 64, "%.40s-", b->prefix ? b->prefix : "");
         for (int i = 0; i < 8; i++)
             code[n++] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
         code[n] = '\0';
-        s = kr_ledger_promo_add(r->o->db, code, b->id, 1, b->per_customer > 0 ? b->per_customer : 1,
-                                until);
+        s = kr_ledger_promo_add_owned(r->o->db, code, b->id, 1,
+                                      b->per_customer > 0 ? b->per_customer : 1, until, customer);
     }
     if (s != KR_LEDGER_OK)
         code[0] = '\0';
@@ -559,7 +562,7 @@ static kr_ledger_status reward_once(jobs_run *r, const kr_trigger *t, const char
             return s;
     }
     char code[64];
-    s = give_code(r, t, code);
+    s = give_code(r, t, customer, code);
     if (s != KR_LEDGER_OK)
         return s;
     if (t->n_channels) {

@@ -59,6 +59,10 @@ int64_t kr__ops_local_day(const kr_ops *o, int64_t t);
 // The instant a local day starts.
 int64_t kr__ops_day_start(const kr_ops *o, int64_t day);
 
+// The end (exclusive instant, or KR_LEDGER_NEVER) of a code of batch `b` generated or issued at
+// `at`: the batch's `to`, or the end of its `valid_days`-th local day from `at` when earlier.
+int64_t kr__ops_code_until(const kr_ops *o, const kr_batch *b, int64_t at);
+
 // The customer id kr__ops_resolve gives, when not writing, for an issued card not used yet.
 #define KR__OPS_NEW_CARD INT64_C(-1)
 
