@@ -409,20 +409,12 @@ kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, int64_t at, k
     return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
 }
 
-kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
-                                    const char *op_id, int64_t at, kr_buf *out)
+// Each ladder's tier of both customers, before they become one (-1: none): the survivor keeps
+// the better (tiers_after_merge).
+static kr_ledger_status tiers_before_merge(kr_ops *o, int64_t from, int64_t into, int64_t at,
+                                           int before[64])
 {
-    int64_t from = 0, into = 0;
-    kr_ops_status st = who(o, from_json, at, false, &from, out);
-    if (st == KR_OPS_OK)
-        st = who(o, into_json, at, false, &into, out);
-    if (st != KR_OPS_OK)
-        return st;
-    if (from == into)
-        return kr__ops_fail(o, out, KR_OPS_INVALID, "from", "both name the same customer");
-    kr_ledger_status ls = kr_ledger_begin(o->db);
-    // Each ladder's tier of both, before they become one: the survivor keeps the better.
-    int before[64];
+    kr_ledger_status ls = KR_LEDGER_OK;
     size_t nl = o->policy.n_ladders < 64 ? o->policy.n_ladders : 64;
     for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
@@ -440,9 +432,16 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
                     before[i] = (int)k;
         }
     }
-    if (ls == KR_LEDGER_OK)
-        ls = kr_ledger_merge(o->db, from, into, op_id, at);
-    // After the merge the counters add up: an immediate ladder may now give a higher tier.
+    return ls;
+}
+
+// After a merge (or a card's placeholder merged by an attach) the counters add up: an
+// immediate ladder may now give a higher tier; the survivor gets the best of that and `before`.
+static kr_ledger_status tiers_after_merge(kr_ops *o, int64_t into, int64_t at,
+                                          const int before[64])
+{
+    kr_ledger_status ls = KR_LEDGER_OK;
+    size_t nl = o->policy.n_ladders < 64 ? o->policy.n_ladders : 64;
     int64_t day = kr__ops_local_day(o, at);
     for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
@@ -467,6 +466,28 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
             ls = kr_ledger_tier_set(o->db, into, &t);
         }
     }
+    return ls;
+}
+
+kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
+                                    const char *op_id, int64_t at, kr_buf *out)
+{
+    int64_t from = 0, into = 0;
+    kr_ops_status st = who(o, from_json, at, false, &from, out);
+    if (st == KR_OPS_OK)
+        st = who(o, into_json, at, false, &into, out);
+    if (st != KR_OPS_OK)
+        return st;
+    if (from == into)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "from", "both name the same customer");
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    int before[64];
+    if (ls == KR_LEDGER_OK)
+        ls = tiers_before_merge(o, from, into, at, before);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_merge(o->db, from, into, op_id, at);
+    if (ls == KR_LEDGER_OK)
+        ls = tiers_after_merge(o, into, at, before);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_commit(o->db);
     if (ls != KR_LEDGER_OK) {
@@ -516,9 +537,20 @@ kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_js
         return st;
     char op[KR_LEDGER_ID_MAX];
     snprintf(op, sizeof op, "attach:%.100s", card);
+    // The card's anonymous placeholder is merged into the customer: as with a merge, the
+    // customer keeps the better tier and the added-up turnover may give a higher one.
+    kr_ledger_card before_card;
+    int64_t holder = 0;
+    if (kr_ledger_card_get(o->db, card, &before_card) == KR_LEDGER_OK)
+        holder = before_card.customer_id;
+    int before[64];
     kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls == KR_LEDGER_OK && holder && holder != id)
+        ls = tiers_before_merge(o, holder, id, at, before);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_card_attach(o->db, card, id, op, at);
+    if (ls == KR_LEDGER_OK && holder && holder != id)
+        ls = tiers_after_merge(o, id, at, before);
     if (ls == KR_LEDGER_EXISTS)
         ls = KR_LEDGER_OK;
     if (ls == KR_LEDGER_OK)
