@@ -345,10 +345,13 @@ static void run_step(run *r, const json_t *raw, size_t i)
     kr_buf_reset(&r->answer);
     r->steps++;
     // Saved values first: the step is read as if "${card}" had been written as the value.
-    // "save" itself holds paths, not values, and is left as written.
+    // "save" itself holds paths, not values, and is left as written; "expect" is expanded
+    // after the step ran, so it may use what this very step saves.
     json_t *save = json_incref(json_object_get(raw, "save"));
+    json_t *raw_expect = json_object_get(raw, "expect");
     json_t *bare = json_deep_copy(raw);
     json_object_del(bare, "save");
+    json_object_del(bare, "expect");
     json_t *step = bare ? kp_saved_expand(r->saved, bare, where, &r->report) : NULL;
     json_decref(bare);
     if (!step) {
@@ -365,11 +368,13 @@ static void run_step(run *r, const json_t *raw, size_t i)
     }
     if (save)
         json_object_set(step, "save", save);
+    if (raw_expect)
+        json_object_set(step, "expect", raw_expect);
     kr_json_obj obj = {.obj = step, .err = &err};
     snprintf(obj.path, sizeof obj.path, "%s", where);
     const char *note = NULL, *want_status = NULL;
     int64_t at = r->now;
-    const json_t *expect = json_object_get(step, "expect");
+    const json_t *expect = raw_expect;
 
     bool ok = kr_json_expect_object(&obj, keys) && save_ok(&obj, save) &&
               kr_json_string(&obj, "note", false, &note) &&
@@ -658,9 +663,17 @@ static void run_step(run *r, const json_t *raw, size_t i)
     free(text);
     free(text2);
 
-    ok = ran && judge(r, st, expect, want_status);
-    if (ran && save && !save_values(r, save, field))
-        ok = false;
+    bool saved = !ran || !save || save_values(r, save, field);
+    json_t *expanded = NULL;
+    if (ran && expect) {
+        char path[48];
+        snprintf(path, sizeof path, "%s.expect", where);
+        expanded = kp_saved_expand(r->saved, expect, path, &r->report);
+        if (!expanded)
+            ran = false; // the report says which name is unknown
+    }
+    ok = ran && judge(r, st, expanded, want_status) && saved;
+    json_decref(expanded);
     if (ran && writes && st != KR_OPS_FAILED && !ledger_ok(r, "after this step"))
         ok = false;
     char t[40];

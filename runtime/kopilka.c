@@ -686,15 +686,24 @@ int main(int argc, char **argv)
     }
     const command *c = NULL;
     int first = 2;
+    bool named = false; // a command of that name exists, with other subcommands
     for (size_t i = 0; i < sizeof commands / sizeof *commands && !c; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
-        if (commands[i].sub && (argc < 3 || strcmp(argv[2], commands[i].sub) != 0)) {
-            fprintf(stderr, "usage: kopilka %s\n", commands[i].usage);
-            return KP_EXIT_USAGE;
-        }
+        named = true;
+        if (commands[i].sub && (argc < 3 || strcmp(argv[2], commands[i].sub) != 0))
+            continue;
         c = &commands[i];
         first = c->sub ? 3 : 2;
+    }
+    if (!c && named) {
+        const char *lead = "usage:";
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            if (strcmp(argv[1], commands[i].name) == 0) {
+                fprintf(stderr, "%s kopilka %s\n", lead, commands[i].usage);
+                lead = "      ";
+            }
+        return KP_EXIT_USAGE;
     }
     if (!c) {
         fprintf(stderr, "kopilka: unknown command %s\n", argv[1]);
