@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // kopilka-test.c: `kopilka test SCENARIO...` — QA's scenario runner. Each scenario runs on a
 // throwaway ledger: customers are created, steps run in order with the clock the scenario sets,
-// every answer is compared with the step's expectation as a subset, and the ledger's invariants
-// are checked after every step that writes and at the end (docs/formats.md "Scenario files").
+// every answer is compared with the step's expectation as a subset, values a step saves from its
+// answer stand for ${name} in later steps, and the ledger's invariants are checked after every
+// step that writes and at the end (docs/formats.md "Scenario files").
 #include "kopilka.h"
 
 #include "kopilka-saved.h"

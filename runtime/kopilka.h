@@ -9,6 +9,7 @@
 //   kopilka-simulate.c  `kopilka simulate`
 //   kopilka-test.c      `kopilka test`: the scenario runner
 //   kopilka-subset.c    the subset comparison behind expectations (pure, unit-tested)
+//   kopilka-saved.c     saved values of scenarios: paths into answers, ${name} (pure, unit-tested)
 #ifndef KOPILKA_H
 #define KOPILKA_H
 

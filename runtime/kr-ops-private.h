@@ -5,6 +5,7 @@
 //   kr-ops-receipt.c  calculate, confirm, return, cancel
 //   kr-ops-customer.c balance, history, customers, cards
 //   kr-ops-jobs.c     scheduled work (kr_ops_jobs_run)
+//   kr-ops-outbox.c   the outbox for the messaging integration (list, ack)
 //   kr-ops-import.c   CSV import (kr_ops_import_csv)
 #ifndef KR_OPS_PRIVATE_H
 #define KR_OPS_PRIVATE_H

@@ -9,7 +9,8 @@
 //   kr_ops_confirm         the paid receipt: idempotent on its id, one transaction
 //   kr_ops_cancel/return   undo a whole receipt, or some of its lines
 //   kr_ops_balance/history what a customer has, and how it came to be
-//   kr_ops_customer_*      create, update, look up, merge customers; cards
+//   kr_ops_customer_*      create, update, look up, merge customers; cards (issue, attach, block)
+//   kr_ops_outbox_*        notifications waiting to be sent, and their acknowledgement
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
 //   kr_ops_check           the ledger's invariants
