@@ -108,7 +108,8 @@ static void outbox_list_and_ack(void)
     char code[32];
     owned_code(o, "{\"id\":\"A\"}", T("2026-06-10T09:00:00+03:00"), code);
     char want[80];
-    snprintf(want, sizeof want, "Take 15%% off with %s.", code);
+    // Issued on 10 June, 14 days: the last day is 23 June.
+    snprintf(want, sizeof want, "Take 15%% off with %s until 2026-06-23.", code);
     json_t *e0 = json_array_get(json_object_get(a, "entries"), 0);
     json_t *to = json_object_get(e0, "to");
     json_t *ch = json_object_get(e0, "channels");
@@ -126,7 +127,10 @@ static void outbox_list_and_ack(void)
     tap_ok(strlen(code) == 13 && strcmp(str_at(a, "entries", 0, "message"), want) == 0 &&
                strcmp(json_string_value(json_object_get(json_object_get(e0, "payload"), "code")),
                       code) == 0,
-           "its message has her code filled in (%s)", want);
+           "its message has her code and its last day filled in (%s)", want);
+    tap_ok(strcmp(json_string_value(json_object_get(json_object_get(e0, "payload"), "code_until")),
+                  "2026-06-23") == 0,
+           "the payload has the code's last day");
     json_decref(a);
 
     a = list(o, "{\"after\":1}", &st);
