@@ -32,6 +32,7 @@ typedef enum action {
     A_UPDATE,
     A_EVENT,
     A_GRANT,
+    A_FLOOR,
     A_GET,
     A_CARDS,
     A_ATTACH,
@@ -44,8 +45,8 @@ typedef enum action {
 
 static const char *const action_names[A_COUNT] = {
     "confirm", "calculate", "return", "cancel", "jobs",   "balance", "history",
-    "check",   "customer",  "merge",  "update", "event",  "grant",   "get",
-    "cards",   "attach",    "block",  "codes",  "outbox", "ack",
+    "check",   "customer",  "merge",  "update", "event",  "grant",   "floor",
+    "get",     "cards",     "attach", "block",  "codes",  "outbox",  "ack",
 };
 
 // One scenario being run.
@@ -339,8 +340,8 @@ static void run_step(run *r, const json_t *raw, size_t i)
     static const char *const keys[] = {
         "at",      "note",   "expect", "status", "save",   "confirm", "calculate", "return",
         "cancel",  "jobs",   "balance", "history", "check", "customer", "merge",   "update",
-        "event",   "grant",  "get",    "cards",  "attach", "block",   "codes",     "outbox",
-        "ack",     NULL};
+        "event",   "grant",  "floor",  "get",    "cards",  "attach",  "block",     "codes",
+        "outbox",  "ack",    NULL};
     kr_input_error err = {0};
     char where[32];
     snprintf(where, sizeof where, "steps[%zu]", i);
@@ -398,8 +399,8 @@ static void run_step(run *r, const json_t *raw, size_t i)
     if (ok && act == A_COUNT)
         ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
                                       "jobs, balance, history, check, customer, merge, update, "
-                                      "event, grant, get, cards, attach, block, codes, outbox, "
-                                      "ack");
+                                      "event, grant, floor, get, cards, attach, block, codes, "
+                                      "outbox, ack");
     if (ok)
         ok = save_ok(&obj, save);
     if (ok && expect && !json_is_object(expect))
@@ -545,7 +546,8 @@ static void run_step(run *r, const json_t *raw, size_t i)
     }
     case A_UPDATE:
     case A_EVENT:
-    case A_GRANT: {
+    case A_GRANT:
+    case A_FLOOR: {
         text = body_text_at(r, arg, field, act != A_UPDATE);
         if (!text) {
             ran = false;
@@ -554,6 +556,7 @@ static void run_step(run *r, const json_t *raw, size_t i)
         size_t n = strlen(text);
         st = act == A_UPDATE  ? kr_ops_customer_update(r->ops, text, n, r->now, &r->answer)
              : act == A_EVENT ? kr_ops_event(r->ops, text, n, &r->answer)
+             : act == A_FLOOR ? kr_ops_tier_floor(r->ops, text, n, &r->answer)
                               : kr_ops_points_grant(r->ops, text, n, &r->answer);
         writes = true;
         break;

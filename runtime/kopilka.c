@@ -469,6 +469,59 @@ static int cmd_codes(const kp_options *o)
     }
     return with_ledger(o, op_codes);
 }
+// tier set: an operator's floor (kr_ops_tier_floor). The default operation id names the
+// customer, the floor and the time, so repeating the command with the same --at is a replay.
+static kr_ops_status op_tier_set(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    char *who = who_json(o);
+    if (!who || !o->ladder || !o->tier) {
+        if (who)
+            fprintf(stderr, "kopilka tier set: --ladder ID and --tier ID are required\n");
+        free(who);
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    char time[40], op_id[160];
+    kp_format_time(o->at, time, sizeof time);
+    if (o->op_id)
+        snprintf(op_id, sizeof op_id, "%s", o->op_id);
+    else
+        snprintf(op_id, sizeof op_id, "%s=%.40s:%.20s:%.20s:%.10s@%s",
+                 o->card ? "card" : o->phone ? "phone" : o->email ? "email" : "customer",
+                 o->card ? o->card : o->phone ? o->phone : o->email ? o->email : o->customer,
+                 o->ladder, o->tier, o->until ? o->until : "-", time);
+    json_error_t jerr;
+    json_t *ref = json_loads(who, 0, &jerr);
+    json_t *req = json_pack("{s:s, s:s, s:o, s:s, s:s}", "id", op_id, "time", time, "customer",
+                            ref, "ladder", o->ladder, "tier", o->tier);
+    if (req && o->until)
+        json_object_set_new(req, "until", json_string(o->until));
+    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    free(who);
+    if (!text) {
+        *status = KP_EXIT_INTERNAL;
+        return KR_OPS_FAILED;
+    }
+    kr_ops_set_source(ops, "tier set", 0);
+    kr_ops_status st = kr_ops_tier_floor(ops, text, strlen(text), out);
+    free(text);
+    return st;
+}
+
+static int cmd_tier_set(const kp_options *o)
+{
+    char *who = who_json(o); // usage errors before any ledger file is opened or created
+    if (!who)
+        return KP_EXIT_USAGE;
+    free(who);
+    if (!o->ladder || !o->tier) {
+        fprintf(stderr, "kopilka tier set: --ladder ID and --tier ID are required\n");
+        return KP_EXIT_USAGE;
+    }
+    return with_ledger(o, op_tier_set);
+}
+
 static int cmd_merge(const kp_options *o)
 {
     if (!o->from || !o->into) {
@@ -529,6 +582,9 @@ static const command commands[] = {
      "[--card N|--phone P|--email E|--customer ID]"},
     {"outbox", "ack", cmd_outbox_ack, LEDGER "at ", 1, 1000,
      "outbox ack [--db LEDGER] [--program XML] [--at TIME] ID..."},
+    {"tier", "set", cmd_tier_set, LEDGER "at ladder tier until id" WHO, 0, 0,
+     "tier set [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
+     "--customer ID) --ladder ID --tier ID [--until DATE] [--id OP]"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };
@@ -647,6 +703,7 @@ static int parse_options(const command *c, int argc, char **argv, int first, kp_
             {"state", &o->state}, {"card", &o->card},       {"phone", &o->phone},
             {"email", &o->email}, {"customer", &o->customer}, {"from", &o->from},
             {"into", &o->into},   {"batch", &o->batch},     {"id", &o->op_id},
+            {"ladder", &o->ladder}, {"tier", &o->tier},     {"until", &o->until},
         };
         bool done = false;
         for (size_t k = 0; k < sizeof strings / sizeof *strings && !done; k++)

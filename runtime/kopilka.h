@@ -48,7 +48,8 @@ typedef struct kp_options {
     const char *from, *into; // merge
     const char *batch;      // cards issue
     long long count;        // cards issue
-    const char *op_id;      // --id: merge's operation id
+    const char *op_id;      // --id: merge's (and tier set's) operation id
+    const char *ladder, *tier, *until; // tier set
     long long after;        // history and outbox list --after
     long long limit;        // outbox list --limit (0: the operation's default)
     bool verbose;           // test -v: the answer of every step

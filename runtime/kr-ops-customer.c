@@ -3,6 +3,7 @@
 #include "kr-ops-private.h"
 
 #include "kr-ledger-codes.h"
+#include "kr-ledger-query.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,33 +52,36 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
         int cur = -1;
         kr_ledger_tier t;
         ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
+        if (ls == KR_LEDGER_OK && t.reason == KR_LEDGER_TIER_MANUAL && t.floor_until <= at)
+            ls = KR_LEDGER_NOT_FOUND; // a floor that has run out: the counters decide
         if (ls == KR_LEDGER_OK) {
             for (size_t k = 0; k < l->n_tiers; k++)
                 if (strcmp(l->tiers[k].id, t.tier_id) == 0)
                     cur = (int)k;
         } else if (ls == KR_LEDGER_NOT_FOUND) {
-            cur = kr__ops_tier_for(l, v);
-        } else {
-            kr_ledger_customer_free(c);
-            return ls;
+            ls = kr__ops_ladder_earned(o, customer, l, day, &cur);
         }
-        // A status earned from last year's purchases: the progress shown is this year's (it
-        // decides the next status), measured from the tier this year's purchases reach.
+        // A status earned from the previous period's purchases (quarter or year): the progress
+        // shown is this period's (it decides the next status), measured from the tier this
+        // period's purchases reach.
         int from_tier = cur;
         int64_t progress = v;
-        bool last_year = l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR;
-        if (last_year) {
-            int64_t y0, y1;
-            kr_window_range(KR_WINDOW_CALENDAR_YEAR, 0, day, &y0, &y1);
-            const char *metric = l->metric == KR_METRIC_PAID       ? "paid"
-                                 : l->metric == KR_METRIC_RECEIPTS ? "receipts"
-                                                                   : "points";
-            ls = kr__ops_counter_sum(o, customer, metric, y0, day, &progress);
-            if (ls != KR_LEDGER_OK) {
-                kr_ledger_customer_free(c);
-                return ls;
-            }
+        bool last_year = kr_window_current_of(l->window) != KR_WINDOW_NONE;
+        if (last_year && ls == KR_LEDGER_OK) {
+            ls = kr__ops_ladder_progress(o, customer, l, day, &progress);
             from_tier = kr__ops_tier_for(l, progress);
+        }
+        kr_ledger_tier floor;
+        bool has_floor = false;
+        if (ls == KR_LEDGER_OK) {
+            ls = kr_ledger_tier_floor(o->db, customer, l->id, at, &floor);
+            has_floor = ls == KR_LEDGER_OK && floor.floor_until > at;
+            if (ls == KR_LEDGER_NOT_FOUND)
+                ls = KR_LEDGER_OK;
+        }
+        if (ls != KR_LEDGER_OK) {
+            kr_ledger_customer_free(c);
+            return ls;
         }
         kr_buf_printf(out, "%s{\"ladder\":", first ? "" : ",");
         first = false;
@@ -116,6 +120,19 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
                 char key[11];
                 kr__ops_day_key(ends - 1, key);
                 kr_buf_printf(out, ",\"period_ends\":\"%s\"", key);
+            }
+            kr_buf_puts(out, "}");
+        }
+        if (has_floor) { // an operator's floor still running (kr_ops_tier_floor)
+            kr_buf_puts(out, ",\"floor\":{\"tier\":");
+            kr_buf_json_string(out, floor.tier_id);
+            kr_buf_puts(out, ",\"until\":");
+            if (floor.floor_until == KR_LEDGER_NEVER) {
+                kr_buf_puts(out, "null");
+            } else {
+                char key[11];
+                kr__ops_day_key(kr__ops_local_day(o, floor.floor_until) - 1, key);
+                kr_buf_printf(out, "\"%s\"", key);
             }
             kr_buf_puts(out, "}");
         }
@@ -446,10 +463,9 @@ static kr_ledger_status tiers_after_merge(kr_ops *o, int64_t into, int64_t at,
     for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
         int best = before[i];
-        if (l->upgrade_immediate && l->window != KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
-            int64_t v = 0;
-            ls = kr__ops_ladder_value(o, into, l, day, &v);
-            int k = kr__ops_tier_for(l, v);
+        if (l->upgrade_immediate) {
+            int k = -1;
+            ls = kr__ops_ladder_earned(o, into, l, day, &k);
             best = k > best ? k : best;
         }
         kr_ledger_tier cur;

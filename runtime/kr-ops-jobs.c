@@ -419,9 +419,11 @@ static bool boundary_passed(const kr_ladder *l, int64_t set_day, int64_t today)
 }
 
 // Recomputes the customer's tier on ladder l at r->at:
-//   - upgrade="immediate": a higher tier now; previous-calendar-year and upgrade="period-end"
-//     ladders change only when a period boundary passed since the current tier was set (the
-//     latter judged by the value of the period that ended);
+//   - upgrade="immediate": a higher tier now; upgrade="period-end" ladders change only when a
+//     period boundary passed since the current tier was set (judged by the value of the period
+//     that ended); previous-period ladders (previous-calendar-quarter, -year) take the tier of
+//     the period that ended at the boundary, and with upgrade="immediate" any higher tier the
+//     current period reaches meanwhile;
 //   - downgrades only when a boundary passed since the current tier was set, never with
 //     downgrade="never";
 //   - an operator's floor (manual row, floor_until > at) keeps the customer at least there.
@@ -456,12 +458,24 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
         *eff = have ? ci : onfly;
         return KR_LEDGER_OK;
     }
-    // A tier the program no longer has is recomputed as if a boundary passed.
-    bool boundary =
-        !have || ci < 0 || boundary_passed(l, kr__ops_local_day(o, cur.from_at), r->today);
+    // A tier the program no longer has, and an operator's floor that has run out, are
+    // recomputed as if a boundary passed.
+    bool boundary = !have || ci < 0 ||
+                    (cur.reason == KR_LEDGER_TIER_MANUAL && cur.floor_until <= r->at) ||
+                    boundary_passed(l, kr__ops_local_day(o, cur.from_at), r->today);
     int target;
-    if (l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
+    if (kr_window_current_of(l->window) != KR_WINDOW_NONE) {
+        // The previous period decides at the boundary; with upgrade="immediate" the current
+        // period's metric lifts the customer as soon as it reaches the next period's tier.
         target = boundary ? onfly : ci;
+        if (l->upgrade_immediate) {
+            int64_t now = 0;
+            s = kr__ops_ladder_progress(o, customer, l, r->today, &now);
+            if (s != KR_LEDGER_OK)
+                return s;
+            if (kr__ops_tier_for(l, now) > target)
+                target = kr__ops_tier_for(l, now);
+        }
     } else if (l->upgrade_immediate) {
         target = have && ci >= 0 ? ci : onfly;
         if (onfly > target || (onfly < target && boundary))
@@ -717,13 +731,11 @@ static kr_ledger_status tier_reminders(jobs_run *r, const customer_view *v)
         int64_t fire = end - t->days_before;
         if (fire > r->today || fire < r->lo)
             continue;
-        // What the period counts: for previous-year ladders, this year's purchases make next
-        // year's status.
+        // What the period counts: for previous-period ladders, this period's purchases make
+        // the next period's status.
         int64_t value = v->value_of[li];
-        kr_ladder cal = *l;
-        if (l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR) {
-            cal.window = KR_WINDOW_CALENDAR_YEAR;
-            kr_ledger_status s = kr__ops_ladder_value(o, v->c->id, &cal, r->today, &value);
+        if (kr_window_current_of(l->window) != KR_WINDOW_NONE) {
+            kr_ledger_status s = kr__ops_ladder_progress(o, v->c->id, l, r->today, &value);
             if (s != KR_LEDGER_OK)
                 return s;
         }

@@ -165,15 +165,69 @@ kr_ledger_status kr__ops_counter_sum(kr_ops *o, int64_t customer, const char *me
     return kr_ledger_counter_sum(o->db, customer, metric, from, to, out);
 }
 
+kr_ledger_status kr__ops_window_sum(kr_ops *o, int64_t customer, const char *metric, kr_window w,
+                                    int64_t days, int64_t day, int64_t *out)
+{
+    if (w == KR_WINDOW_ALL_TIME)
+        return kr_ledger_counter_get(o->db, customer, metric, "all", out);
+    int64_t from, to;
+    kr_window_range(w, days, day, &from, &to);
+    return kr__ops_counter_sum(o, customer, metric, from, to, out);
+}
+
+void kr__ops_left_out_metric(const char *metric, const char *ladder_id, char out[KR_LEDGER_ID_MAX])
+{
+    snprintf(out, KR_LEDGER_ID_MAX, "%s-left-out:%.100s", metric, ladder_id);
+}
+
+// The ladder's metric over window w: the counter of the metric less what the ladder's
+// <exclude> left out (counted apart at confirm, see kr__ops_left_out).
+static kr_ledger_status ladder_window_value(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                            kr_window w, int64_t day, int64_t *value)
+{
+    const char *metric = kr_metric_counter(l->metric);
+    kr_ledger_status ls = kr__ops_window_sum(o, customer, metric, w, l->days, day, value);
+    if (ls != KR_LEDGER_OK || !l->n_exclude)
+        return ls;
+    char left[KR_LEDGER_ID_MAX];
+    kr__ops_left_out_metric(metric, l->id, left);
+    int64_t out = 0;
+    ls = kr__ops_window_sum(o, customer, left, w, l->days, day, &out);
+    if (ls == KR_LEDGER_OK)
+        *value = *value > out ? *value - out : 0;
+    return ls;
+}
+
 kr_ledger_status kr__ops_ladder_value(kr_ops *o, int64_t customer, const kr_ladder *l,
                                       int64_t day, int64_t *value)
 {
-    int64_t from, to;
-    kr_window_range(l->window, l->days, day, &from, &to);
-    const char *metric = l->metric == KR_METRIC_PAID       ? "paid"
-                         : l->metric == KR_METRIC_RECEIPTS ? "receipts"
-                                                           : "points";
-    return kr__ops_counter_sum(o, customer, metric, from, to, value);
+    return ladder_window_value(o, customer, l, l->window, day, value);
+}
+
+kr_ledger_status kr__ops_ladder_progress(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                         int64_t day, int64_t *value)
+{
+    kr_window cur = kr_window_current_of(l->window);
+    return ladder_window_value(o, customer, l, cur != KR_WINDOW_NONE ? cur : l->window, day,
+                               value);
+}
+
+kr_ledger_status kr__ops_ladder_earned(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                       int64_t day, int *tier)
+{
+    int64_t v = 0;
+    kr_ledger_status ls = kr__ops_ladder_value(o, customer, l, day, &v);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    *tier = kr__ops_tier_for(l, v);
+    if (kr_window_current_of(l->window) != KR_WINDOW_NONE && l->upgrade_immediate) {
+        ls = kr__ops_ladder_progress(o, customer, l, day, &v);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+        int now = kr__ops_tier_for(l, v);
+        *tier = now > *tier ? now : *tier;
+    }
+    return KR_LEDGER_OK;
 }
 
 int kr__ops_tier_for(const kr_ladder *l, int64_t value)

@@ -10,6 +10,7 @@
 //   kr_ops_cancel/return   undo a whole receipt, or some of its lines
 //   kr_ops_balance/history what a customer has, and how it came to be
 //   kr_ops_customer_*      create, update, look up, merge customers; cards (issue, attach, block)
+//   kr_ops_tier_floor      an operator's floor on a tier ladder (partner contracts)
 //   kr_ops_outbox_*        notifications waiting to be sent, and their acknowledgement
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
@@ -93,6 +94,9 @@ kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
 
 // ---- customers -------------------------------------------------------------------------------
 // A customer reference JSON: {"card": ...} | {"phone": ...} | {"email": ...} | {"id": ...}.
+// The balance: points (spendable, pending, debt, by expiry date) and, per ladder the customer
+// climbs, the tier, the metric (`value`; `progress` of the current period for previous-period
+// ladders), the next tier and what is left, and a running floor (docs/formats.md, "Balance").
 kr_ops_status kr_ops_balance(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);
 kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, size_t limit,
                              kr_buf *out);
@@ -120,6 +124,14 @@ kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int
 // system), JSON {"id", "time", "customer": REF, "points", "source" (default "manual"),
 // "expires" (RFC 3339 time; default: the program's lifetime for the source)}. Idempotent on id.
 kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Sets an operator's floor on a tier ladder (a partner contract: "silver until the end of
+// September whatever his turnover"), JSON {"id", "time", "customer": REF, "ladder", "tier",
+// "until" (YYYY-MM-DD, the last day the floor holds; absent: no end)}. From `time` the customer
+// has at least that tier until the floor runs out; one above it keeps his own. The ladder must
+// allow floors (manual-floor="true") and the customer must climb it (its segments). Journalled
+// in the tier history; idempotent on id. Answers {"floor", "customer", "ladder", "tier",
+// "until", "tier_before", "tier_now"}.
+kr_ops_status kr_ops_tier_floor(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Generates `count` single-use promo codes of a `single` batch of the program (prefix from the
 // batch, then 8 characters that cannot be guessed); answers them.
 kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
