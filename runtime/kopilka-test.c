@@ -676,8 +676,10 @@ static void run_step(run *r, const json_t *raw, size_t i)
         char path[48];
         snprintf(path, sizeof path, "%s.expect", where);
         expanded = kp_saved_expand(r->saved, expect, path, &r->report);
-        if (!expanded)
-            ran = false; // the report says which name is unknown
+        if (!expanded) {
+            ran = false; // the report says which name is unknown: a malformed step
+            r->stop = true;
+        }
     }
     ok = ran && judge(r, st, expanded, want_status) && saved;
     json_decref(expanded);
