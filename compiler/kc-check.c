@@ -605,15 +605,21 @@ static void check_batch(kc_ck *c, const kc_node *b)
                 "the batch ends (%s) before it starts (%s)", ck_date(to->v.i, t),
                 ck_date(from->v.i, f));
     }
+    const kc_attr *days = kc__attr(b, "valid-days");
+    if (days && days->present && days->v.i < 1)
+        ck_diag(c, KC_ERROR, "E-batch-field", days->vline, days->vcol,
+                "a code is valid at least on the day it is issued",
+                "`valid-days` must be at least 1");
     if (!kind->present)
         return;
     bool single = strcmp(kind->v.s, "single") == 0;
     static const char *const single_needs[] = {"count", "prefix"}, *const single_bans[] = {
         "code", "uses"};
-    static const char *const multi_needs[] = {"code"}, *const multi_bans[] = {"count", "prefix"};
+    static const char *const multi_needs[] = {"code"},
+                             *const multi_bans[] = {"count", "prefix", "valid-days"};
     const char *const *needs = single ? single_needs : multi_needs;
     const char *const *bans = single ? single_bans : multi_bans;
-    size_t nneeds = single ? 2 : 1, nbans = 2;
+    size_t nneeds = single ? 2 : 1, nbans = single ? 2 : 3;
     bool typo = ck_load_error_in(c, b, unknown_attr);
     for (size_t i = 0; i < nneeds; i++)
         if (!ck_written(b, needs[i]) && !typo)

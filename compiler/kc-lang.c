@@ -292,6 +292,8 @@ static const kc_attr_spec batch_attrs[] = {
     {"per-customer", KC_V_INT, 0, NULL, "1", "uses per customer"},
     {"from", KC_V_DATE, 0, NULL, NULL, "first valid day"},
     {"to", KC_V_DATE, 0, NULL, NULL, "last valid day"},
+    {"valid-days", KC_V_INT, 0, NULL, NULL,
+     "each generated code is valid this many days from its issue (the day of issue included)"},
     END};
 
 static const kc_child_spec certificates_children[] = {{KC_E_CERTIFICATE, 1, 0, 1}, END};

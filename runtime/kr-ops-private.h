@@ -5,6 +5,7 @@
 //   kr-ops-receipt.c  calculate, confirm, return, cancel
 //   kr-ops-customer.c balance, history, customers, cards
 //   kr-ops-jobs.c     scheduled work (kr_ops_jobs_run)
+//   kr-ops-outbox.c   the outbox for the messaging integration (list, ack)
 //   kr-ops-import.c   CSV import (kr_ops_import_csv)
 #ifndef KR_OPS_PRIVATE_H
 #define KR_OPS_PRIVATE_H
@@ -58,6 +59,10 @@ kr_ops_status kr__ops_ledger_error(kr_ops *o, kr_buf *out, kr_ledger_status ls,
 int64_t kr__ops_local_day(const kr_ops *o, int64_t t);
 // The instant a local day starts.
 int64_t kr__ops_day_start(const kr_ops *o, int64_t day);
+
+// The end (exclusive instant, or KR_LEDGER_NEVER) of a code of batch `b` generated or issued at
+// `at`: the batch's `to`, or the end of its `valid_days`-th local day from `at` when earlier.
+int64_t kr__ops_code_until(const kr_ops *o, const kr_batch *b, int64_t at);
 
 // The customer id kr__ops_resolve gives, when not writing, for an issued card not used yet.
 #define KR__OPS_NEW_CARD INT64_C(-1)

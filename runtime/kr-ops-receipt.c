@@ -217,7 +217,8 @@ static kr_ledger_status snapshot_build(kr_ops *o, int64_t customer, int64_t at, 
 }
 
 // Checks the codes on the receipt: each valid one adds its batch to the snapshot; an unknown,
-// expired or used-up code is reported to the cashier and otherwise ignored.
+// expired or used-up code, or one issued to another customer, is reported to the cashier and
+// otherwise ignored.
 static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s, kr_buf *notes)
 {
     int64_t day = kr__ops_local_day(o, r->rc.time);
@@ -235,6 +236,10 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
         else if ((b->from >= 0 && day < b->from) || (b->to >= 0 && day > b->to) ||
                  (p.valid_until != KR_LEDGER_NEVER && r->rc.time >= p.valid_until))
             why = "not valid at this time";
+        else if (p.owner_id && !s->customer)
+            why = "issued to a customer: identify the customer first";
+        else if (p.owner_id && p.owner_id != s->customer)
+            why = "issued to another customer";
         else if (p.max_uses && p.uses >= p.max_uses)
             why = "used up";
         else if (p.max_per_customer && s->customer && p.customer_uses >= p.max_per_customer)
