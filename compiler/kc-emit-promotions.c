@@ -99,20 +99,21 @@ static void guard_and(kc_buf *g, const char *test)
     kc_buf_printf(g, "%s%s", g->len ? " and " : "", test);
 }
 
-// Writes the code that finds the lines of an effect (element n's selector; n NULL: every line)
-// and their values
+// Writes the code that finds the lines of an effect (the selector of element n, its attributes
+// named with `prefix`) and their values
 // (lv; NULL for an effect without a per-line value). A value that is the same on every line —
 // a constant, or tables without line inputs, asked once for the receipt (line = nil) — is
 // one expression; the lines are listed only when a selector picks some (each tested inline,
 // no call per line); without one the effect covers every line and lists none. Values that
 // depend on the line go into `vs`, and a line without a value is left out.
-static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const lineval *lv, shape *sh)
+static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const char *prefix,
+                          const lineval *lv, shape *sh)
 {
     kc_buf_init(&sh->value, 0);
     kc_buf_init(&sh->guard, 0);
     kc_buf sel;
     kc_buf_init(&sel, 0);
-    bool any = n && kc__emit_selector_inline(e, &sel, n);
+    bool any = kc__emit_selector_inline(e, &sel, n, prefix);
     bool by_line = lv && lv->by_line;
     if (lv && !by_line) {
         if (lv->tbl_v) {
@@ -241,7 +242,7 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
         if (pct) {
             lineval lv = lineval_of(e, pct, fac, false, 0, false);
             effect_open(e, b, n, "discount percent");
-            collect_lines(e, b, n, &lv, &sh);
+            collect_lines(e, b, n, "", &lv, &sh);
             effect_close(e, b, n, "percent", "bp = %s, ", &sh);
         }
         if (am) {
@@ -252,7 +253,7 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
             // nil); no answer, no effect.
             lineval lv = lineval_of(e, NULL, fac, true, am->v.i, receipt);
             effect_open(e, b, n, "discount amount");
-            collect_lines(e, b, n, &lv, &sh);
+            collect_lines(e, b, n, "", &lv, &sh);
             snprintf(fields, sizeof fields, "per = \"%s\", amount = %%s, ", per);
             effect_close(e, b, n, "amount", fields, &sh);
         }
@@ -260,14 +261,14 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
     }
     case KC_E_FIXED_PRICE: {
         effect_open(e, b, n, "fixed-price");
-        collect_lines(e, b, n, NULL, &sh);
+        collect_lines(e, b, n, "", NULL, &sh);
         snprintf(fields, sizeof fields, "price = %lld, ", (long long)kc__int(n, "price"));
         effect_close(e, b, n, "fixed_price", fields, &sh);
         return;
     }
     case KC_E_CHEAPEST: {
         effect_open(e, b, n, "cheapest");
-        collect_lines(e, b, n, NULL, &sh);
+        collect_lines(e, b, n, "", NULL, &sh);
         snprintf(fields, sizeof fields, "bp = %lld, count = %lld, ",
                  (long long)kc__int(n, "percent"), (long long)kc__int(n, "count"));
         effect_close(e, b, n, "cheapest", fields, &sh);
@@ -275,7 +276,7 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
     }
     case KC_E_BUY_GET: {
         effect_open(e, b, n, "buy-get");
-        collect_lines(e, b, n, NULL, &sh);
+        collect_lines(e, b, n, "", NULL, &sh);
         snprintf(fields, sizeof fields, "buy = %lld, get = %lld, bp = %lld, ",
                  (long long)kc__int(n, "buy"), (long long)kc__int(n, "get"),
                  (long long)kc__int(n, "percent"));
@@ -289,19 +290,19 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
             // With a selector: only when a line matches (the lines are listed); without one,
             // for the receipt (no lines).
             effect_open(e, b, n, "points amount");
-            collect_lines(e, b, n, NULL, &sh);
+            collect_lines(e, b, n, "", NULL, &sh);
             snprintf(fields, sizeof fields, "amount = %lld, ", (long long)am->v.i);
             effect_close(e, b, n, "points", fields, &sh);
         }
         if (pct) {
             lineval lv = lineval_of(e, pct, NULL, false, 0, false);
             effect_open(e, b, n, "points percent");
-            collect_lines(e, b, n, &lv, &sh);
+            collect_lines(e, b, n, "", &lv, &sh);
             effect_close(e, b, n, "points", "bp = %s, ", &sh);
         }
         if (mul) {
             effect_open(e, b, n, "points multiplier");
-            collect_lines(e, b, n, NULL, &sh);
+            collect_lines(e, b, n, "", NULL, &sh);
             snprintf(fields, sizeof fields, "factor = %lld, ", (long long)mul->v.i);
             effect_close(e, b, n, "points_multiplier", fields, &sh);
         }
@@ -452,7 +453,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
         lineval lv = lineval_of(e, kc__emit_written(n, "discount"), NULL, false, 0, false);
         shape sh;
         effect_open(e, b, n, "tier discount");
-        collect_lines(e, b, NULL, &lv, &sh);
+        collect_lines(e, b, n, "discount-", &lv, &sh); // discount-exclude-*
         effect_close(e, b, n, "percent", "bp = %s, ", &sh);
     } else {
         for (const kc_node *c = n->first; c; c = c->next)
@@ -491,6 +492,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
         if (policy && strcmp(policy, "best") == 0 && it->stage == 0 && !kc__has(n, "group"))
             kc_buf_puts(b, " group = \"" KC_AGREEMENT_GROUP "\",");
         kc_buf_puts(b, "\n");
+        kc__emit_template_src(e, b, n);
     }
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");
