@@ -136,8 +136,8 @@ static int bench_engine(const char *lua, size_t len, long n)
 
 // Whether two results agree on everything money and points: line finals, points spent and
 // earned, totals, the applied promotions with their discount and points, and the rejected
-// promotions with their reason. Condition texts are not compared (a hand-written program
-// may leave them out). Promotions are compared by id.
+// promotions with their reason and, when both programs have condition texts (a hand-written
+// one may leave them out), the failing condition. Promotions are compared by id.
 static bool same_result(const kr_engine *ea, const kr_engine_result *a, const kr_engine *eb,
                         const kr_engine_result *b)
 {
@@ -162,6 +162,12 @@ static bool same_result(const kr_engine *ea, const kr_engine_result *a, const kr
                    kr_engine_promotion_id(eb, b->rejected[k].promotion)) != 0 ||
             a->rejected[k].reason != b->rejected[k].reason)
             return false;
+    for (size_t k = 0; k < a->n_rejected; k++) { // the failing condition, when both name one
+        const char *ca = a->rejected[k].condition, *cb = b->rejected[k].condition;
+        if (ca && cb && strcmp(ca, "(unknown condition)") != 0 &&
+            strcmp(cb, "(unknown condition)") != 0 && strcmp(ca, cb) != 0)
+            return false;
+    }
     return true;
 }
 

@@ -430,6 +430,33 @@ static void emit_agreement(kc_emit *e, const item *it, unsigned index)
     kc_buf_free(&c);
 }
 
+// `window = { from, to, days }`: the validity dates and weekdays again, as data, so the runtime
+// can turn a receipt away without calling check (program-abi.md "Promotions"). They are the
+// first conditions of every promotion that has them, numbered in this order; check tests the
+// same, so the answer does not change, only its cost.
+static void emit_window(kc_buf *b, const conds *cs)
+{
+    static const struct {
+        cwhat what;
+        const char *field;
+    } parts[] = {{C_FROM, "from"}, {C_TO, "to"}, {C_DAYS, "days"}};
+    size_t k = 0;
+    for (size_t p = 0; p < 3 && k < cs->n; p++) {
+        const cond *c = &cs->v[k];
+        if (c->what != parts[p].what || c->parent != -1 || !c->a)
+            continue;
+        kc_buf_printf(b, "%s%s = ", k ? ", " : "    window = { ", parts[p].field);
+        if (c->what == C_DAYS) // the bit mask of check: bit 0 Monday .. bit 6 Sunday
+            kc_buf_printf(b, "0x%02llx", (unsigned long long)c->a->v.i);
+        else
+            kc_buf_printf(b, "%lld", (long long)c->a->v.i);
+        k++;
+    }
+    if (k)
+        kc_buf_printf(b, " }, -- %s\n",
+                      k == 1 ? "condition 1" : k == 2 ? "conditions 1 and 2" : "conditions 1 to 3");
+}
+
 static void emit_promotion(kc_emit *e, const item *it, unsigned index)
 {
     if (it->agreement) {
@@ -497,6 +524,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");
     kc__emit_conditions_list(e, b, &cs);
+    emit_window(b, &cs);
     // The batches whose codes this promotion asks for: a code is used (and counted against its
     // limits) only by a receipt on which such a promotion applied.
     bool any_code = false;

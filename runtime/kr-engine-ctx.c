@@ -229,6 +229,8 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
     int64_t days;
     int weekday, minute;
     kr_time_local(e->tz, rc->time, &days, &weekday, &minute);
+    e->ctx_date = days;
+    e->ctx_weekday = weekday;
     set_int(L, ctx, KR__KEY(date), days);
     set_int(L, ctx, KR__KEY(weekday), weekday);
     set_int(L, ctx, KR__KEY(minute), minute);

@@ -33,6 +33,10 @@ typedef struct kr__promo {
     char **cond_text, **cond_src; // owned, n_conds each
     size_t n_conds;
     int check_ref, effects_ref; // registry references
+    // P.promotions[k].window (program-abi.md): the validity dates (days, -1: none) and the
+    // weekday mask (0: none), which are conditions 1.. in this order; the runtime tests them
+    // before calling check.
+    int64_t win_from, win_to, win_days;
 } kr__promo;
 
 // Strings the engine uses as table keys or compares on every receipt: field names of ctx and of
@@ -137,6 +141,8 @@ struct kr_engine {
     int customer_ref;      // the reused ctx.customer table
     size_t ctx_lines;      // line tables already in ctx.lines
     int ctx_empty;         // stack index of the shared empty table while ctx is built
+    int64_t ctx_date;      // ctx.date and ctx.weekday of the receipt being evaluated
+    int ctx_weekday;
 
     // Per-evaluation scratch, grown to the largest receipt seen (owned).
     int64_t *scratch;

@@ -376,6 +376,19 @@ static void read_promotion(lua_State *L, kr_engine *e, int P, int t, size_t i)
         }
         lua_pop(L, 1);
     }
+    p->win_from = p->win_to = -1;
+    p->win_days = 0;
+    if (get_table(L, t, "window", false, path)) {
+        int w = lua_gettop(L);
+        char wpath[80];
+        snprintf(wpath, sizeof wpath, "%s.window", path);
+        p->win_from = get_int(L, w, "from", false, -1, wpath);
+        p->win_to = get_int(L, w, "to", false, -1, wpath);
+        p->win_days = get_int(L, w, "days", false, 0, wpath);
+        if (p->win_days < 0 || p->win_days > 0x7f)
+            luaL_error(L, "%s.days: expected a weekday mask 0..0x7f", wpath);
+        lua_pop(L, 1);
+    }
     p->check_ref = get_func_ref(L, t, "check", true, path);
     p->effects_ref = get_func_ref(L, t, "effects", true, path);
 }

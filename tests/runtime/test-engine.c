@@ -423,6 +423,57 @@ static void test_sandbox(kr_engine_result *r)
     check(st == KR_ENGINE_BUDGET, "sandbox: a chunk that never returns hits the budget");
 }
 
+// ---- the validity window as data -----------------------------------------------------------------
+// P.promotions[k].window: the runtime tests the dates and weekdays before calling check. The
+// checks here raise an error when called, so a rejection proves check was not called.
+// 2026-04-15 (the receipt) is day 20558, a Wednesday: weekday 3, bit 2 (0x04) of the mask.
+static const char *const window_lua =
+    "local function p(id, window)\n"
+    "  return { id = id, name = id, src = 'w.lua:' .. id, stage = 'line', enabled = true,\n"
+    "    window = window, conditions = { { text = 'from', src = 'w.lua:1' },\n"
+    "      { text = 'to', src = 'w.lua:2' }, { text = 'days', src = 'w.lua:3' } },\n"
+    "    check = function(ctx) if window.called then error('check called') end end,\n"
+    "    effects = function(ctx) return { { kind = 'percent', bp = 1000 } } end }\n"
+    "end\n"
+    "return { abi = 2, id = 'w', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "  time_zone = 'Europe/Moscow', groups = {}, promotions = {\n"
+    "  p('later', { from = 20559, to = 20600, called = true }),\n"
+    "  p('earlier', { from = 20500, to = 20557, called = true }),\n"
+    "  p('weekend', { from = 20500, to = 20600, days = 0x60, called = true }),\n"
+    "  p('wednesday', { to = 20558, days = 0x04 }),\n"
+    "} }\n";
+
+static void test_window(kr_engine_result *r)
+{
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st = kr_engine_open(window_lua, strlen(window_lua), "w.lua", NULL, &e, err,
+                                         sizeof err);
+    if (!check(st == KR_ENGINE_OK, "window: the program loads")) {
+        printf("#   %s\n", err);
+        return;
+    }
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    st = kr_engine_calculate(e, &rc, r);
+    if (!check(st == KR_ENGINE_OK, "window: the receipt is evaluated"))
+        printf("#   %s\n", r->error);
+    static const struct {
+        const char *id, *cond;
+    } out[] = {{"later", "from"}, {"earlier", "to"}, {"weekend", "days"}};
+    for (size_t k = 0; k < 3 && st == KR_ENGINE_OK; k++) {
+        const kr_engine_rejected *x = rejected(e, r, out[k].id);
+        char name[96];
+        snprintf(name, sizeof name, "window: '%s' is rejected by condition '%s' without check",
+                 out[k].id, out[k].cond);
+        check(x && x->reason == KR_ENGINE_REASON_CONDITION && strcmp(x->condition, out[k].cond) == 0,
+              name);
+    }
+    // 10% of 1000.00: the only promotion inside its window, its check called and passed.
+    CHECK_EQ(r->total_discount, 10000, "window: 'wednesday' (to the day, on its weekday) applies");
+    kr_engine_close(e);
+}
+
 // ---- the deadline ------------------------------------------------------------------------------
 // An evaluation runs without the instruction hook until its deadline (engine.md "Sandbox").
 static const char *const deadline_lua =
@@ -535,6 +586,7 @@ int main(int argc, char **argv)
     test_json(e, &r);
     test_invalid(e, &r);
     test_sandbox(&r);
+    test_window(&r);
     test_deadline();
     kr_engine_result_free(&r);
     kr_engine_close(e);

@@ -59,6 +59,14 @@ T.eq(run({}, { birthday_distance = T.NIL }), 13, "unknown birthday: 13")
 T.eq(run({}, { days_registered = 365 }), nil, "registered 365 days ago is within 365")
 T.eq(run({}, { days_registered = 366 }), 14, "registered 366 days ago: 14")
 
+-- The same dates and weekdays as data, for the runtime to test before calling check
+-- (program-abi.md "Promotions"): 2026-01-01 is day 20454 and 2026-12-31 day 20818 (the
+-- boundaries above); sat and sun are bits 5 and 6 of the weekday mask (Monday is bit 0): 0x60.
+T.eq(hh.window, { from = 20454, to = 20818, days = 0x60 }, "happy-hours: window from, to, days")
+-- mon..fri are bits 0..4: 0x1f; there is no date, so `days` is condition 1.
+T.eq(T.promotion(P, "anyone").window, { days = 0x1f }, "anyone: a window of weekdays only")
+T.eq(T.promotion(P, "receipt-late").window, nil, "receipt-late has no <valid>: no window")
+
 -- when match="any": total 1000.00..50000.00 | all(lines taps/mixers >= 2 units, >= 500.00 after; code) | any(city, A-1)
 local small = { { sku = "B-1", category = "baths", qty = 1, price = 5000 } }
 T.eq(run({ lines = small }), 15, "total 50.00 and nothing else: the any group fails: 15")

@@ -161,6 +161,7 @@ do
       { src = "tests/compiler/golden/language-additions/input.xml:56", text = "the date is 2026-12-31 or earlier" }, -- 2
       { src = "tests/compiler/golden/language-additions/input.xml:37", text = "the receipt has an identified customer" }, -- 3
     },
+    window = { from = 20788, to = 20818 }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }
@@ -229,6 +230,7 @@ do
       { src = "tests/compiler/golden/language-additions/input.xml:48", text = "the date is 2026-04-30 or earlier" }, -- 2
       { src = "tests/compiler/golden/language-additions/input.xml:37", text = "the receipt has an identified customer" }, -- 3
     },
+    window = { from = 20544, to = 20573 }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }

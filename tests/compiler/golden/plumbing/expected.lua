@@ -321,6 +321,7 @@ do
       { src = "tests/compiler/golden/plumbing/input.xml:62", text = "a code of batch spring is on the receipt" }, -- 3
       { src = "tests/compiler/golden/plumbing/input.xml:63", text = "receipt total after earlier discounts is at least 5000.00" }, -- 4
     },
+    window = { from = 20513, to = 20604 }, -- conditions 1 and 2
     batches = { "spring" },
     check = check,
     effects = effects,

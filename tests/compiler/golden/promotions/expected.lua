@@ -390,6 +390,7 @@ do
       { src = "tests/compiler/golden/promotions/input.xml:44", text = "customer attribute city is moscow" }, -- 21
       { src = "tests/compiler/golden/promotions/input.xml:45", text = "the receipt has a line of SKU A-1" }, -- 22
     },
+    window = { from = 20454, to = 20818, days = 0x60 }, -- conditions 1 to 3
     batches = { "summer" },
     check = check,
     effects = effects,
@@ -447,6 +448,7 @@ do
       { src = "tests/compiler/golden/promotions/input.xml:75", text = "condition 5 holds" }, -- 4
       { src = "tests/compiler/golden/promotions/input.xml:76", text = "receipt total after earlier discounts is at least 10.00" }, -- 5
     },
+    window = { days = 0x1f }, -- condition 1
     check = check,
     effects = effects,
   }
