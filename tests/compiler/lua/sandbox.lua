@@ -66,6 +66,10 @@ T.eq(sc.check(sctx), nil, "5000.00 after discounts passes")
 sctx.codes = {}
 T.eq(sc.check(sctx), 3, "without the code: 3")
 T.eq(P.accrual.rate(T.ctx({}), T.line({ category = "services" })), 0, "services earn nothing")
+-- <redemption point-value="1" max-share="30%" min-balance="100"/> has no exclude: every line is
+-- eligible, and the program says so by having no `eligible` (program-abi.md, ABI 2).
+T.eq({ P.redemption.eligible, P.redemption.point_value, P.redemption.max_share, P.redemption.min_balance },
+  { nil, 100, 3000, 100 }, "redemption without excludes: no eligible; 1.00 a point, 30%, 100 points")
 
 -- Loading twice gives equal data: the chunk keeps no state.
 local P2 = T.load(arg[1])

@@ -173,11 +173,7 @@ end
 
 -- tests/compiler/golden/plumbing/input.xml:44 redemption
 do
-  -- May points pay for this line?
-  local function eligible(line)
-    return true
-  end
-  P.redemption = { point_value = 100, max_share = 3000, min_balance = 100, step = 1, src = "tests/compiler/golden/plumbing/input.xml:44", eligible = eligible }
+  P.redemption = { point_value = 100, max_share = 3000, min_balance = 100, step = 1, src = "tests/compiler/golden/plumbing/input.xml:44" }
 end
 
 -- tests/compiler/golden/plumbing/input.xml:47 promotion "partner-discount"
