@@ -5,6 +5,7 @@
 //                        loading the program and reading its metadata
 //   kr-engine-ctx.c      the ctx table handed to check/effects (reused across receipts)
 //   kr-engine-apply.c    kr_engine_calculate: stages, groups, caps, points
+//   kr-engine-watch.c    the deadline watchdog that arms the budget of a long evaluation
 //   kr-engine-explain.c  result storage and the JSON writer
 #ifndef KR_ENGINE_PRIVATE_H
 #define KR_ENGINE_PRIVATE_H
