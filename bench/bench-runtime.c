@@ -190,8 +190,9 @@ static int bench_compare(const char *lua_a, size_t len_a, const char *lua_b, siz
             fprintf(stderr, "compare: receipt %d: %s%s\n", i, ra.error, rb.error);
             rc = 1;
         } else if (!same_result(ea, &ra, eb, &rb)) {
-            fprintf(stderr, "compare: receipt %d differs (discount %lld / %lld, points %lld / %lld)\n",
-                    i, (long long)ra.total_discount, (long long)rb.total_discount,
+            fprintf(stderr,
+                    "compare: receipt %d differs (discount %lld / %lld, points %lld / %lld)\n", i,
+                    (long long)ra.total_discount, (long long)rb.total_discount,
                     (long long)ra.points_earned, (long long)rb.points_earned);
             rc = 1;
         }
@@ -199,7 +200,8 @@ static int bench_compare(const char *lua_a, size_t len_a, const char *lua_b, siz
     }
     if (rc == 0)
         printf("compare: %d receipts, the same result from both programs (%.1f promotions "
-               "applied per receipt)\n", POOL, (double)applied / POOL);
+               "applied per receipt)\n",
+               POOL, (double)applied / POOL);
     kr_engine_result_free(&ra);
     kr_engine_result_free(&rb);
     kr_engine_close(ea);
@@ -298,7 +300,8 @@ static int bench_import(const char *lua, size_t len, const char *db, long n)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench-runtime engine|compare|confirm|import PROGRAM.lua [DB] [N]\n");
+        fprintf(stderr,
+                "usage: bench-runtime engine|compare|confirm|import PROGRAM.lua [DB] [N]\n");
         return 2;
     }
     for (int i = 0; i < 2000; i++)
@@ -324,7 +327,8 @@ int main(int argc, char **argv)
     else if (strcmp(argv[1], "import") == 0 && argc > 3)
         rc = bench_import(lua, len, argv[3], argc > 4 ? atol(argv[4]) : 100000);
     else {
-        fprintf(stderr, "usage: bench-runtime engine|compare|confirm|import PROGRAM.lua [DB] [N]\n");
+        fprintf(stderr,
+                "usage: bench-runtime engine|compare|confirm|import PROGRAM.lua [DB] [N]\n");
         rc = 2;
     }
     free(lua);

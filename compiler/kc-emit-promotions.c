@@ -65,10 +65,11 @@ static bool table_reads_line(const kc_emit *e, const char *id)
     const kc_node *t = kc__find_table(e->p, id);
     if (!t)
         return true;
-    static const char *const receipt_inputs[] = {"segment",     "tier",         "region",
-                                                 "store",       "channel",      "customer-attribute",
-                                                 "receipt-total", "turnover",   "receipt-count"};
-    for (const kc_node *in = kc__child(t, KC_E_INPUT, NULL); in; in = kc__child(t, KC_E_INPUT, in)) {
+    static const char *const receipt_inputs[] = {"segment",       "tier",     "region",
+                                                 "store",         "channel",  "customer-attribute",
+                                                 "receipt-total", "turnover", "receipt-count"};
+    for (const kc_node *in = kc__child(t, KC_E_INPUT, NULL); in;
+         in = kc__child(t, KC_E_INPUT, in)) {
         const char *src = kc__str(in, "source");
         bool receipt = false;
         for (size_t k = 0; src && k < sizeof receipt_inputs / sizeof *receipt_inputs; k++)
@@ -454,7 +455,9 @@ static void emit_window(kc_buf *b, const conds *cs)
     }
     if (k)
         kc_buf_printf(b, " }, -- %s\n",
-                      k == 1 ? "condition 1" : k == 2 ? "conditions 1 and 2" : "conditions 1 to 3");
+                      k == 1   ? "condition 1"
+                      : k == 2 ? "conditions 1 and 2"
+                               : "conditions 1 to 3");
 }
 
 static void emit_promotion(kc_emit *e, const item *it, unsigned index)

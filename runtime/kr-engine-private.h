@@ -53,7 +53,7 @@ typedef struct kr__promo {
     X(date) X(weekday) X(minute) X(channel) X(store) X(region) X(codes) X(customer) X(lines)   \
     X(total) X(current_total)                                                                  \
     /* ctx.lines[i] */                                                                         \
-    X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)   \
+    X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)           \
     /* ctx.customer */                                                                         \
     X(segments) X(tiers) X(lists) X(first_purchase) X(birthday_distance) X(days_registered)    \
     X(counters)                                                                                \

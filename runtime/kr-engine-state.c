@@ -12,7 +12,7 @@
 enum { HOOK_STEP = 1000 };
 #define DEFAULT_MEMORY ((size_t)64 << 20)
 #define DEFAULT_INSTRUCTIONS INT64_C(10000000)
-#define DEFAULT_DEADLINE_MS 20
+#define DEFAULT_DEADLINE_MS  20
 
 const char *kr_engine_status_name(kr_engine_status s)
 {
@@ -139,7 +139,10 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
-void kr__budget_arm(kr_engine *e) { lua_sethook(e->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP); }
+void kr__budget_arm(kr_engine *e)
+{
+    lua_sethook(e->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+}
 
 void kr__budget_start(kr_engine *e, bool now)
 {
@@ -401,7 +404,8 @@ static int read_program(lua_State *L)
     if (!lua_istable(L, P))
         return luaL_error(L, "the chunk must return a table (program-abi.md)");
     if (get_int(L, P, "abi", true, 0, "P") != 2)
-        return luaL_error(L, "P.abi: this runtime reads ABI 2 (compile the program again with this kopilkac)");
+        return luaL_error(
+            L, "P.abi: this runtime reads ABI 2 (compile the program again with this kopilkac)");
     e->program_id = dup_or_raise(L, get_str(L, P, "id", true, "P"));
     e->version = get_int(L, P, "version", false, 0, "P");
     int64_t mu = get_int(L, P, "minor_unit", false, 2, "P");
@@ -486,8 +490,8 @@ kr_engine_status kr_engine_open(const char *lua_text, size_t len, const char *na
     e->mem_cap = limits && limits->memory_bytes ? limits->memory_bytes : DEFAULT_MEMORY;
     e->instructions = limits && limits->instructions > 0 ? limits->instructions
                                                          : DEFAULT_INSTRUCTIONS;
-    int64_t deadline = limits && limits->deadline_ms > 0 ? limits->deadline_ms
-                                                         : DEFAULT_DEADLINE_MS;
+    int64_t deadline =
+        limits && limits->deadline_ms > 0 ? limits->deadline_ms : DEFAULT_DEADLINE_MS;
     e->deadline_ticks = (deadline + KR__WATCH_TICK_MS - 1) / KR__WATCH_TICK_MS;
     e->what_promo = SIZE_MAX;
     e->accrual_rate_ref = e->eligible_ref = e->ctx_ref = e->customer_ref = LUA_NOREF;

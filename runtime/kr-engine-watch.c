@@ -28,8 +28,8 @@ static _Thread_local kr_engine *volatile running_here;
 static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t watch_wake = PTHREAD_COND_INITIALIZER;
-static kr_engine *watched;   // the open engines, linked through watch_next (under watch_lock)
-static bool watch_started;   // the thread and the handler are in place
+static kr_engine *watched; // the open engines, linked through watch_next (under watch_lock)
+static bool watch_started; // the thread and the handler are in place
 
 static void on_deadline(int sig)
 {

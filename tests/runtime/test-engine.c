@@ -414,7 +414,8 @@ static void test_sandbox(kr_engine_result *r)
     st = kr_engine_open(bad, strlen(bad), "bad.lua", NULL, &e, err, sizeof err);
     check(st == KR_ENGINE_PROGRAM && strstr(err, "P.promotions[1].name"),
           "sandbox: a program off the ABI names the field");
-    const char *old_abi = "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', promotions = {} }";
+    const char *old_abi =
+        "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', promotions = {} }";
     st = kr_engine_open(old_abi, strlen(old_abi), "old.lua", NULL, &e, err, sizeof err);
     check(st == KR_ENGINE_PROGRAM && strstr(err, "P.abi: this runtime reads ABI 2"),
           "sandbox: a program compiled for ABI 1 is refused, naming P.abi");
@@ -423,7 +424,7 @@ static void test_sandbox(kr_engine_result *r)
     check(st == KR_ENGINE_BUDGET, "sandbox: a chunk that never returns hits the budget");
 }
 
-// ---- the validity window as data -----------------------------------------------------------------
+// ---- the validity window as data ------------------------------------------------------------
 // P.promotions[k].window: the runtime tests the dates and weekdays before calling check. The
 // checks here raise an error when called, so a rejection proves check was not called.
 // 2026-04-15 (the receipt) is day 20558, a Wednesday: weekday 3, bit 2 (0x04) of the mask.
@@ -447,8 +448,8 @@ static void test_window(kr_engine_result *r)
 {
     kr_engine *e = NULL;
     char err[512];
-    kr_engine_status st = kr_engine_open(window_lua, strlen(window_lua), "w.lua", NULL, &e, err,
-                                         sizeof err);
+    kr_engine_status st =
+        kr_engine_open(window_lua, strlen(window_lua), "w.lua", NULL, &e, err, sizeof err);
     if (!check(st == KR_ENGINE_OK, "window: the program loads")) {
         printf("#   %s\n", err);
         return;
@@ -466,7 +467,8 @@ static void test_window(kr_engine_result *r)
         char name[96];
         snprintf(name, sizeof name, "window: '%s' is rejected by condition '%s' without check",
                  out[k].id, out[k].cond);
-        check(x && x->reason == KR_ENGINE_REASON_CONDITION && strcmp(x->condition, out[k].cond) == 0,
+        check(x && x->reason == KR_ENGINE_REASON_CONDITION &&
+                  strcmp(x->condition, out[k].cond) == 0,
               name);
     }
     // 10% of 1000.00: the only promotion inside its window, its check called and passed.
@@ -492,7 +494,7 @@ typedef struct spin_job {
     kr_engine *e;
     const char *store;
     kr_engine_status st;
-    char error[sizeof ((kr_engine_result *)0)->error];
+    char error[sizeof((kr_engine_result *)0)->error];
 } spin_job;
 
 static void *spin(void *arg)
@@ -516,8 +518,8 @@ static void test_deadline(void)
     kr_engine_limits lim = {.instructions = 1000000, .deadline_ms = 10000};
     kr_engine *e = NULL;
     char err[512];
-    kr_engine_status st = kr_engine_open(deadline_lua, strlen(deadline_lua), "d.lua", &lim, &e,
-                                         err, sizeof err);
+    kr_engine_status st =
+        kr_engine_open(deadline_lua, strlen(deadline_lua), "d.lua", &lim, &e, err, sizeof err);
     if (!check(st == KR_ENGINE_OK, "deadline: the program loads")) {
         printf("#   %s\n", err);
         return;
