@@ -50,7 +50,8 @@
 //   W-group-empty         an exclusive group has no promotions
 //   W-audience-empty      an accrual rate or a trigger whose segments and tiers exclude each other
 //   E-segment-transition  a segment's transition leads to itself
-//   E-segment-membership  `membership-days` without `join-sku`, or the other way round
+//   E-segment-membership  `membership-days` without `join-sku`, or the other way round;
+//                         `join-receipt` without `join-sku`
 //   E-segment-default     more than one default segment
 //   E-expiry-duplicate    two lifetimes for the same source
 //   W-warn-duplicate      two expiry warnings with the same `days-before`
@@ -452,6 +453,12 @@ static void check_segments(kc_ck *c)
             ck_diag(c, KC_ERROR, "E-segment-membership", js->line, js->col,
                     "add `membership-days` with the length of a membership",
                     "`join-sku` needs `membership-days`: how long does the membership last?");
+        const kc_attr *jr = kc__attr(s, "join-receipt");
+        if (jr->present && jr->line && !js->present && !js->line && !typo)
+            ck_diag(c, KC_ERROR, "E-segment-membership", jr->line, jr->col,
+                    "add `join-sku` with the SKUs that sell the membership, or remove "
+                    "`join-receipt`",
+                    "`join-receipt` needs `join-sku`: no receipt sells this segment");
         const kc_attr *id = kc__attr(s, "id");
         for (kc_node *t = kc__child(s, KC_E_TRANSITION, NULL); t;
              t = kc__child(s, KC_E_TRANSITION, t)) {

@@ -58,6 +58,8 @@ static const kc_attr_spec segment_attrs[] = {
     {"default", KC_V_BOOL, 0, NULL, "false", "customers without a segment belong to this one"},
     {"join-sku", KC_V_WORDS, 0, NULL, NULL, "buying one of these SKUs joins the segment (paid club)"},
     {"membership-days", KC_V_INT, 0, NULL, NULL, "days a paid membership lasts"},
+    {"join-receipt", KC_V_ENUM, 0, "member|guest", "member",
+     "whether the receipt that sells a join SKU already gets the members' rules"},
     END};
 static const kc_child_spec segment_children[] = {{KC_E_TRANSITION, 0, 0, 1}, END};
 static const kc_attr_spec transition_attrs[] = {

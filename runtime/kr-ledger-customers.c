@@ -665,6 +665,33 @@ kr_ledger_status kr_ledger_segment_join(kr_ledger *db, int64_t customer_id, cons
     return e == KR_LEDGER_OK ? s : e;
 }
 
+kr_ledger_status kr_ledger_segment_set_until(kr_ledger *db, int64_t customer_id,
+                                             const char *segment, int64_t until)
+{
+    static const char upd[] = "UPDATE customer_segment SET until = ?3"
+                              " WHERE customer_id = ?1 AND segment_id = ?2 AND joined_at < ?3";
+    kr_ledger_status s = check_segment(db, segment);
+    if (s == KR_LEDGER_OK && until == KR_LEDGER_NEVER)
+        s = kr_ledger_fail(db, KR_LEDGER_INVALID, "a membership's end must be a time");
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_live_customer(db, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, upd);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "iti", customer_id, segment, until);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (sqlite3_changes(db->sql) == 0)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND,
+                              "customer %lld has no membership of '%s' that started before %lld",
+                              (long long)customer_id, segment, (long long)until);
+    return KR_LEDGER_OK;
+}
+
 static kr_ledger_status segment_leave(kr_ledger *db, int64_t customer_id, const char *segment)
 {
     static const char del[] =

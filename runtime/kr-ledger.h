@@ -185,6 +185,12 @@ kr_ledger_status kr_ledger_customer_by_card(kr_ledger *db, const char *number, i
 kr_ledger_status kr_ledger_segment_join(kr_ledger *db, int64_t customer_id, const char *segment,
                                         int64_t at, int64_t until);
 
+// kr_ledger_segment_set_until: sets the end of a stored membership to `until` (a time after
+//   it was joined; later or earlier than the stored end: renewals and returns of a paid club
+//   decide). NOT_FOUND (not a member, or `until` is not after joined_at), MERGED, INVALID.
+kr_ledger_status kr_ledger_segment_set_until(kr_ledger *db, int64_t customer_id,
+                                             const char *segment, int64_t until);
+
 // kr_ledger_segment_leave: ends the membership now (the row is deleted; no history is kept,
 //   `at` is the business time of the call). NOT_FOUND (no such customer, or not a member),
 //   MERGED, INVALID.

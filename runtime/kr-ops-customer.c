@@ -301,6 +301,8 @@ kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, in
             ls = kr_ledger_card_register(o->db, card, id, at);
     }
     if (ls == KR_LEDGER_OK)
+        ls = kr__ops_club_terms(o, id);
+    if (ls == KR_LEDGER_OK)
         ls = kr__ops_registration_triggers(o, id, in.segments, in.n_segments, in.registered_at);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_commit(o->db);
@@ -651,6 +653,8 @@ kr_ops_status kr_ops_customer_update(kr_ops *o, const char *json, size_t len, in
         ls = kr_ledger_begin(o->db);
         if (ls == KR_LEDGER_OK)
             ls = kr_ledger_customer_update(o->db, id, &in, at);
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_club_terms(o, id);
         if (ls == KR_LEDGER_OK && phone) {
             ls = kr_ledger_identity_add(o->db, id, KR_LEDGER_PHONE, phone);
             ls = ls == KR_LEDGER_EXISTS ? KR_LEDGER_OK : ls;

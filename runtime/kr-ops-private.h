@@ -135,4 +135,24 @@ kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
                                                const char *const *segments, size_t n_segments,
                                                int64_t at);
 
+// ---- kr-ops-club.c: paid club memberships (segments with join-sku and membership-days) -----
+// The snapshot of a receipt that sells a join SKU: adds the paid segments it sells (unless the
+// segment says join-receipt="guest") to `segments` (*n of max used; the default segments are
+// replaced when `lc`, NULL for a new card, has no segment of its own at `at`).
+void kr__ops_club_joining(const kr_ops *o, const kr_receipt *r, const kr_ledger_customer *lc,
+                          int64_t at, const char **segments, size_t *n, size_t max);
+// After a confirmed receipt (inside its transaction): joins or renews from the current end;
+// appends `,"memberships":[...]` (what each line added) to `answer`, nothing when none.
+kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t customer,
+                                   kr_buf *answer);
+// A return or cancel of the lines `lines` of a receipt whose stored answer is `answer`: takes
+// the days those lines added off the memberships' ends (ending them at `at` when nothing is
+// left); appends `,"memberships":[...]` to `json`, nothing when no membership changed.
+kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *answer,
+                                     const char *const *lines, size_t n_lines, int64_t at,
+                                     kr_buf *json);
+// After the ERP created or updated a customer: paid memberships without an end get
+// membership-days from the day they were joined.
+kr_ledger_status kr__ops_club_terms(kr_ops *o, int64_t customer);
+
 #endif

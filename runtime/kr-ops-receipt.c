@@ -320,6 +320,9 @@ static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapsh
         ls = check_codes(o, r, s, notes);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "customer");
+    if (customer)
+        kr__ops_club_joining(o, r, s->lc, r->rc.time, s->segments, &s->c.n_segments,
+                             MAX_SNAPSHOT_ITEMS);
     r->rc.customer = customer ? &s->c : NULL;
     r->rc.codes = s->codes;
     r->rc.n_codes = s->n_codes;
@@ -438,28 +441,6 @@ static kr_ledger_status upgrade_tiers(kr_ops *o, const snapshot *s, int64_t at)
     return KR_LEDGER_OK;
 }
 
-// Paid clubs: buying a segment's join SKU makes the customer a member for membership-days.
-static kr_ledger_status join_paid_segments(kr_ops *o, const kr_receipt *r, int64_t customer)
-{
-    for (size_t i = 0; i < o->policy.n_segments; i++) {
-        const kr_segment *seg = &o->policy.segments[i];
-        for (size_t k = 0; k < r->rc.n_lines; k++) {
-            if (!seg->n_join_sku || !in_list(seg->join_sku, seg->n_join_sku, r->lines[k].sku))
-                continue;
-            int64_t until = seg->membership_days > 0
-                                ? kr__ops_day_start(o, kr__ops_local_day(o, r->rc.time) +
-                                                           seg->membership_days * r->lines[k].qty)
-                                : KR_LEDGER_NEVER;
-            kr_ledger_status ls =
-                kr_ledger_segment_join(o->db, customer, seg->id, r->rc.time, until);
-            if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
-                return ls;
-            break;
-        }
-    }
-    return KR_LEDGER_OK;
-}
-
 // Records the effects of an evaluated receipt (inside the confirm transaction).
 static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
                             const char *hash, kr_buf *out)
@@ -511,7 +492,7 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
     if (ls == KR_LEDGER_OK && s->customer)
         ls = upgrade_tiers(o, s, at);
     if (ls == KR_LEDGER_OK && s->customer)
-        ls = join_paid_segments(o, r, s->customer);
+        ls = kr__ops_club_join(o, r, s->customer, &extra);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &extra);
     if (ls != KR_LEDGER_OK) {
@@ -776,14 +757,29 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         if (ls == KR_LEDGER_OK)
             ls = undo_left_out(o, customer, day, answer, lines, n, cancel);
     }
+    // Paid club days the returning lines added come off the membership (kr-ops-club.c).
+    kr_buf club;
+    kr_buf_init(&club, 0);
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    size_t n_ids = 0;
+    for (size_t i = 0; ids && i < n; i++)
+        if (lines[i].returning)
+            ids[n_ids++] = lines[i].id;
+    if (!ids)
+        ls = KR_LEDGER_NOMEM;
+    if (ls == KR_LEDGER_OK && customer)
+        ls = kr__ops_club_return(o, customer, answer, ids, n_ids, at, &club);
+    free(ids);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_receipt_set_state(o->db, rec->id,
                                          cancel                ? KR_LEDGER_RECEIPT_CANCELLED
                                          : returned_total == n ? KR_LEDGER_RECEIPT_RETURNED
                                                                : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
                                          at);
-    if (ls != KR_LEDGER_OK)
+    if (ls != KR_LEDGER_OK) {
+        kr_buf_free(&club);
         return kr__ops_ledger_error(o, out, ls, NULL);
+    }
     kr_buf_reset(out);
     kr_buf_puts(out, "{\"operation\":");
     kr_buf_json_string(out, op);
@@ -803,6 +799,9 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                   (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
                   (long long)back.dropped);
     kr_buf_json_money(out, paid, o->minor_unit);
+    if (club.data)
+        kr_buf_puts(out, club.data);
+    kr_buf_free(&club);
     if (customer) {
         kr_ledger_balance b;
         ls = kr_ledger_balance_get(o->db, customer, at, &b);

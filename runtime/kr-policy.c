@@ -460,6 +460,9 @@ static bool read_segment(reader *r, void *dst, const char *path)
     s->is_default = bool_field(r, -1, "default", false);
     s->join_sku = set_field(r, -1, "join_sku", path, &s->n_join_sku);
     s->membership_days = int_field(r, -1, "membership_days", path, 0);
+    char *jr = dup_field(r, -1, "join_receipt", path, false);
+    s->join_receipt_guest = jr && strcmp(jr, "guest") == 0;
+    free(jr);
     void *tr;
     each(r, -1, "transitions", path, &s->n_transitions, &tr, sizeof(kr_transition),
          read_transition);

@@ -112,6 +112,7 @@ typedef struct kr_segment {
     char **join_sku;
     size_t n_join_sku;
     int64_t membership_days; // 0: none
+    bool join_receipt_guest; // the receipt selling a join SKU is not yet a member's
     kr_transition *transitions;
     size_t n_transitions;
 } kr_segment;
