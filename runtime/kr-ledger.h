@@ -383,6 +383,13 @@ typedef struct kr_ledger_reverse_result {
 kr_ledger_status kr_ledger_reverse_accrual(kr_ledger *db, int64_t customer_id,
                                            const char *accrual_op, int64_t points, int64_t at,
                                            const char *op_id, kr_ledger_reverse_result *out);
+// kr_ledger_reverse_accrual_source: kr_ledger_reverse_accrual taking from the op's lots of
+//   `source` first (a challenge bonus taken back comes off the bonus's lot, not the
+//   purchase's points of the same receipt).
+kr_ledger_status kr_ledger_reverse_accrual_source(kr_ledger *db, int64_t customer_id,
+                                                  const char *accrual_op, const char *source,
+                                                  int64_t points, int64_t at, const char *op_id,
+                                                  kr_ledger_reverse_result *out);
 
 // kr_ledger_expire: every lot with expires_at <= at and remaining > 0 gets a journal "expire"
 //   row and remaining 0. Idempotent. op_id NULL -> "expire@<at>". Counts are optional outputs.

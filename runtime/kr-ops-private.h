@@ -130,6 +130,17 @@ bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, si
 kr_ledger_status kr__ops_receipt_triggers(kr_ops *o, int64_t customer,
                                           const kr_engine_customer *c, int64_t paid, int64_t at,
                                           const char *receipt_id, kr_buf *answer);
+// A return or cancel of a receipt confirmed at `receipt_at` whose stored answer is `answer`:
+// the challenges that counted it (its "challenges_counted"; older answers: by `paid_total`)
+// stop counting it when the receipt comes back whole (`whole_after`) or its money after
+// discounts falls from `paid_before` (before this return) to `paid_after` below the
+// challenge's min-amount; a bonus the receipt completed is then taken back under `op`. A
+// receipt leaves the count once: a later return finds paid_before below the amount already.
+kr_ledger_status kr__ops_challenge_return(kr_ops *o, int64_t customer, const char *receipt_id,
+                                          int64_t receipt_at, const json_t *answer,
+                                          int64_t paid_total, int64_t paid_before,
+                                          int64_t paid_after, bool whole_after, const char *op,
+                                          int64_t at);
 // After a new customer is created: registration triggers (welcome points, notification).
 kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
                                                const char *const *segments, size_t n_segments,

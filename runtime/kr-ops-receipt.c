@@ -594,46 +594,6 @@ static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, siz
     return true;
 }
 
-static kr_ledger_status undo_challenges(kr_ops *o, int64_t customer, const kr_ledger_receipt *rec,
-                                        json_t *answer, int64_t paid, const char *op, int64_t at)
-{
-    char day_key[11];
-    kr__ops_day_key(kr__ops_local_day(o, rec->created_at), day_key);
-    kr_ledger_status ls = KR_LEDGER_OK;
-    for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_triggers; i++) {
-        const kr_trigger *t = &o->policy.triggers[i];
-        if (t->kind != KR_TRIGGER_CHALLENGE || (t->min_amount && paid < t->min_amount))
-            continue;
-        char metric[KR_LEDGER_ID_MAX];
-        snprintf(metric, sizeof metric, "challenge:%.100s", t->id);
-        int64_t v = 0;
-        ls = kr_ledger_counter_get(o->db, customer, metric, day_key, &v);
-        if (ls == KR_LEDGER_OK && v > 0)
-            ls = kr_ledger_counter_add(o->db, customer, metric, day_key, -1, NULL);
-    }
-    json_t *rewards = json_object_get(answer, "rewards");
-    for (size_t i = 0; ls == KR_LEDGER_OK && i < json_array_size(rewards); i++) {
-        json_t *rw = json_array_get(rewards, i);
-        const char *kind = json_string_value(json_object_get(rw, "kind"));
-        const char *trig = json_string_value(json_object_get(rw, "trigger"));
-        int64_t pts = json_integer_value(json_object_get(rw, "points"));
-        if (!kind || !trig || strcmp(kind, "challenge") != 0 || pts <= 0)
-            continue;
-        kr_ledger_reverse_result rr;
-        ls = kr_ledger_reverse_accrual(o->db, customer, rec->id, pts, at, op, &rr);
-        if (ls == KR_LEDGER_INVALID || ls == KR_LEDGER_NOT_FOUND)
-            ls = KR_LEDGER_OK; // already taken back
-        char marker[KR_LEDGER_ID_MAX];
-        snprintf(marker, sizeof marker, "job:challenge:%.100s", trig);
-        int64_t v = 0;
-        if (ls == KR_LEDGER_OK)
-            ls = kr_ledger_counter_get(o->db, customer, marker, day_key, &v);
-        if (ls == KR_LEDGER_OK && v > 0)
-            ls = kr_ledger_counter_add(o->db, customer, marker, day_key, -1, NULL);
-    }
-    return ls;
-}
-
 // Takes back from the ladders' left-out counters what the confirm put there for the lines
 // coming back (the stored answer's "not_counted", whatever the program says now); a cancel
 // takes back the receipt too when every line was left out.
@@ -747,10 +707,16 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                 ls = KR_LEDGER_OK; // nothing (more) to take back for this referrer
         }
     }
-    // A receipt that comes back whole no longer counts for challenges, and a challenge bonus
-    // it completed is taken back.
-    if (ls == KR_LEDGER_OK && customer && returned_total == n)
-        ls = undo_challenges(o, customer, rec, answer, total_paid, op, at);
+    // A receipt that comes back whole, or falls below a challenge's amount, no longer counts
+    // for it, and a challenge bonus it completed is taken back (kr-ops-triggers.c).
+    int64_t paid_before = total_paid;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i].returned_before)
+            paid_before -= lines[i].final;
+    if (ls == KR_LEDGER_OK && customer)
+        ls = kr__ops_challenge_return(o, customer, rec->id, rec->created_at, answer, total_paid,
+                                      paid_before, paid_before - paid, returned_total == n, op,
+                                      at);
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
         ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);
