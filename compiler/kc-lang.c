@@ -346,6 +346,13 @@ static const kc_attr_spec challenge_attrs[] = {
     {"days", KC_V_INT, 0, NULL, NULL, "length of a rolling-days window"},
     {"min-amount", KC_V_MONEY, 0, NULL, NULL, "only receipts of at least this count"},
     TRIGGER_REWARD,
+    {"remind-days-before", KC_V_INT, 0, NULL, NULL,
+     "remind customers short of the goal this many days before the window ends"},
+    {"remind-left", KC_V_INT, 0, NULL, "1", "remind those at most this many receipts short"},
+    {"remind-channels", KC_V_ENUMS, 0, NOTIFY_CHANNELS, NULL,
+     "reminder channels in order (absent: `channels`)"},
+    {"remind-message", KC_V_TEXT, 0, NULL, NULL,
+     "reminder text; {left}, {points} and {date} are filled in"},
     END};
 
 static const kc_attr_spec agreements_attrs[] = {

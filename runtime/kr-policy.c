@@ -502,6 +502,10 @@ static bool read_trigger(reader *r, void *dst, const char *path)
     t->window = window ? kr_window_parse(window) : KR_WINDOW_NONE;
     free(window);
     t->min_amount = int_field(r, -1, "min_amount", path, 0);
+    t->remind_days_before = int_field(r, -1, "remind_days_before", path, 0);
+    t->remind_left = int_field(r, -1, "remind_left", path, 1);
+    t->remind_channels = strings_field(r, -1, "remind_channels", path, &t->n_remind_channels);
+    t->remind_message = dup_field(r, -1, "remind_message", path, false);
     return !r->failed;
 }
 
@@ -718,6 +722,8 @@ void kr_policy_free(kr_policy *p)
         free(t->message);
         free(t->ladder);
         free(t->event);
+        free_strings(t->remind_channels, t->n_remind_channels);
+        free(t->remind_message);
     }
     free(p->triggers);
     for (size_t i = 0; i < p->n_warnings; i++) {
