@@ -32,8 +32,8 @@
 //
 // The answer: {"at", "expired": {"lots", "points"}, "burned": {"lots", "points"},
 // "tiers_changed", "segment_moves", "memberships_ended", "birthdays" (rewards given by birthday
-// triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders",
-// "challenge_reminders", "notifications" (all outbox entries added)}.
+// triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders"
+// (tier and challenge reminders), "notifications" (all outbox entries added)}.
 //
 // Outbox entries (channels in the program's order of preference; due at the run):
 //   expiry-warning  key "expiry-warning:<customer>:<last day>:<days_before>", payload
@@ -83,7 +83,6 @@ typedef struct jobs_run {
     int64_t tiers_changed, segment_moves, memberships_ended;
     int64_t birthdays, birthday_points, inactive, inactivity_points;
     int64_t warnings, reminders, notifications;
-    int64_t challenge_reminders;
 } jobs_run;
 
 // ---- small helpers -----------------------------------------------------------------------------
@@ -844,7 +843,7 @@ static kr_ledger_status challenge_reminders(jobs_run *r, const customer_view *v)
         if (s != KR_LEDGER_OK)
             return s;
         if (added)
-            r->challenge_reminders++;
+            r->reminders++;
     }
     return KR_LEDGER_OK;
 }
@@ -1012,14 +1011,12 @@ static void summary(const jobs_run *r, kr_buf *out)
         ",\"tiers_changed\":%lld,\"segment_moves\":%lld,\"memberships_ended\":%lld"
         ",\"birthdays\":%lld,\"birthday_points\":%lld"
         ",\"inactive\":%lld,\"inactivity_points\":%lld"
-        ",\"warnings\":%lld,\"reminders\":%lld,\"challenge_reminders\":%lld"
-        ",\"notifications\":%lld}",
+        ",\"warnings\":%lld,\"reminders\":%lld,\"notifications\":%lld}",
         (long long)r->expired_lots, (long long)r->expired_points, (long long)r->burned_lots,
         (long long)r->burned_points, (long long)r->tiers_changed, (long long)r->segment_moves,
         (long long)r->memberships_ended, (long long)r->birthdays, (long long)r->birthday_points,
         (long long)r->inactive, (long long)r->inactivity_points, (long long)r->warnings,
-        (long long)r->reminders, (long long)r->challenge_reminders,
-        (long long)r->notifications);
+        (long long)r->reminders, (long long)r->notifications);
 }
 
 kr_ops_status kr_ops_jobs_run(kr_ops *o, int64_t at, kr_buf *out)

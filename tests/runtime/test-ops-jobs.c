@@ -515,6 +515,54 @@ static void inactivity(void)
     kr_ops_close(o);
 }
 
+// The challenge's reminder: 5 days before the month ends (1 June - 5 = 27 May), to players one
+// counted receipt short without the month's bonus; once per customer and month.
+static void challenge_reminder(void)
+{
+    kr_ops *o = ops_test_open();
+    int64_t reg = T("2026-05-01T10:00:00+03:00");
+    int64_t g1 = ops_test_customer(
+        o, "{\"id\":\"G1\",\"segments\":[\"gamers\"],\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        reg);
+    int64_t g2 = ops_test_customer(
+        o, "{\"id\":\"G2\",\"segments\":[\"gamers\"],\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        reg);
+    int64_t g3 = ops_test_customer(
+        o, "{\"id\":\"G3\",\"segments\":[\"gamers\"],\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        reg);
+    int64_t r1 =
+        ops_test_customer(o, "{\"id\":\"N1\",\"registered\":\"2026-05-01T10:00:00+03:00\"}", reg);
+    add_counter(o, g1, "challenge:monthly-three", "2026-05-04", 1); // 2 of 3: one short
+    add_counter(o, g1, "challenge:monthly-three", "2026-05-12", 1);
+    add_counter(o, g2, "challenge:monthly-three", "2026-05-04", 1); // 1 of 3: two short
+    add_counter(o, g3, "challenge:monthly-three", "2026-05-04", 3); // 3 of 3, rewarded
+    add_counter(o, g3, "job:challenge:monthly-three", "2026-05-04", 1);
+    add_counter(o, r1, "challenge:monthly-three", "2026-05-04", 2); // not a player
+    add_counter(o, g2, "challenge:monthly-three", "2026-04-20", 1); // April does not count
+    tap_ok(same(jobs(o, T("2026-05-26T03:00:00+03:00")), NOTHING("2026-05-26T00:00:00Z")),
+           "no reminder 6 days before the month ends");
+    tap_ok(same(jobs(o, T("2026-05-27T03:00:00+03:00")),
+                "{\"at\":\"2026-05-27T00:00:00Z\",\"expired\":{\"lots\":0,\"points\":0},"
+                "\"burned\":{\"lots\":0,\"points\":0},\"tiers_changed\":0,\"segment_moves\":0,"
+                "\"memberships_ended\":0,\"birthdays\":0,\"birthday_points\":0,\"inactive\":0,"
+                "\"inactivity_points\":0,\"warnings\":0,\"reminders\":1,\"notifications\":1}"),
+           "5 days before: the one player a receipt short is reminded");
+    size_t n;
+    kr_ledger_outbox_msg *v = outbox(o, &n);
+    tap_ok(n == 1, "one outbox entry (%zu)", n);
+    char key[96];
+    snprintf(key, sizeof key, "challenge-reminder:monthly-three:%lld:2026-05-31", (long long)g1);
+    expect_msg(v, n, key, "challenge-reminder", "push,sms",
+               "{\"trigger\":\"monthly-three\",\"left\":1,\"points\":500,\"date\":\"2026-05-31\","
+               "\"message\":\"1 more purchase by 2026-05-31: 500 points.\"}",
+               T("2026-05-27T03:00:00+03:00"));
+    kr_ledger_outbox_free(v, n);
+    tap_ok(same(jobs(o, T("2026-05-28T03:00:00+03:00")), NOTHING("2026-05-28T00:00:00Z")),
+           "once per customer and month");
+    tap_ok(ops_test_check(o), "check after the challenge reminder");
+    kr_ops_close(o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !ops_test_load(argv[1])) {
@@ -531,6 +579,7 @@ int main(int argc, char **argv)
     birthdays();
     tier_reminder();
     inactivity();
+    challenge_reminder();
     kr_buf_free(&answer);
     free(ops_test_lua);
     return tap_done();
