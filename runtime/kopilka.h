@@ -49,6 +49,8 @@ typedef struct kp_options {
     const char *op_id;      // --id: merge's (and tier set's) operation id
     const char *ladder, *tier, *until; // tier set
     long long after;        // history --after
+    const char *card_guard; // --card-guard LIMIT/WINDOW/LOCKOUT or off (calculate, confirm, balance)
+    const char *source;     // balance --source: what unknown card numbers count against
     bool verbose;           // test -v: the answer of every step
     bool color;             // diagnostics in color
     const char **args;      // positional arguments

@@ -183,9 +183,20 @@ static const char migration_2[] =
     "  PRIMARY KEY (number, op_id)"
     ");";
 
+// Unknown card numbers tried per source (kr-ledger-guard.h): misses in the window that
+// started at window_start; lookups from the source are refused while at < locked_until.
+static const char migration_3[] =
+    "CREATE TABLE card_guard ("
+    "  source TEXT PRIMARY KEY,"
+    "  window_start INTEGER NOT NULL,"
+    "  misses INTEGER NOT NULL CHECK (misses >= 0),"
+    "  locked_until INTEGER"
+    ");";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
+    {3, "attempt counters for unknown card numbers", migration_3},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

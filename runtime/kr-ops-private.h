@@ -30,6 +30,13 @@ struct kr_ops {
     char source[256];
     unsigned line;
 
+    // Unknown card numbers (kr-ops-guard.c): the limits, the source of the request being
+    // served, and a miss to record once the request's transaction is over.
+    int64_t guard_limit, guard_window, guard_lockout; // guard_limit 0: off
+    char guard_source[96];
+    bool guard_missed;
+    int64_t guard_missed_at;
+
     // Scratch reused across calls (owned).
     kr_engine_result result;
     kr_buf scratch;
@@ -166,4 +173,18 @@ kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *
 // membership-days from the day they were joined.
 kr_ledger_status kr__ops_club_terms(kr_ops *o, int64_t customer);
 
+// ---- kr-ops-guard.c: guessing protection for card numbers ----------------------------------
+// Sets the source the next card lookups count against: "store:<store>" when the receipt names
+// a store, else "channel:<channel>", else `fallback` ("any" when NULL).
+void kr__ops_guard_source(kr_ops *o, const char *store, const char *channel,
+                          const char *fallback);
+// Only requests that set a source take part (calculate, confirm, balance); kr__ops_guard_flush
+// ends the request's part. Before a card lookup at `at`: REFUSED (answered, field
+// "customer.card") while the source is locked out; OK otherwise.
+kr_ops_status kr__ops_guard_check(kr_ops *o, int64_t at, kr_buf *out);
+// A card number that is not known was tried at `at`: noted, recorded by kr__ops_guard_flush.
+void kr__ops_guard_missed(kr_ops *o, int64_t at);
+// After the request (outside its transaction, which may have been rolled back): records a
+// noted miss. `st` is the request's status, returned unless recording the miss fails.
+kr_ops_status kr__ops_guard_flush(kr_ops *o, kr_ops_status st, kr_buf *out);
 #endif

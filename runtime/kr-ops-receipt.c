@@ -360,6 +360,7 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     memset(&s, 0, sizeof s);
     kr_buf notes;
     kr_buf_init(&notes, 0);
+    kr__ops_guard_source(o, r.rc.store, r.rc.channel, NULL);
     st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
     if (st == KR_OPS_OK)
         st = evaluate(o, &r, customer, &s, &notes, out);
@@ -375,7 +376,7 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
-    return st;
+    return kr__ops_guard_flush(o, st, out);
 }
 
 // ---- confirm -----------------------------------------------------------------------------------
@@ -547,6 +548,7 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf_init(&notes, 0);
     int64_t customer = 0;
     st = kr__ops_replay(o, r.rc.id, hash, out);
+    kr__ops_guard_source(o, r.rc.store, r.rc.channel, NULL);
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
@@ -557,7 +559,7 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
-    return st;
+    return kr__ops_guard_flush(o, st, out);
 }
 
 // ---- returns -----------------------------------------------------------------------------------
