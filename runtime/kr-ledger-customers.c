@@ -692,6 +692,40 @@ kr_ledger_status kr_ledger_segment_set_until(kr_ledger *db, int64_t customer_id,
     return KR_LEDGER_OK;
 }
 
+kr_ledger_status kr_ledger_segment_open_ended(kr_ledger *db, const char *segment,
+                                              int64_t after_customer_id, size_t limit,
+                                              kr_ledger_segment_member *out, size_t *n)
+{
+    static const char sql[] =
+        "SELECT customer_id, joined_at, segment_id FROM customer_segment"
+        " WHERE segment_id = ?1 AND customer_id > ?2 AND until IS NULL"
+        " ORDER BY customer_id LIMIT ?3";
+    *n = 0;
+    kr_ledger_status s = check_segment(db, segment);
+    if (s == KR_LEDGER_OK && (limit == 0 || limit > 10000))
+        s = kr_ledger_fail(db, KR_LEDGER_INVALID, "limit must be 1..10000");
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tii", segment, after_customer_id, (int64_t)limit);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        kr_ledger_segment_member *m = &out[(*n)++];
+        m->customer_id = sqlite3_column_int64(st, 0);
+        kr_ledger_col_copy(st, 2, m->segment, sizeof m->segment);
+        m->joined_at = sqlite3_column_int64(st, 1);
+        m->until = KR_LEDGER_NEVER;
+    }
+    if (s != KR_LEDGER_OK) {
+        *n = 0;
+        return s;
+    }
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
 static kr_ledger_status segment_leave(kr_ledger *db, int64_t customer_id, const char *segment)
 {
     static const char del[] =

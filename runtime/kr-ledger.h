@@ -223,6 +223,14 @@ kr_ledger_status kr_ledger_segment_expired(kr_ledger *db, int64_t at, int64_t af
                                            const char *after_segment, size_t limit,
                                            kr_ledger_segment_member *out, size_t *n);
 
+// kr_ledger_segment_open_ended: memberships of `segment` without an end (until NULL), by
+//   customer id after `after_customer_id`, at most `limit` (1..10,000) into out (until is
+//   KR_LEDGER_NEVER); *n is how many. For giving a paid club's memberships their term
+//   (kr_ledger_segment_set_until). INVALID.
+kr_ledger_status kr_ledger_segment_open_ended(kr_ledger *db, const char *segment,
+                                              int64_t after_customer_id, size_t limit,
+                                              kr_ledger_segment_member *out, size_t *n);
+
 typedef enum kr_ledger_identity_kind {
     KR_LEDGER_PHONE,
     KR_LEDGER_EMAIL,

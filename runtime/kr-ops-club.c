@@ -216,3 +216,31 @@ kr_ledger_status kr__ops_club_terms(kr_ops *o, int64_t customer)
     kr_ledger_customer_free(c);
     return ls;
 }
+
+kr_ledger_status kr__ops_club_terms_all(kr_ops *o)
+{
+    enum { PAGE = 500 };
+    kr_ledger_segment_member *page = calloc(PAGE, sizeof *page);
+    if (!page)
+        return KR_LEDGER_NOMEM;
+    kr_ledger_status ls = KR_LEDGER_OK;
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_segments; i++) {
+        const kr_segment *seg = &o->policy.segments[i];
+        if (!is_paid(seg))
+            continue;
+        // Each page's rows get an end, so the next page starts after the last id.
+        int64_t after = 0;
+        size_t n = PAGE;
+        while (ls == KR_LEDGER_OK && n == PAGE) {
+            ls = kr_ledger_segment_open_ended(o->db, seg->id, after, PAGE, page, &n);
+            for (size_t k = 0; ls == KR_LEDGER_OK && k < n; k++) {
+                int64_t until = kr__ops_day_start(
+                    o, kr__ops_local_day(o, page[k].joined_at) + seg->membership_days);
+                ls = kr_ledger_segment_set_until(o->db, page[k].customer_id, seg->id, until);
+                after = page[k].customer_id;
+            }
+        }
+    }
+    free(page);
+    return ls;
+}

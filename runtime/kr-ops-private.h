@@ -172,6 +172,9 @@ kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *
 // After the ERP created or updated a customer: paid memberships without an end get
 // membership-days from the day they were joined.
 kr_ledger_status kr__ops_club_terms(kr_ops *o, int64_t customer);
+// After an import: every paid membership without an end gets membership-days from the day it
+// was joined (the import's customers, and any stored before memberships had ends).
+kr_ledger_status kr__ops_club_terms_all(kr_ops *o);
 
 // ---- kr-ops-guard.c: guessing protection for card numbers ----------------------------------
 // Sets the source the next card lookups count against: "store:<store>" when the receipt names
