@@ -183,9 +183,30 @@ static const char migration_2[] =
     "  PRIMARY KEY (number, op_id)"
     ");";
 
+// Version 3: gift certificates as sold goods: the kind and terms they were sold on, the receipt
+// line that sold them, voids (a sale returned), and give-backs (money of returned lines going
+// back to the certificate that paid for them).
+static const char migration_3[] =
+    "ALTER TABLE certificate ADD COLUMN kind TEXT;"
+    "ALTER TABLE certificate ADD COLUMN partial INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE certificate ADD COLUMN sold_receipt TEXT;"
+    "ALTER TABLE certificate ADD COLUMN sold_line TEXT;"
+    "ALTER TABLE certificate ADD COLUMN voided_at INTEGER;"
+    "ALTER TABLE certificate ADD COLUMN void_op TEXT;"
+    "CREATE INDEX certificate_sold ON certificate(sold_receipt, sold_line);"
+    "CREATE TABLE certificate_back ("
+    "  number TEXT NOT NULL REFERENCES certificate(number),"
+    "  op_id TEXT NOT NULL,"
+    "  receipt TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (number, op_id)"
+    ");";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
+    {3, "certificate sales, voids and give-backs", migration_3},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

@@ -257,9 +257,12 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
 
 // The whole answer for a calculated receipt: the engine's result plus customer, balance and
 // code notes. `spent_from` (may be NULL) lists the lots points were spent from.
+// `balance_after` (confirm only) is the customer's spendable balance once the confirm is
+// recorded: points spent are gone, and points it credited without a hold are in.
 static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
-                         int64_t spendable_from, const kr_ledger_take *takes, size_t n_takes,
-                         const char *extra, kr_buf *out)
+                         int64_t spendable_from, int64_t balance_after,
+                         const kr_ledger_take *takes, size_t n_takes, const char *extra,
+                         kr_buf *out)
 {
     kr_engine_result *res = &o->result;
     size_t needed = 0;
@@ -287,10 +290,9 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
     else
         kr_buf_puts(out, "null");
     int64_t before = s->c.balance;
-    int64_t after = before - res->points_spent;
     kr_buf_printf(out, ",\"balance_before\":%lld", (long long)before);
     if (spendable_from >= 0) {
-        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)after);
+        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)balance_after);
         kr_buf_printf(out, ",\"points_pending\":%lld,\"points_spendable_from\":",
                       (long long)res->points_earned);
         kr_buf_json_time(out, spendable_from);
@@ -310,7 +312,7 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
 
 // Evaluates the receipt for `customer` (already resolved). Fills the snapshot and o->result.
 static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapshot *s,
-                              kr_buf *notes, kr_buf *out)
+                              kr__ops_certs *certs, kr_buf *notes, kr_buf *out)
 {
     kr_ledger_status ls = snapshot_build(o, customer, r->rc.time, s);
     if (ls == KR_LEDGER_OK)
@@ -323,6 +325,9 @@ static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapsh
     if (r->rc.points_to_spend && !customer)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "points",
                             "an anonymous receipt cannot be paid with points");
+    kr_ops_status st = kr__ops_certs_prepare(o, r, certs, out);
+    if (st != KR_OPS_OK)
+        return st;
     kr_engine_status es = kr_engine_calculate(o->engine, &r->rc, &o->result);
     if (es == KR_ENGINE_INVALID)
         return kr__ops_fail(o, out, KR_OPS_INVALID, NULL, "%s", o->result.error);
@@ -354,13 +359,15 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     memset(&s, 0, sizeof s);
     kr_buf notes;
     kr_buf_init(&notes, 0);
+    kr__ops_certs certs = {0};
     st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
     if (st == KR_OPS_OK)
-        st = evaluate(o, &r, customer, &s, &notes, out);
+        st = evaluate(o, &r, customer, &s, &certs, &notes, out);
     if (st == KR_OPS_OK)
-        write_answer(o, &r, &s, notes.data, -1, NULL, 0, NULL, out);
+        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, NULL, out);
     if (st == KR_OPS_OK && out->failed)
         st = KR_OPS_FAILED;
+    kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
@@ -454,8 +461,9 @@ static kr_ledger_status join_paid_segments(kr_ops *o, const kr_receipt *r, int64
 }
 
 // Records the effects of an evaluated receipt (inside the confirm transaction).
-static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
-                            const char *hash, kr_buf *out)
+static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
+                            const kr__ops_certs *certs, const char *notes, const char *hash,
+                            kr_buf *out)
 {
     const kr_engine_result *res = &o->result;
     const char *rid = r->rc.id;
@@ -504,12 +512,30 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
     kr_buf_init(&rewards, 0);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &rewards);
+    // What the till shows the customer afterwards: the ledger's spendable balance now, with the
+    // points spent gone and the points credited without a hold (a challenge bonus) in.
+    int64_t balance_after = 0;
+    if (ls == KR_LEDGER_OK && s->customer) {
+        kr_ledger_balance b;
+        ls = kr_ledger_balance_get(o->db, s->customer, at, &b);
+        if (ls == KR_LEDGER_OK) {
+            balance_after = b.spendable;
+            kr_ledger_balance_free(&b);
+        }
+    }
     if (ls != KR_LEDGER_OK) {
         free(takes);
         kr_buf_free(&rewards);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    write_answer(o, r, s, notes, spendable_from, takes, n_takes, rewards.data, out);
+    kr_ops_status cst = kr__ops_certs_confirm(o, r, certs, &rewards, out);
+    if (cst != KR_OPS_OK) {
+        free(takes);
+        kr_buf_free(&rewards);
+        return cst;
+    }
+    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, rewards.data,
+                 out);
     kr_buf_free(&rewards);
     free(takes);
     if (out->failed)
@@ -555,14 +581,16 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf notes;
     kr_buf_init(&notes, 0);
     int64_t customer = 0;
+    kr__ops_certs certs = {0};
     st = kr__ops_replay(o, r.rc.id, hash, out);
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
-        st = evaluate(o, &r, customer, &s, &notes, out);
+        st = evaluate(o, &r, customer, &s, &certs, &notes, out);
     if (st == KR_OPS_OK)
-        st = record(o, &r, &s, notes.data, hash, out);
+        st = record(o, &r, &s, &certs, notes.data, hash, out);
     st = in_transaction(o, out, st);
+    kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
@@ -669,6 +697,21 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
             return kr__ops_ledger_error(o, out, ls, "lines");
     }
+    // Certificates first: a used certificate among the returned goods refuses the whole return.
+    bool *returning = calloc(n ? n : 1, sizeof *returning);
+    if (!returning)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        returning[i] = lines[i].returning;
+    kr_buf certs;
+    kr_buf_init(&certs, 0);
+    kr_ops_status cst = kr__ops_certs_undo(o, rec->id, answer, returning, n,
+                                           cancel || returned_total == n, op, at, &certs, out);
+    free(returning);
+    if (cst != KR_OPS_OK) {
+        kr_buf_free(&certs);
+        return cst;
+    }
     int64_t customer = rec->customer_id;
     kr_ledger_reverse_result rev = {0};
     kr_ledger_return_result back = {0};
@@ -743,8 +786,10 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                                          : returned_total == n ? KR_LEDGER_RECEIPT_RETURNED
                                                                : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
                                          at);
-    if (ls != KR_LEDGER_OK)
+    if (ls != KR_LEDGER_OK) {
+        kr_buf_free(&certs);
         return kr__ops_ledger_error(o, out, ls, NULL);
+    }
     kr_buf_reset(out);
     kr_buf_puts(out, "{\"operation\":");
     kr_buf_json_string(out, op);
@@ -764,6 +809,9 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                   (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
                   (long long)back.dropped);
     kr_buf_json_money(out, paid, o->minor_unit);
+    if (certs.data)
+        kr_buf_puts(out, certs.data);
+    kr_buf_free(&certs);
     if (customer) {
         kr_ledger_balance b;
         ls = kr_ledger_balance_get(o->db, customer, at, &b);

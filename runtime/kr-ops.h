@@ -11,6 +11,7 @@
 //   kr_ops_balance/history what a customer has, and how it came to be
 //   kr_ops_customer_*      create, update, look up, merge customers; cards
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
+//   kr_ops_certificate_show a gift certificate: value left, validity, uses
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
 //   kr_ops_check           the ledger's invariants
 //
@@ -122,6 +123,12 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
 // Attaches an active anonymous card to a customer (its points and history move along).
 kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json,
                                  int64_t at, kr_buf *out);
+
+// ---- gift certificates ---------------------------------------------------------------------
+// A certificate for the till or the admin: kind, face value, remaining, state (valid, used up,
+// expired, void), validity, the receipt line that sold it and every use and give-back
+// (docs/formats.md "Certificate"). `at` decides whether it has expired. NOT_FOUND.
+kr_ops_status kr_ops_certificate_show(kr_ops *o, const char *number, int64_t at, kr_buf *out);
 
 // ---- scheduled work, import, checks ------------------------------------------------------------
 // Runs everything due at `at`: expiry of lots, end-of-period burns, tier recomputation at

@@ -171,8 +171,8 @@ static void test_migrations(void)
     ST(db, kr_ledger_open(path, &db, err, sizeof err), KR_LEDGER_OK, "reopen with current code");
     if (!db)
         return;
-    tap_ok(count_rows(db, "SELECT count(*) FROM schema_version") == 2,
-           "migration 2 applied and recorded");
+    tap_ok(count_rows(db, "SELECT count(*) FROM schema_version") == 3,
+           "migrations 2 and 3 applied and recorded");
     tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'receipt'") == 1,
            "receipt table now exists");
     // Pretend a newer program wrote the file.
