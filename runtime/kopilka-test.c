@@ -30,13 +30,14 @@ typedef enum action {
     A_UPDATE,
     A_EVENT,
     A_GRANT,
+    A_CERTIFICATE,
     A_COUNT
 } action;
 
 static const char *const action_names[A_COUNT] = {
     "confirm", "calculate", "return", "cancel", "jobs",
     "balance", "history",   "check",  "customer", "merge",
-    "update",  "event",     "grant",
+    "update",  "event",     "grant",  "certificate",
 };
 
 // One scenario being run.
@@ -250,7 +251,7 @@ static void run_step(run *r, const json_t *step, size_t i)
     static const char *const keys[] = {"at",      "note",   "expect",   "status", "confirm",
                                        "calculate", "return", "cancel", "jobs",   "balance",
                                        "history", "check",  "customer", "merge",  "update",
-                                       "event",   "grant",  NULL};
+                                       "event",   "grant",  "certificate", NULL};
     kr_input_error err = {0};
     kr_json_obj obj = {.obj = step, .err = &err};
     snprintf(obj.path, sizeof obj.path, "steps[%zu]", i);
@@ -279,7 +280,8 @@ static void run_step(run *r, const json_t *step, size_t i)
     }
     if (ok && act == A_COUNT)
         ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
-                                      "jobs, balance, history, check, customer, merge, update, event, grant");
+                                      "jobs, balance, history, check, customer, merge, update, event, grant, "
+                                      "certificate");
     if (ok && expect && !json_is_object(expect))
         ok = kr_json_fail(&obj, "expect", "must be an object (compared as a subset of the "
                                           "answer)");
@@ -434,6 +436,16 @@ static void run_step(run *r, const json_t *step, size_t i)
         writes = true;
         break;
     }
+    case A_CERTIFICATE:
+        // A gift certificate as the till sees it at the step's time.
+        if (!json_is_string(arg)) {
+            kr_buf_printf(&r->report, "%s: the certificate's number\n", field);
+            ran = false;
+            break;
+        }
+        snprintf(what, sizeof what, "certificate %s", json_string_value(arg));
+        st = kr_ops_certificate_show(r->ops, json_string_value(arg), r->now, &r->answer);
+        break;
     case A_COUNT:
         break;
     }

@@ -138,6 +138,12 @@ static kr_ops_status op_codes(const kp_options *o, kr_ops *ops, kr_buf *out, int
     return kr_ops_codes_generate(ops, o->batch, (size_t)o->count, o->at, out);
 }
 
+static kr_ops_status op_certificate(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_certificate_show(ops, o->args[0], o->at, out);
+}
+
 static kr_ops_status op_cancel(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
 {
     (void)status;
@@ -302,6 +308,10 @@ static int cmd_cancel(const kp_options *o)
 {
     return with_ledger(o, op_cancel);
 }
+static int cmd_certificate(const kp_options *o)
+{
+    return with_ledger(o, op_certificate);
+}
 static int cmd_balance(const kp_options *o)
 {
     char *who = who_json(o); // a usage error before any ledger file is opened or created
@@ -390,6 +400,8 @@ static const command commands[] = {
      "points grant [--db LEDGER] [--program XML] GRANT.json|GRANTS.jsonl|-"},
     {"codes", "generate", cmd_codes, LEDGER "at batch count ", 0, 0,
      "codes generate [--db LEDGER] [--program XML] --batch B --count N"},
+    {"certificate", "show", cmd_certificate, LEDGER "at ", 1, 1,
+     "certificate show [--db LEDGER] [--program XML] [--at TIME] NUMBER"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };

@@ -34,7 +34,7 @@ kr_ledger_status kr_ledger_certificate_sell(kr_ledger *db, const kr_ledger_certi
     sqlite3_stmt *st = kr_ledger_stmt(db, sql);
     if (!st)
         return KR_LEDGER_DB_ERROR;
-    s = kr_ledger_bind(db, st, "tieitiit", in->number, in->face_value, in->valid_until,
+    s = kr_ledger_bind(db, st, "tieititt", in->number, in->face_value, in->valid_until,
                        in->issued_at, in->kind, (int64_t)in->partial, in->receipt, in->line);
     if (s == KR_LEDGER_OK)
         s = kr_ledger_exec_done(db, st);

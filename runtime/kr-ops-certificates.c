@@ -280,11 +280,17 @@ kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
         for (size_t k = 0; ls == KR_LEDGER_OK && k < nn; k++) {
             ls = kr_ledger_certificate_void(o->db, nums[k], op, at);
             if (ls == KR_LEDGER_STATE) {
+                kr_ledger_certificate lc;
+                char left[40] = "", face[40] = "";
+                if (kr_ledger_certificate_read(o->db, nums[k], &lc) == KR_LEDGER_OK) {
+                    text_of(o, lc.remaining, false, left, sizeof left);
+                    text_of(o, lc.face_value, false, face, sizeof face);
+                }
                 kr_ops_status st = kr__ops_fail(
                     o, out, KR_OPS_REFUSED, "lines",
-                    "line %s sold certificate %s, which cannot be returned: %s; nothing was "
-                    "returned",
-                    line, nums[k], kr_ledger_errmsg(o->db));
+                    "line %s sold certificate %s, which was used (%s of %s left), so it cannot "
+                    "be returned; nothing was returned",
+                    line, nums[k], left, face);
                 kr_ledger_strings_free(nums, nn);
                 return st;
             }
