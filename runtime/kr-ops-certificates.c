@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Most certificates one receipt line may sell (each is a row and a number to print).
+#define KR__OPS_MAX_CERTIFICATES_SOLD 1000
+
 // The program's certificate kind sold as `sku`, or NULL.
 static const kr_certificate *kind_of_sku(const kr_ops *o, const char *sku)
 {
@@ -95,6 +98,12 @@ kr_ops_status kr__ops_certs_prepare(kr_ops *o, kr_receipt *r, kr__ops_certs *c, 
             continue;
         c->line[i] = 1;
         c->kind[i] = k;
+        if (r->lines[i].qty > KR__OPS_MAX_CERTIFICATES_SOLD) {
+            snprintf(field, sizeof field, "lines[%zu].qty", i);
+            return kr__ops_fail(o, out, KR_OPS_INVALID, field,
+                                "a line sells at most %d certificates",
+                                KR__OPS_MAX_CERTIFICATES_SOLD);
+        }
         if (carried && (int64_t)carried != r->lines[i].qty)
             return kr__ops_fail(o, out, KR_OPS_INVALID, field,
                                 "the line sells %lld certificates and carries %zu numbers: give "

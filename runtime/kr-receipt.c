@@ -127,20 +127,28 @@ static bool certificate_number_ok(const char *s)
     return true;
 }
 
-// Reads the certificate numbers every line carries into r->sold (after the lines were read).
-static bool read_sold(kr_json_obj *o, const json_t *lines, kr_receipt *r)
+// Allocates r->sold, r->sold_first, r->sold_n for the numbers the lines carry and r->pay for
+// the certificates paying; false when out of memory.
+static bool alloc_certificates(const json_t *root, const json_t *lines, kr_receipt *r)
 {
-    size_t n = r->rc.n_lines, total = 0;
+    size_t n = json_array_size(lines), total = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *a = json_object_get(json_array_get(lines, i), "certificates");
         total += json_is_array(a) ? json_array_size(a) : 0;
     }
+    const json_t *pay = json_object_get(root, "certificates");
+    size_t np = json_is_array(pay) ? json_array_size(pay) : 0;
     r->sold = calloc(total ? total : 1, sizeof *r->sold);
-    r->sold_first = calloc(n, sizeof *r->sold_first);
-    r->sold_n = calloc(n, sizeof *r->sold_n);
-    if (!r->sold || !r->sold_first || !r->sold_n)
-        return kr_json_fail(o, NULL, "out of memory");
-    size_t used = 0;
+    r->sold_first = calloc(n ? n : 1, sizeof *r->sold_first);
+    r->sold_n = calloc(n ? n : 1, sizeof *r->sold_n);
+    r->pay = calloc(np ? np : 1, sizeof *r->pay);
+    return r->sold && r->sold_first && r->sold_n && r->pay;
+}
+
+// Reads the certificate numbers every line carries into r->sold (after the lines were read).
+static bool read_sold(kr_json_obj *o, const json_t *lines, kr_receipt *r)
+{
+    size_t n = r->rc.n_lines, used = 0;
     for (size_t i = 0; i < n; i++) {
         kr_json_obj l;
         bool present;
@@ -180,9 +188,6 @@ static bool read_pay(kr_json_obj *o, int minor, kr_receipt *r)
     if (r->n_pay > KR_ENGINE_MAX_CERTIFICATES)
         return kr_json_fail(o, "certificates", "a receipt is paid with at most %d certificates",
                             KR_ENGINE_MAX_CERTIFICATES);
-    r->pay = calloc(r->n_pay ? r->n_pay : 1, sizeof *r->pay);
-    if (!r->pay)
-        return kr_json_fail(o, NULL, "out of memory");
     for (size_t i = 0; i < r->n_pay; i++) {
         kr_json_obj c;
         bool present;
@@ -259,6 +264,10 @@ kr_input_status kr_receipt_parse(const char *text, size_t len, unsigned line, in
             goto invalid;
     r.rc.lines = r.lines;
     r.rc.n_lines = n;
+    if (!alloc_certificates(root, lines, &r)) {
+        kr_receipt_free(&r);
+        return KR_INPUT_NOMEM;
+    }
     if (!read_sold(&o, lines, &r) || !read_pay(&o, minor_unit, &r))
         goto invalid;
     if (codes) {
