@@ -292,6 +292,23 @@ int main(int argc, char **argv)
                KR_OPS_INVALID &&
            is("error.field", "\"certificates[1].number\""),
        "a certificate named twice is refused");
+    ok(run(CALCULATE, "{\"id\":\"p6\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
+                      "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
+                      "\"certificates\":[{\"number\":\"GC 1\"}]}") == KR_OPS_INVALID &&
+           is("error.field", "\"certificates[0].number\""),
+       "a number with a space is refused");
+    ok(run(CALCULATE, "{\"id\":\"p7\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
+                      "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
+                      "\"certificates\":[{\"number\":\"W-1\",\"amount\":\"0\"}]}") ==
+               KR_OPS_INVALID &&
+           is("error.field", "\"certificates[0].amount\""),
+       "an amount of 0 is refused");
+    ok(run(CALCULATE, "{\"id\":\"p8\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
+                      "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
+                      "\"certificates\":[{\"number\":\"W-1\",\"amount\":1}]}") ==
+               KR_OPS_INVALID &&
+           is("error.field", "\"certificates[0].amount\""),
+       "an amount as a JSON number is refused");
     int64_t v = -1;
     json_decref(answer);
     answer = NULL;
