@@ -261,9 +261,9 @@ kr_ledger_status kr_ledger_certificate_history(kr_ledger *db, const char *number
                                                kr_ledger_certificate_event **out, size_t *n)
 {
     static const char sql[] =
-        "SELECT 'use', op_id, op_id, amount, at, 0 FROM certificate_use WHERE number = ?1"
-        " UNION ALL SELECT 'give-back', op_id, receipt, amount, at, 1 FROM certificate_back"
-        " WHERE number = ?1 ORDER BY 5, 6, 2 LIMIT ?2";
+        "SELECT 'use', op_id, op_id, amount, at, 0, rowid FROM certificate_use WHERE number = ?1"
+        " UNION ALL SELECT 'give-back', op_id, receipt, amount, at, 1, rowid FROM"
+        " certificate_back WHERE number = ?1 ORDER BY 5, 6, 7 LIMIT ?2";
     *out = NULL;
     *n = 0;
     if (limit < 1 || limit > 1000)

@@ -694,7 +694,8 @@ kr_ledger_status kr_ledger_certificate_used_by(kr_ledger *db, const char *number
 kr_ledger_status kr_ledger_certificate_give_back(kr_ledger *db, const char *number,
                                                  const char *receipt, int64_t amount,
                                                  const char *op_id, int64_t at);
-// kr_ledger_certificate_history: uses and give-backs in time order (then uses first), at most
+// kr_ledger_certificate_history: uses and give-backs in time order (at the same instant uses
+//   first, then in the order they were written), at most
 //   `limit` (1..1000); *out malloc'd (free()), may be NULL with *n 0. NOT_FOUND.
 kr_ledger_status kr_ledger_certificate_history(kr_ledger *db, const char *number, size_t limit,
                                                kr_ledger_certificate_event **out, size_t *n);
