@@ -279,9 +279,10 @@ static void run_step(run *r, const json_t *step, size_t i)
         arg = v;
     }
     if (ok && act == A_COUNT)
-        ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
-                                      "jobs, balance, history, check, customer, merge, update, event, grant, "
-                                      "certificate");
+        ok = kr_json_fail(&obj, NULL,
+                          "a step needs one of confirm, calculate, return, cancel, jobs, "
+                          "balance, history, check, customer, merge, update, event, grant, "
+                          "certificate");
     if (ok && expect && !json_is_object(expect))
         ok = kr_json_fail(&obj, "expect", "must be an object (compared as a subset of the "
                                           "answer)");

@@ -941,7 +941,8 @@ static kr_engine_status validate(const kr_engine_receipt *rc, kr_engine_result *
         return invalid(out, R, "reward", "take is discount, points or split with 0..100%");
     if ((rc->n_codes && !rc->codes) || (rc->n_uses && !rc->uses))
         return invalid(out, R, rc->n_codes && !rc->codes ? "codes" : "uses", "missing array");
-    if (rc->n_certificates > KR_ENGINE_MAX_CERTIFICATES || (rc->n_certificates && !rc->certificates))
+    if (rc->n_certificates > KR_ENGINE_MAX_CERTIFICATES ||
+        (rc->n_certificates && !rc->certificates))
         return invalid(out, R, "certificates", "a receipt is paid with at most 16 certificates");
     for (size_t k = 0; k < rc->n_certificates; k++)
         if (!rc->certificates[k].number || rc->certificates[k].available < 0 ||

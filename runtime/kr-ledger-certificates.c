@@ -228,8 +228,7 @@ static kr_ledger_status give_back(kr_ledger *db, const char *number, const char 
         return kr_ledger_fail(db, KR_LEDGER_INVALID,
                               "receipt '%s' took %lld from certificate '%s' and %lld of it went "
                               "back already: %lld cannot go back",
-                              receipt, (long long)used, number, (long long)back,
-                              (long long)amount);
+                              receipt, (long long)used, number, (long long)back, (long long)amount);
     st = kr_ledger_stmt(db, ins);
     if (!st)
         return KR_LEDGER_DB_ERROR;

@@ -148,20 +148,19 @@ kr_ops_status kr__ops_certs_prepare(kr_ops *o, kr_receipt *r, kr__ops_certs *c, 
                                 "certificate %s expired: it was valid until %s", p->number, date);
         }
         if (lc.remaining == 0)
-            return kr__ops_fail(o, out, KR_OPS_REFUSED, field,
-                                "certificate %s has nothing left", p->number);
+            return kr__ops_fail(o, out, KR_OPS_REFUSED, field, "certificate %s has nothing left",
+                                p->number);
         text_of(o, lc.remaining, false, money, sizeof money);
         snprintf(field, sizeof field, "certificates[%zu].amount", k);
         if (p->amount > lc.remaining)
-            return kr__ops_fail(o, out, KR_OPS_REFUSED, field,
-                                "certificate %s has %s left", p->number, money);
+            return kr__ops_fail(o, out, KR_OPS_REFUSED, field, "certificate %s has %s left",
+                                p->number, money);
         if (!lc.partial && p->amount >= 0 && p->amount != lc.remaining)
             return kr__ops_fail(o, out, KR_OPS_INVALID, field,
                                 "certificate %s is spent whole (%s); leave the amount out",
                                 p->number, money);
         c->pay[k] = (kr_engine_certificate){.number = p->number,
-                                            .available = p->amount >= 0 ? p->amount
-                                                                        : lc.remaining,
+                                            .available = p->amount >= 0 ? p->amount : lc.remaining,
                                             .whole = !lc.partial};
     }
     r->rc.certificates = c->pay;
@@ -197,8 +196,7 @@ kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__op
         if (take <= 0)
             continue;
         snprintf(field, sizeof field, "certificates[%zu].number", k);
-        kr_ledger_status ls =
-            kr_ledger_certificate_use(o->db, r->pay[k].number, take, rid, at);
+        kr_ledger_status ls = kr_ledger_certificate_use(o->db, r->pay[k].number, take, rid, at);
         if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
             return kr__ops_ledger_error(o, out, ls, field);
     }
@@ -213,9 +211,12 @@ kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__op
         for (int64_t u = 0; u < r->lines[i].qty; u++) {
             char gen[24];
             const char *num = NULL;
-            kr_ledger_certificate_in in = {.kind = k->id, .face_value = k->face_value,
-                                           .partial = k->partial, .valid_until = until,
-                                           .issued_at = at, .receipt = rid,
+            kr_ledger_certificate_in in = {.kind = k->id,
+                                           .face_value = k->face_value,
+                                           .partial = k->partial,
+                                           .valid_until = until,
+                                           .issued_at = at,
+                                           .receipt = rid,
                                            .line = r->lines[i].id};
             kr_ledger_status ls = KR_LEDGER_CONFLICT;
             if (r->sold_n[i]) {
@@ -232,8 +233,7 @@ kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__op
             snprintf(field, sizeof field, "lines[%zu].certificates[%lld]", i, (long long)u);
             if (ls != KR_LEDGER_OK)
                 return kr__ops_ledger_error(o, out, ls, field);
-            kr_buf_puts(issued, first ? ",\"certificates_issued\":[{\"number\":"
-                                      : ",{\"number\":");
+            kr_buf_puts(issued, first ? ",\"certificates_issued\":[{\"number\":" : ",{\"number\":");
             first = false;
             kr_buf_json_string(issued, num);
             kr_buf_puts(issued, ",\"kind\":");
@@ -242,7 +242,8 @@ kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__op
             kr_buf_json_string(issued, r->lines[i].id);
             kr_buf_puts(issued, ",\"face_value\":");
             kr_buf_json_money(issued, k->face_value, o->minor_unit);
-            kr_buf_printf(issued, ",\"partial\":%s,\"valid_until\":", k->partial ? "true" : "false");
+            kr_buf_printf(issued,
+                          ",\"partial\":%s,\"valid_until\":", k->partial ? "true" : "false");
             if (until == KR_LEDGER_NEVER)
                 kr_buf_puts(issued, "null");
             else
@@ -252,8 +253,7 @@ kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__op
     }
     if (!first)
         kr_buf_puts(issued, "]");
-    return issued->failed ? kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory")
-                          : KR_OPS_OK;
+    return issued->failed ? kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory") : KR_OPS_OK;
 }
 
 // Adds `amount` for `number` to the give-back list (numbers[k], amounts[k]).
@@ -376,8 +376,7 @@ kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
         else
             kr_buf_json_time(note, lc.valid_until);
         kr_buf_printf(note, ",\"expired\":%s}",
-                      lc.valid_until != KR_LEDGER_NEVER && at >= lc.valid_until ? "true"
-                                                                                  : "false");
+                      lc.valid_until != KR_LEDGER_NEVER && at >= lc.valid_until ? "true" : "false");
     }
     if (!first)
         kr_buf_puts(note, "]");
@@ -398,8 +397,8 @@ kr_ops_status kr_ops_certificate_show(kr_ops *o, const char *number, int64_t at,
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "number");
     bool expired = lc.valid_until != KR_LEDGER_NEVER && at >= lc.valid_until;
-    const char *state = lc.voided_at ? "void"
-                        : expired    ? "expired"
+    const char *state = lc.voided_at        ? "void"
+                        : expired           ? "expired"
                         : lc.remaining == 0 ? "used up"
                                             : "valid";
     kr_buf_reset(out);
@@ -419,8 +418,8 @@ kr_ops_status kr_ops_certificate_show(kr_ops *o, const char *number, int64_t at,
     kr_buf_json_money(out, lc.face_value, o->minor_unit);
     kr_buf_puts(out, ",\"remaining\":");
     kr_buf_json_money(out, lc.remaining, o->minor_unit);
-    kr_buf_printf(out, ",\"partial\":%s,\"state\":\"%s\",\"issued\":",
-                  lc.partial ? "true" : "false", state);
+    kr_buf_printf(
+        out, ",\"partial\":%s,\"state\":\"%s\",\"issued\":", lc.partial ? "true" : "false", state);
     kr_buf_json_time(out, lc.issued_at);
     kr_buf_puts(out, ",\"valid_until\":");
     if (lc.valid_until == KR_LEDGER_NEVER)

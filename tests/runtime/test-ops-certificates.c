@@ -120,7 +120,7 @@ static bool open_ops(const char *path)
     return true;
 }
 
-#define TIME "\"time\":\"%s\""
+#define TIME     "\"time\":\"%s\""
 #define CUSTOMER "\"customer\":{\"phone\":\"+79120000051\"}"
 
 int main(int argc, char **argv)
@@ -139,8 +139,9 @@ int main(int argc, char **argv)
     // --- sale ---
     // Two gift-1000 on an anonymous receipt, no numbers: two generated numbers, each 1000.00,
     // valid 30 days from 10 April (Moscow): until 10 May 00:00 MSK = 2026-05-09T21:00:00Z.
-    ok(run(CONFIRM, "{\"id\":\"s1\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"GIFT-1000\","
-                    "\"category\":\"certificates\",\"qty\":2,\"price\":\"1000.00\"}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"s1\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"GIFT-1000\","
+           "\"category\":\"certificates\",\"qty\":2,\"price\":\"1000.00\"}]}",
            "2026-04-10T12:00:00+03:00") == KR_OPS_OK &&
            json_array_size(at_path("certificates_issued")) == 2 &&
            is("certificates_issued.0.face_value", "\"1000.00\"") &&
@@ -157,30 +158,35 @@ int main(int argc, char **argv)
        "sale: certificate show");
 
     // A pre-printed card-500 with its number; a second sale of the same number is refused.
-    ok(run(CONFIRM, "{\"id\":\"s2\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"CARD-500\","
-                    "\"qty\":1,\"price\":\"500.00\",\"certificates\":[\"W-1\"]}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"s2\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"CARD-500\","
+           "\"qty\":1,\"price\":\"500.00\",\"certificates\":[\"W-1\"]}]}",
            "2026-04-10T12:05:00+03:00") == KR_OPS_OK &&
            is("certificates_issued.0.number", "\"W-1\"") &&
            is("certificates_issued.0.partial", "false") &&
            is("certificates_issued.0.valid_until", "null"),
        "sale: a scanned number, no expiry, spent whole");
-    ok(run(CONFIRM, "{\"id\":\"s3\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"CARD-500\","
-                    "\"qty\":1,\"price\":\"500.00\",\"certificates\":[\"W-1\"]}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"s3\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"CARD-500\","
+           "\"qty\":1,\"price\":\"500.00\",\"certificates\":[\"W-1\"]}]}",
            "2026-04-10T12:06:00+03:00") == KR_OPS_CONFLICT &&
            is("error.field", "\"lines[0].certificates[0]\""),
        "sale: a number sold before is refused, naming it");
-    ok(run(CONFIRM, "{\"id\":\"s4\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"CARD-500\","
-                    "\"qty\":2,\"price\":\"500.00\",\"certificates\":[\"W-2\"]}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"s4\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"CARD-500\","
+           "\"qty\":2,\"price\":\"500.00\",\"certificates\":[\"W-2\"]}]}",
            "2026-04-10T12:06:00+03:00") == KR_OPS_INVALID &&
            is("error.field", "\"lines[0].certificates\""),
        "sale: one number per unit");
-    ok(run(CONFIRM, "{\"id\":\"s5\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"TAP\","
-                    "\"qty\":1,\"price\":\"500.00\",\"certificates\":[\"W-3\"]}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"s5\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"TAP\","
+           "\"qty\":1,\"price\":\"500.00\",\"certificates\":[\"W-3\"]}]}",
            "2026-04-10T12:06:00+03:00") == KR_OPS_INVALID &&
            is("error.field", "\"lines[0].certificates\""),
        "sale: a line that is no certificate carries no numbers");
-    ok(run(CONFIRM, "{\"id\":\"s6\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"GIFT-1000\","
-                    "\"qty\":1,\"price\":\"900.00\"}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"s6\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"GIFT-1000\","
+           "\"qty\":1,\"price\":\"900.00\"}]}",
            "2026-04-10T12:06:00+03:00") == KR_OPS_INVALID &&
            is("error.field", "\"lines[0].price\""),
        "sale: a certificate is sold at its face value");
@@ -189,17 +195,19 @@ int main(int argc, char **argv)
        "sale: refused receipts issued nothing");
 
     // --- a certificate spent whole ---
-    ok(run(CONFIRM, "{\"id\":\"p0\"," TIME "," CUSTOMER ",\"lines\":[{\"id\":\"1\",\"sku\":"
-                    "\"TAP\",\"qty\":1,\"price\":\"300.00\"}],\"certificates\":[{\"number\":"
-                    "\"W-1\",\"amount\":\"300.00\"}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"p0\"," TIME "," CUSTOMER ",\"lines\":[{\"id\":\"1\",\"sku\":"
+           "\"TAP\",\"qty\":1,\"price\":\"300.00\"}],\"certificates\":[{\"number\":"
+           "\"W-1\",\"amount\":\"300.00\"}]}",
            "2026-04-11T12:00:00+03:00") == KR_OPS_INVALID &&
            is("error.field", "\"certificates[0].amount\""),
        "whole: no amount may be named");
     // 300.00 receipt, the 500.00 card is spent whole: it pays 300.00, 200.00 forfeited; nothing
     // paid in money, so no points.
-    ok(run(CONFIRM, "{\"id\":\"p1\"," TIME "," CUSTOMER ",\"lines\":[{\"id\":\"1\",\"sku\":"
-                    "\"TAP\",\"qty\":1,\"price\":\"300.00\"}],\"certificates\":[{\"number\":"
-                    "\"W-1\"}]}",
+    ok(run(CONFIRM,
+           "{\"id\":\"p1\"," TIME "," CUSTOMER ",\"lines\":[{\"id\":\"1\",\"sku\":"
+           "\"TAP\",\"qty\":1,\"price\":\"300.00\"}],\"certificates\":[{\"number\":"
+           "\"W-1\"}]}",
            "2026-04-11T12:00:00+03:00") == KR_OPS_OK &&
            is("certificates.0.pays", "\"300.00\"") &&
            is("certificates.0.forfeited", "\"200.00\"") && is("totals.to_pay", "\"0.00\"") &&
@@ -212,8 +220,7 @@ int main(int argc, char **argv)
     int64_t tc = 0;
     kr_parse_time("2026-04-11T13:00:00+03:00", &tc, why, sizeof why);
     json_decref(answer);
-    ok(kr_ops_cancel(o, "p1", tc, &out) == KR_OPS_OK &&
-           (answer = json_loads(out.data, 0, NULL)) &&
+    ok(kr_ops_cancel(o, "p1", tc, &out) == KR_OPS_OK && (answer = json_loads(out.data, 0, NULL)) &&
            is("certificates_returned.0.amount", "\"500.00\"") &&
            is("certificates_returned.0.remaining", "\"500.00\""),
        "whole: cancel restores the whole 500.00");
@@ -221,8 +228,9 @@ int main(int argc, char **argv)
     // --- partial over two receipts ---
     // p2: 600.00, no amount: g1 pays 600.00 of 1000.00; nothing in money, no points.
     char p2_json[512];
-    snprintf(p2_json, sizeof p2_json, "{\"id\":\"p2\",\"time\":\"2026-04-12T12:00:00+03:00\","
-             CUSTOMER ",\"lines\":[{\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":3,\"price\":"
+    snprintf(p2_json, sizeof p2_json,
+             "{\"id\":\"p2\",\"time\":\"2026-04-12T12:00:00+03:00\"," CUSTOMER
+             ",\"lines\":[{\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":3,\"price\":"
              "\"200.00\"}],\"certificates\":[{\"number\":\"%s\"}]}",
              g1);
     ok(run(CONFIRM, "%s", p2_json) == KR_OPS_OK && is("certificates.0.pays", "\"600.00\"") &&
@@ -259,8 +267,7 @@ int main(int argc, char **argv)
     ok(run(RETURN, "{\"id\":\"rp3\",\"receipt\":\"p3\"," TIME ",\"lines\":[{\"id\":\"1\"}]}",
            "2026-04-14T12:00:00+03:00") == KR_OPS_OK &&
            is("certificates_returned.0.amount", "\"400.00\"") &&
-           is("certificates_returned.0.remaining", "\"400.00\"") &&
-           is("points_reversed", "30"),
+           is("certificates_returned.0.remaining", "\"400.00\"") && is("points_reversed", "30"),
        "return: 400.00 back to the certificate");
     // Expired: g1 was valid until 10 May 00:00 MSK.
     char p4[512];
@@ -286,10 +293,10 @@ int main(int argc, char **argv)
            "2026-05-10T11:00:00+03:00") == KR_OPS_OK &&
            json_array_size(at_path("certificates_voided")) == 2,
        "return: both unused certificates of s1 are voided");
-    ok(run(CALCULATE, "{\"id\":\"p5\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
-                      "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
-                      "\"certificates\":[{\"number\":\"W-1\"},{\"number\":\"W-1\"}]}") ==
-               KR_OPS_INVALID &&
+    ok(run(CALCULATE,
+           "{\"id\":\"p5\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
+           "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
+           "\"certificates\":[{\"number\":\"W-1\"},{\"number\":\"W-1\"}]}") == KR_OPS_INVALID &&
            is("error.field", "\"certificates[1].number\""),
        "a certificate named twice is refused");
     ok(run(CALCULATE, "{\"id\":\"p6\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
@@ -297,16 +304,15 @@ int main(int argc, char **argv)
                       "\"certificates\":[{\"number\":\"GC 1\"}]}") == KR_OPS_INVALID &&
            is("error.field", "\"certificates[0].number\""),
        "a number with a space is refused");
-    ok(run(CALCULATE, "{\"id\":\"p7\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
-                      "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
-                      "\"certificates\":[{\"number\":\"W-1\",\"amount\":\"0\"}]}") ==
-               KR_OPS_INVALID &&
+    ok(run(CALCULATE,
+           "{\"id\":\"p7\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
+           "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
+           "\"certificates\":[{\"number\":\"W-1\",\"amount\":\"0\"}]}") == KR_OPS_INVALID &&
            is("error.field", "\"certificates[0].amount\""),
        "an amount of 0 is refused");
     ok(run(CALCULATE, "{\"id\":\"p8\",\"time\":\"2026-05-10T12:00:00+03:00\",\"lines\":[{"
                       "\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":1,\"price\":\"100.00\"}],"
-                      "\"certificates\":[{\"number\":\"W-1\",\"amount\":1}]}") ==
-               KR_OPS_INVALID &&
+                      "\"certificates\":[{\"number\":\"W-1\",\"amount\":1}]}") == KR_OPS_INVALID &&
            is("error.field", "\"certificates[0].amount\""),
        "an amount as a JSON number is refused");
     int64_t v = -1;
