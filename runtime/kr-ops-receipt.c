@@ -4,9 +4,10 @@
 // A confirm is one transaction: idempotency record, points spent (from the lots that expire
 // first), new lots (accrual and promotion points with the program's hold and lifetime), codes
 // used, counters (per local day: money paid, receipts, points earned), tiers upgraded at once
-// where the ladder says so, paid-club memberships joined. The answer stored with the receipt
-// is returned verbatim on a replay and read back by returns: it carries, per line, the points
-// earned and spent, and the lots the points were spent from ("spent_from").
+// where the ladder says so, paid-club memberships joined, gift certificates taken from and
+// issued (kr-ops-certificates.c). The answer stored with the receipt is returned verbatim on
+// a replay and read back by returns: it carries, per line, the points earned and spent and the
+// money each certificate paid, and the lots the points were spent from ("spent_from").
 #include "kr-ops-private.h"
 
 #include "kr-ledger-codes.h"

@@ -75,13 +75,16 @@ void kr_ops_set_source(kr_ops *o, const char *name, unsigned line);
 // and rejected promotions with reasons, messages, the balance before and after.
 kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // As calculate, then records it all in one transaction: points spent from the lots that
-// expire first, new lots with hold and expiry, codes used, counters and tiers updated. A
+// expire first, new lots with hold and expiry, codes used, counters and tiers updated, gift
+// certificates taken from and issued (docs/formats.md "Gift certificates"). A
 // repeat with the same id and body answers KR_OPS_REPLAY with the first answer; the same id
 // with another body is KR_OPS_CONFLICT.
 kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Return JSON (docs/formats.md "Return"): reverses the accrual of exactly those lines and
 // gives back the points spent on them into their original lots (or by the program's policy
-// when those expired). Idempotent on the return's id.
+// when those expired), and their certificate money to the certificates it came from; lines
+// that sold certificates void them, and a used one refuses the whole return (REFUSED).
+// Idempotent on the return's id.
 kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Cancels a whole confirmed receipt (as a return of every line not yet returned).
 kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out);
