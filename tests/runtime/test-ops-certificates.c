@@ -315,6 +315,32 @@ int main(int argc, char **argv)
                       "\"certificates\":[{\"number\":\"W-1\",\"amount\":1}]}") == KR_OPS_INVALID &&
            is("error.field", "\"certificates[0].amount\""),
        "an amount as a JSON number is refused");
+    // Cancels of sales: s2's W-1 is whole again (p1 was cancelled), so it is voided; W-9 sold
+    // by s7 and spent in part by p9 refuses the cancel of s7, which changes nothing.
+    int64_t tx = 0;
+    kr_parse_time("2026-05-11T10:00:00+03:00", &tx, why, sizeof why);
+    json_decref(answer);
+    ok(kr_ops_cancel(o, "s2", tx, &out) == KR_OPS_OK && (answer = json_loads(out.data, 0, NULL)) &&
+           is("certificates_voided.0", "\"W-1\""),
+       "cancel: an unused certificate of the cancelled sale is voided");
+    ok(run(CONFIRM,
+           "{\"id\":\"s7\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"GIFT-1000\","
+           "\"qty\":1,\"price\":\"1000.00\",\"certificates\":[\"W-9\"]}]}",
+           "2026-05-11T10:05:00+03:00") == KR_OPS_OK &&
+           run(CONFIRM,
+               "{\"id\":\"p9\"," TIME ",\"lines\":[{\"id\":\"1\",\"sku\":\"PIPE\","
+               "\"qty\":1,\"price\":\"100.00\"}],\"certificates\":[{\"number\":\"W-9\"}]}",
+               "2026-05-11T10:10:00+03:00") == KR_OPS_OK &&
+           is("certificates.0.pays", "\"100.00\""),
+       "cancel: W-9 sold and 100.00 of it spent");
+    kr_parse_time("2026-05-11T10:15:00+03:00", &tx, why, sizeof why);
+    json_decref(answer);
+    answer = NULL;
+    ok(kr_ops_cancel(o, "s7", tx, &out) == KR_OPS_REFUSED &&
+           (answer = json_loads(out.data, 0, NULL)) && is("error.field", "\"lines\"") &&
+           show("W-9", "2026-05-11T10:15:00+03:00") == KR_OPS_OK && is("state", "\"valid\"") &&
+           is("remaining", "\"900.00\""),
+       "cancel: a sale whose certificate was used cannot be cancelled; nothing changed");
     int64_t v = -1;
     json_decref(answer);
     answer = NULL;
