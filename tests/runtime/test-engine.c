@@ -340,6 +340,29 @@ static void test_choice(kr_engine *e, kr_engine_result *r)
     rc.reward_promotion = "another";
     if (calc(e, &rc, r, "choice: for another promotion calculates"))
         CHECK_EQ(r->lines[0].final, 180000, "choice: a choice for another promotion is ignored");
+
+    // No kopeck lost in a split: 10% of 7451.00 = 745.10; half = 372.55 -> 372 whole points
+    // (points-rounding down) worth 372.00; the other 373.10 stays off the receipt, so
+    // 372 x 1.00 + 373.10 = 745.10, the whole benefit.
+    kr_engine_line odd[] = {line("1", "R-1", NULL, 1, 745100)};
+    rc = receipt(odd, 1);
+    rc.customer = &cu;
+    rc.reward = KR_ENGINE_REWARD_SPLIT;
+    rc.points_bp = 5000;
+    if (calc(e, &rc, r, "choice: odd split calculates")) {
+        a = applied(e, r, "choice");
+        check(a && a->points == 372 && a->discount == 37310,
+              "choice: 372 points and 373.10 off");
+        check(a && a->points * 100 + a->discount == 74510,
+              "choice: points x point value + discount = the whole 745.10");
+        CHECK_EQ(r->lines[0].final, 745100 - 37310, "choice: the line carries the 373.10");
+    }
+    // All as points: 745.10 -> 745 points, and the 0.10 that makes no point stays as money off.
+    rc.reward = KR_ENGINE_REWARD_POINTS;
+    if (calc(e, &rc, r, "choice: odd all-points calculates")) {
+        a = applied(e, r, "choice");
+        check(a && a->points == 745 && a->discount == 10, "choice: 745 points and 0.10 off");
+    }
 }
 
 static void test_rejected(kr_engine *e, kr_engine_result *r)
@@ -368,6 +391,29 @@ static void test_rejected(kr_engine *e, kr_engine_result *r)
     u.budget_left = 12345;
     if (calc(e, &rc, r, "budget: calculates"))
         CHECK_EQ(r->total_discount, 12345, "budget: the budget left trims the discount");
+}
+
+static void test_zero_row(kr_engine *e, kr_engine_result *r)
+{
+    // 9000.00: the table says 0%, so zero-row takes nothing off: rejected "nothing to
+    // discount", it stops nothing, and after-zero gives its 1% = 90.00.
+    kr_engine_line ls[] = {line("1", "Z0-1", "pipes", 1, 900000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    if (!calc(e, &rc, r, "zero row: calculates"))
+        return;
+    const kr_engine_rejected *x = rejected(e, r, "zero-row");
+    check(x && x->reason == KR_ENGINE_REASON_NOTHING, "zero row: rejected, nothing to discount");
+    check(!applied(e, r, "zero-row"), "zero row: not applied");
+    const kr_engine_applied *a = applied(e, r, "after-zero");
+    check(a && a->discount == 9000, "zero row: the next promotion is not stopped (90.00)");
+    // 12000.00: 3% = 360.00 applies and stops after-zero.
+    ls[0] = line("1", "Z0-1", "pipes", 1, 1200000);
+    if (!calc(e, &rc, r, "zero row: 12000.00 calculates"))
+        return;
+    a = applied(e, r, "zero-row");
+    check(a && a->discount == 36000, "zero row: 3% of 12000.00 = 360.00");
+    x = rejected(e, r, "after-zero");
+    check(x && x->reason == KR_ENGINE_REASON_STOPPED, "zero row: a real discount stops the stage");
 }
 
 static void test_json(kr_engine *e, kr_engine_result *r)
@@ -525,6 +571,7 @@ int main(int argc, char **argv)
     test_table(e, &r);
     test_choice(e, &r);
     test_rejected(e, &r);
+    test_zero_row(e, &r);
     test_json(e, &r);
     test_invalid(e, &r);
     test_sandbox(&r);
