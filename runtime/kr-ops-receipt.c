@@ -728,8 +728,10 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         // Give back from the receipt's spends in their order, past what earlier returns gave.
         size_t nt = json_array_size(takes), k = 0;
         kr_ledger_take *give = calloc(nt ? nt : 1, sizeof *give);
-        if (!give)
+        if (!give) {
+            kr_buf_free(&certs);
             return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+        }
         int64_t skip = spent_before, want = spent;
         for (size_t i = 0; i < nt && want > 0; i++) {
             json_t *t = json_array_get(takes, i);
