@@ -23,6 +23,11 @@
 //   E-tier-order          tier thresholds of a ladder do not rise strictly in document order
 //   E-tier-from           a tier threshold has more decimals than its metric allows
 //   W-tier-start          the first tier of a ladder does not start at 0
+//   E-ladder-exclude      `<exclude>` in a ladder whose metric is `points-earned` (points leave
+//                         lines out through the accrual's own `<exclude>`), or one that names
+//                         no lines (the ladder would count none)
+//   W-reminder-window     a tier-reminder on a ladder whose window never ends (rolling-days,
+//                         all-time): there is no period end to remind of, so it never fires
 //   E-table-cells         a row has not as many `|`-separated cells as the table has inputs
 //   E-table-cell          a cell does not fit its input (bad range, empty range, bad word)
 //   E-table-value         a row's `then` or the table's `default` is not of the output type
@@ -478,6 +483,23 @@ static void check_ladder(kc_ck *c, const kc_node *l)
 {
     ck_window_days(c, l);
     const char *metric = kc__str(l, "metric");
+    const kc_node *x = kc__child(l, KC_E_EXCLUDE, NULL);
+    if (x && metric && strcmp(metric, "points-earned") == 0)
+        ck_diag(c, KC_ERROR, "E-ladder-exclude", x->line, x->col,
+                "put the `<exclude>` in `<accrual>`: lines that earn no points add none",
+                "ladder `%s` counts points earned, which `<exclude>` cannot leave lines out of",
+                kc__has(l, "id") ? kc__str(l, "id") : "?");
+    // An <exclude> that names no lines would leave every line out: the ladder would count 0.
+    for (; x; x = kc__child(l, KC_E_EXCLUDE, x)) {
+        bool any = false;
+        for (size_t k = 0; x->spec->attrs[k].name && !any; k++)
+            any = ck_written(x, x->spec->attrs[k].name);
+        if (!any && !ck_load_error_in(c, x, unknown_attr))
+            ck_diag(c, KC_ERROR, "E-ladder-exclude", x->line, x->col,
+                    "name the lines: `category`, `sku`, `brand` or `attribute`",
+                    "this `<exclude>` names no lines, so ladder `%s` would count none",
+                    kc__has(l, "id") ? kc__str(l, "id") : "?");
+    }
     bool money = metric && strcmp(metric, "paid") == 0;
     const kc_node *prev = NULL;
     bool first = true;
@@ -560,15 +582,21 @@ static void check_batch(kc_ck *c, const kc_node *b)
                 "the batch ends (%s) before it starts (%s)", ck_date(to->v.i, t),
                 ck_date(from->v.i, f));
     }
+    const kc_attr *days = kc__attr(b, "valid-days");
+    if (days && days->present && days->v.i < 1)
+        ck_diag(c, KC_ERROR, "E-batch-field", days->vline, days->vcol,
+                "a code is valid at least on the day it is issued",
+                "`valid-days` must be at least 1");
     if (!kind->present)
         return;
     bool single = strcmp(kind->v.s, "single") == 0;
     static const char *const single_needs[] = {"count", "prefix"}, *const single_bans[] = {
         "code", "uses"};
-    static const char *const multi_needs[] = {"code"}, *const multi_bans[] = {"count", "prefix"};
+    static const char *const multi_needs[] = {"code"},
+                             *const multi_bans[] = {"count", "prefix", "valid-days"};
     const char *const *needs = single ? single_needs : multi_needs;
     const char *const *bans = single ? single_bans : multi_bans;
-    size_t nneeds = single ? 2 : 1, nbans = 2;
+    size_t nneeds = single ? 2 : 1, nbans = single ? 2 : 3;
     bool typo = ck_load_error_in(c, b, unknown_attr);
     for (size_t i = 0; i < nneeds; i++)
         if (!ck_written(b, needs[i]) && !typo)
@@ -690,6 +718,16 @@ static void check_trigger(kc_ck *c, const kc_node *t)
     check_audience_empty(c, t, "trigger");
     if (kc__is(t, KC_E_CHALLENGE))
         ck_window_days(c, t);
+    if (kc__is(t, KC_E_TIER_REMINDER) && kc__has(t, "ladder")) {
+        const ck_sym *l = ck_find(c, kc__str(t, "ladder"));
+        const char *w = l && kc__is(l->node, KC_E_LADDER) ? kc__str(l->node, "window") : NULL;
+        const kc_attr *la = kc__attr(t, "ladder");
+        if (w && (strcmp(w, "rolling-days") == 0 || strcmp(w, "all-time") == 0))
+            ck_diag(c, KC_WARNING, "W-reminder-window", la->vline, la->vcol,
+                    "remind of a ladder counted over calendar periods",
+                    "ladder `%s` counts over `%s`, which never ends: this reminder never fires",
+                    la->v.s, w);
+    }
     if (kc__is(t, KC_E_REFERRAL) || kc__is(t, KC_E_TIER_REMINDER))
         return;
     if (!ck_written(t, "points") && !ck_written(t, "batch") && !ck_written(t, "message"))

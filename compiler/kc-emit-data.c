@@ -108,7 +108,20 @@ static void emit_ladders(kc_emit *e)
             kc__lua_src(e, o, t->line);
             kc_buf_puts(o, " },\n");
         }
-        kc_buf_puts(o, "    },\n  },\n");
+        kc_buf_puts(o, "    },\n");
+        // Lines the metric leaves out, as data: the runtime matches them when it counts.
+        if (kc__child(l, KC_E_EXCLUDE, NULL)) {
+            kc_buf_puts(o, "    exclude = {\n");
+            for (const kc_node *x = kc__child(l, KC_E_EXCLUDE, NULL); x;
+                 x = kc__child(l, KC_E_EXCLUDE, x)) {
+                kc_buf_puts(o, "      { ");
+                kc__lua_all_attrs(e, o, x, NULL);
+                kc__lua_src(e, o, x->line);
+                kc_buf_puts(o, " },\n");
+            }
+            kc_buf_puts(o, "    },\n");
+        }
+        kc_buf_puts(o, "  },\n");
     }
     close_section(o);
 }

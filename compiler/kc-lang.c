@@ -15,7 +15,9 @@
 #define CHANNELS "store|web|phone|app|bot"
 #define NOTIFY_CHANNELS "messenger|sms|email|push"
 #define SOURCES "accrual|promotion|birthday|registration|referral|event|challenge|manual|import"
-#define WINDOWS "calendar-month|calendar-quarter|calendar-year|previous-calendar-year|rolling-days"
+#define WINDOWS                                                                               \
+    "calendar-month|calendar-quarter|calendar-year|previous-calendar-quarter|"               \
+    "previous-calendar-year|rolling-days|all-time"
 
 // A line selector: which receipt lines an effect, a condition or an exclusion is about.
 // Absent attributes do not restrict; present ones must all hold.
@@ -77,7 +79,8 @@ static const kc_attr_spec ladder_attrs[] = {
     {"manual-floor", KC_V_BOOL, 0, NULL, "true",
      "an operator may set a minimum tier with its own expiry (partner contracts)"},
     END};
-static const kc_child_spec ladder_children[] = {{KC_E_TIER, 1, 0, 1}, END};
+// `<exclude>`: lines whose money (and receipts made only of them) the metric leaves out.
+static const kc_child_spec ladder_children[] = {{KC_E_TIER, 1, 0, 1}, {KC_E_EXCLUDE, 0, 0, 2}, END};
 static const kc_attr_spec tier_attrs[] = {
     {"id", KC_V_ID, DECL, NULL, NULL, "tier id"},
     {"name", KC_V_TEXT, REQ, NULL, NULL, "name shown to customers"},
@@ -261,6 +264,8 @@ static const kc_attr_spec batch_attrs[] = {
     {"per-customer", KC_V_INT, 0, NULL, "1", "uses per customer"},
     {"from", KC_V_DATE, 0, NULL, NULL, "first valid day"},
     {"to", KC_V_DATE, 0, NULL, NULL, "last valid day"},
+    {"valid-days", KC_V_INT, 0, NULL, NULL,
+     "each generated code is valid this many days from its issue (the day of issue included)"},
     END};
 
 static const kc_child_spec certificates_children[] = {{KC_E_CERTIFICATE, 1, 0, 1}, END};

@@ -51,6 +51,9 @@ static const check checks[] = {
      "SELECT m.customer_id AS customer, m.segment_id AS segment, c.merged_into"
      " FROM customer_segment m JOIN customer c ON c.id = m.customer_id"
      " WHERE c.merged_into IS NOT NULL"},
+    {"promo code is owned by a merged customer",
+     "SELECT p.code, p.owner_id AS customer, c.merged_into FROM promo_code p"
+     " JOIN customer c ON c.id = p.owner_id WHERE c.merged_into IS NOT NULL"},
     {"merged customer does not point at a live survivor",
      "SELECT c.id AS customer, c.merged_into, s.merged_into AS survivor_merged_into"
      " FROM customer c JOIN customer s ON s.id = c.merged_into"

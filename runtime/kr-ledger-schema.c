@@ -183,10 +183,16 @@ static const char migration_2[] =
     "  PRIMARY KEY (number, op_id)"
     ");";
 
-// Version 3: gift certificates as sold goods: the kind and terms they were sold on, the receipt
+// Version 3: a promo code issued to one customer (a birthday code) names its owner; only the
+// owner's receipts may use it.
+static const char migration_3[] =
+    "ALTER TABLE promo_code ADD COLUMN owner_id INTEGER REFERENCES customer(id);"
+    "CREATE INDEX promo_code_owner ON promo_code(owner_id) WHERE owner_id IS NOT NULL;";
+
+// Version 4: gift certificates as sold goods: the kind and terms they were sold on, the receipt
 // line that sold them, voids (a sale returned), and give-backs (money of returned lines going
 // back to the certificate that paid for them).
-static const char migration_3[] =
+static const char migration_4[] =
     "ALTER TABLE certificate ADD COLUMN kind TEXT;"
     "ALTER TABLE certificate ADD COLUMN partial INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE certificate ADD COLUMN sold_receipt TEXT;"
@@ -206,7 +212,8 @@ static const char migration_3[] =
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
-    {3, "certificate sales, voids and give-backs", migration_3},
+    {3, "promo code owners", migration_3},
+    {4, "certificate sales, voids and give-backs", migration_4},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

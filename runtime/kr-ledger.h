@@ -590,6 +590,7 @@ typedef struct kr_ledger_outbox_msg {
     int64_t due_at;
     kr_ledger_outbox_state state;
     int64_t attempts;
+    int64_t created_at; // set by kr_ledger_outbox_get / _pending
 } kr_ledger_outbox_msg;
 
 // kr_ledger_outbox_enqueue: adds a PENDING message. EXISTS when the key was already enqueued
@@ -601,6 +602,15 @@ kr_ledger_status kr_ledger_outbox_enqueue(kr_ledger *db, const kr_ledger_outbox_
 kr_ledger_status kr_ledger_outbox_due(kr_ledger *db, int64_t at, size_t limit,
                                       kr_ledger_outbox_msg **out, size_t *out_n);
 void kr_ledger_outbox_free(kr_ledger_outbox_msg *v, size_t n);
+// kr_ledger_outbox_get: one message by id, any state (*out's payload owned: free it).
+//   NOT_FOUND.
+kr_ledger_status kr_ledger_outbox_get(kr_ledger *db, int64_t id, kr_ledger_outbox_msg *out);
+// kr_ledger_outbox_pending: PENDING messages with id > after_id, of customer_id (0: everyone's),
+//   by id, at most limit (1..10,000). *out malloc'd (NULL when none); free with
+//   kr_ledger_outbox_free(*out, *out_n).
+kr_ledger_status kr_ledger_outbox_pending(kr_ledger *db, int64_t customer_id, int64_t after_id,
+                                          size_t limit, kr_ledger_outbox_msg **out,
+                                          size_t *out_n);
 // kr_ledger_outbox_mark: sets the state (attempts += 1 for SENT/FAILED). NOT_FOUND.
 kr_ledger_status kr_ledger_outbox_mark(kr_ledger *db, int64_t id, kr_ledger_outbox_state state,
                                        int64_t at);
@@ -614,8 +624,14 @@ kr_ledger_status kr_ledger_outbox_mark(kr_ledger *db, int64_t id, kr_ledger_outb
 kr_ledger_status kr_ledger_promo_add(kr_ledger *db, const char *code, const char *batch_id,
                                      int64_t max_uses, int64_t max_per_customer,
                                      int64_t valid_until);
+// kr_ledger_promo_add_owned: as kr_ledger_promo_add, for a code issued to one customer
+//   (owner_id; 0: anyone's): only that customer may use it. NOT_FOUND / MERGED for the owner.
+kr_ledger_status kr_ledger_promo_add_owned(kr_ledger *db, const char *code, const char *batch_id,
+                                           int64_t max_uses, int64_t max_per_customer,
+                                           int64_t valid_until, int64_t owner_id);
 // kr_ledger_promo_use: records one use by operation op_id. EXISTS if op_id already used this
-//   code (idempotent), LIMIT (total or per-customer), EXPIRED, NOT_FOUND, MERGED.
+//   code (idempotent), LIMIT (total or per-customer), EXPIRED, CONFLICT (issued to another
+//   customer), NOT_FOUND, MERGED.
 kr_ledger_status kr_ledger_promo_use(kr_ledger *db, const char *code, int64_t customer_id,
                                      const char *op_id, int64_t at);
 // kr_ledger_promo_uses: total uses and uses by the customer (optional outputs). NOT_FOUND.

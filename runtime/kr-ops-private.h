@@ -5,6 +5,7 @@
 //   kr-ops-receipt.c  calculate, confirm, return, cancel
 //   kr-ops-customer.c balance, history, customers, cards
 //   kr-ops-jobs.c     scheduled work (kr_ops_jobs_run)
+//   kr-ops-outbox.c   the outbox for the messaging integration (list, ack)
 //   kr-ops-import.c   CSV import (kr_ops_import_csv)
 #ifndef KR_OPS_PRIVATE_H
 #define KR_OPS_PRIVATE_H
@@ -59,6 +60,10 @@ int64_t kr__ops_local_day(const kr_ops *o, int64_t t);
 // The instant a local day starts.
 int64_t kr__ops_day_start(const kr_ops *o, int64_t day);
 
+// The end (exclusive instant, or KR_LEDGER_NEVER) of a code of batch `b` generated or issued at
+// `at`: the batch's `to`, or the end of its `valid_days`-th local day from `at` when earlier.
+int64_t kr__ops_code_until(const kr_ops *o, const kr_batch *b, int64_t at);
+
 // The customer id kr__ops_resolve gives, when not writing, for an issued card not used yet.
 #define KR__OPS_NEW_CARD INT64_C(-1)
 
@@ -78,11 +83,41 @@ kr_ledger_status kr__ops_counter_sum(kr_ops *o, int64_t customer, const char *me
                                      int64_t from_day, int64_t to_day, int64_t *out);
 void kr__ops_day_key(int64_t day, char out[11]);
 
-// The value of a ladder's metric for a customer at local day `day`, and the tier it gives
-// (index into ladder->tiers, -1 when below every threshold).
+// Sums a counter over a window at local day `day` (all-time: the period "all").
+kr_ledger_status kr__ops_window_sum(kr_ops *o, int64_t customer, const char *metric, kr_window w,
+                                    int64_t days, int64_t day, int64_t *out);
+
+// The value of a ladder's metric for a customer at local day `day` (over the ladder's window,
+// less the lines its <exclude> leaves out), and the tier it gives (index into ladder->tiers,
+// -1 when below every threshold).
 kr_ledger_status kr__ops_ladder_value(kr_ops *o, int64_t customer, const kr_ladder *l,
                                       int64_t day, int64_t *value);
 int kr__ops_tier_for(const kr_ladder *l, int64_t value);
+// The metric of the current period for a previous-period ladder (what decides the next
+// period's tier); for other windows the same as kr__ops_ladder_value.
+kr_ledger_status kr__ops_ladder_progress(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                         int64_t day, int64_t *value);
+// The tier the counters alone give at `day` (no history, no floor): the tier of the metric;
+// for a previous-period ladder with upgrade="immediate", the higher of that and the tier the
+// current period already reaches (docs/rules-language.md, 3.3). -1: none.
+kr_ledger_status kr__ops_ladder_earned(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                       int64_t day, int *tier);
+// The counter that keeps what a ladder's <exclude> leaves out of `metric`:
+// "<metric>-left-out:<ladder id>".
+void kr__ops_left_out_metric(const char *metric, const char *ladder_id, char out[KR_LEDGER_ID_MAX]);
+
+// ---- kr-ops-tiers.c: lines left out of ladders, operators' floors --------------------------
+// The lines of an evaluated receipt that ladders with <exclude> leave out. Appends
+// `,"not_counted":[{"ladder": ID, "lines": [line ids]}, ...]` to `json` (nothing when no line
+// is left out). With `customer` (confirm), also adds their money (the lines' final amounts)
+// to "paid-left-out:<ladder>", and 1 to "receipts-left-out:<ladder>" when every line is left
+// out, for the local day `day` and "all".
+kr_ledger_status kr__ops_left_out(kr_ops *o, const kr_receipt *r, const kr_engine_result *res,
+                                  int64_t customer, int64_t day, kr_buf *json);
+// Adds deltas to a ladder's left-out counters of local day `day` and of "all" (returns and
+// cancels pass negative deltas). Zero deltas are skipped.
+kr_ledger_status kr__ops_left_out_add(kr_ops *o, int64_t customer, const char *ladder_id,
+                                      int64_t day, int64_t paid, int64_t receipts);
 
 // Adds a lot of points from `source` earned at `at`, with the program's hold and lifetime for
 // that source. `op_id` names the operation. No-op for points <= 0.

@@ -81,10 +81,8 @@ static kr_ledger_status add_counter(kr_ops *o, snapshot *s, const char *what, co
     for (size_t k = 0; k < i; k++)
         if (strcmp(s->counter_keys[k], s->counter_keys[i]) == 0)
             return KR_LEDGER_OK;
-    int64_t from, to;
-    kr_window_range(w, days, day, &from, &to);
     int64_t v = 0;
-    kr_ledger_status ls = kr__ops_counter_sum(o, s->customer, metric, from, to, &v);
+    kr_ledger_status ls = kr__ops_window_sum(o, s->customer, metric, w, days, day, &v);
     if (ls != KR_LEDGER_OK)
         return ls;
     s->counters[i].key = s->counter_keys[i];
@@ -140,14 +138,17 @@ static kr_ledger_status snapshot_build(kr_ops *o, int64_t customer, int64_t at, 
             continue;
         kr_ledger_tier t;
         ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
+        // An operator's floor that has run out no longer holds: the counters decide until the
+        // jobs write the tier again.
+        if (ls == KR_LEDGER_OK && t.reason == KR_LEDGER_TIER_MANUAL && t.floor_until <= at)
+            ls = KR_LEDGER_NOT_FOUND;
         if (ls == KR_LEDGER_OK) {
             snprintf(s->tier_store[s->c.n_tiers], KR_LEDGER_ID_MAX, "%s", t.tier_id);
         } else if (ls == KR_LEDGER_NOT_FOUND) {
-            int64_t v = 0;
-            ls = kr__ops_ladder_value(o, customer, l, day, &v);
+            int k = -1;
+            ls = kr__ops_ladder_earned(o, customer, l, day, &k);
             if (ls != KR_LEDGER_OK)
                 return ls;
-            int k = kr__ops_tier_for(l, v);
             if (k < 0)
                 continue;
             snprintf(s->tier_store[s->c.n_tiers], KR_LEDGER_ID_MAX, "%s", l->tiers[k].id);
@@ -185,8 +186,10 @@ static kr_ledger_status snapshot_build(kr_ops *o, int64_t customer, int64_t at, 
     s->c.has_registered = true;
     s->c.registered = lc->registered_at;
 
-    static const kr_window windows[] = {KR_WINDOW_CALENDAR_MONTH, KR_WINDOW_CALENDAR_QUARTER,
-                                        KR_WINDOW_CALENDAR_YEAR, KR_WINDOW_PREVIOUS_CALENDAR_YEAR};
+    static const kr_window windows[] = {
+        KR_WINDOW_CALENDAR_MONTH,         KR_WINDOW_CALENDAR_QUARTER,
+        KR_WINDOW_CALENDAR_YEAR,          KR_WINDOW_PREVIOUS_CALENDAR_QUARTER,
+        KR_WINDOW_PREVIOUS_CALENDAR_YEAR, KR_WINDOW_ALL_TIME};
     s->c.counters = s->counters;
     for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
         ls = add_counter(o, s, "turnover", "paid", windows[i], 0, day);
@@ -215,7 +218,8 @@ static kr_ledger_status snapshot_build(kr_ops *o, int64_t customer, int64_t at, 
 }
 
 // Checks the codes on the receipt: each valid one adds its batch to the snapshot; an unknown,
-// expired or used-up code is reported to the cashier and otherwise ignored.
+// expired or used-up code, or one issued to another customer, is reported to the cashier and
+// otherwise ignored.
 static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s, kr_buf *notes)
 {
     int64_t day = kr__ops_local_day(o, r->rc.time);
@@ -233,6 +237,10 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
         else if ((b->from >= 0 && day < b->from) || (b->to >= 0 && day > b->to) ||
                  (p.valid_until != KR_LEDGER_NEVER && r->rc.time >= p.valid_until))
             why = "not valid at this time";
+        else if (p.owner_id && !s->customer)
+            why = "issued to a customer: identify the customer first";
+        else if (p.owner_id && p.owner_id != s->customer)
+            why = "issued to another customer";
         else if (p.max_uses && p.uses >= p.max_uses)
             why = "used up";
         else if (p.max_per_customer && s->customer && p.customer_uses >= p.max_per_customer)
@@ -364,10 +372,15 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
     if (st == KR_OPS_OK)
         st = evaluate(o, &r, customer, &s, &certs, &notes, out);
+    kr_buf extra;
+    kr_buf_init(&extra, 0);
+    if (st == KR_OPS_OK && kr__ops_left_out(o, &r, &o->result, 0, 0, &extra) != KR_LEDGER_OK)
+        st = kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
     if (st == KR_OPS_OK)
-        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, NULL, out);
+        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, extra.data, out);
     if (st == KR_OPS_OK && out->failed)
         st = KR_OPS_FAILED;
+    kr_buf_free(&extra);
     kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
@@ -406,14 +419,13 @@ static kr_ledger_status upgrade_tiers(kr_ops *o, const snapshot *s, int64_t at)
     int64_t day = kr__ops_local_day(o, at);
     for (size_t i = 0; i < o->policy.n_ladders; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
-        if (!l->upgrade_immediate || l->window == KR_WINDOW_PREVIOUS_CALENDAR_YEAR ||
-            !on_ladder(l, s))
+        if (!l->upgrade_immediate || !on_ladder(l, s))
             continue;
-        int64_t v = 0;
-        kr_ledger_status ls = kr__ops_ladder_value(o, s->customer, l, day, &v);
+        // A previous-period ladder moves up when this period already earns the next one's tier.
+        int target = -1;
+        kr_ledger_status ls = kr__ops_ladder_earned(o, s->customer, l, day, &target);
         if (ls != KR_LEDGER_OK)
             return ls;
-        int target = kr__ops_tier_for(l, v);
         if (target < 0)
             continue;
         kr_ledger_tier cur;
@@ -505,14 +517,17 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
     if (ls == KR_LEDGER_OK && s->customer)
         ls = add_counters(o, s->customer, kr__ops_local_day(o, at), res->total_final, 1,
                           res->points_earned);
+    // Lines a ladder leaves out: counted apart, and named in the answer for returns.
+    kr_buf extra; // answer fields after the engine's: not_counted, rewards, certificates_issued
+    kr_buf_init(&extra, 0);
+    if (ls == KR_LEDGER_OK)
+        ls = kr__ops_left_out(o, r, res, s->customer, kr__ops_local_day(o, at), &extra);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = upgrade_tiers(o, s, at);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = join_paid_segments(o, r, s->customer);
-    kr_buf rewards;
-    kr_buf_init(&rewards, 0);
     if (ls == KR_LEDGER_OK && s->customer)
-        ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &rewards);
+        ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &extra);
     // What the till shows the customer afterwards: the ledger's spendable balance now, with the
     // points spent gone and the points credited without a hold (a challenge bonus) in.
     int64_t balance_after = 0;
@@ -526,18 +541,18 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
     }
     if (ls != KR_LEDGER_OK) {
         free(takes);
-        kr_buf_free(&rewards);
+        kr_buf_free(&extra);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    kr_ops_status cst = kr__ops_certs_confirm(o, r, certs, &rewards, out);
+    kr_ops_status cst = kr__ops_certs_confirm(o, r, certs, &extra, out);
     if (cst != KR_OPS_OK) {
         free(takes);
-        kr_buf_free(&rewards);
+        kr_buf_free(&extra);
         return cst;
     }
-    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, rewards.data,
+    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, extra.data,
                  out);
-    kr_buf_free(&rewards);
+    kr_buf_free(&extra);
     free(takes);
     if (out->failed)
         return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "the answer is too large");
@@ -672,6 +687,33 @@ static kr_ledger_status undo_challenges(kr_ops *o, int64_t customer, const kr_le
     return ls;
 }
 
+// Takes back from the ladders' left-out counters what the confirm put there for the lines
+// coming back (the stored answer's "not_counted", whatever the program says now); a cancel
+// takes back the receipt too when every line was left out.
+static kr_ledger_status undo_left_out(kr_ops *o, int64_t customer, int64_t day, json_t *answer,
+                                      const stored_line *lines, size_t n, bool cancel)
+{
+    json_t *nc = json_object_get(answer, "not_counted");
+    for (size_t i = 0; i < json_array_size(nc); i++) {
+        json_t *entry = json_array_get(nc, i), *ids = json_object_get(entry, "lines");
+        const char *ladder = json_string_value(json_object_get(entry, "ladder"));
+        if (!ladder)
+            continue;
+        int64_t paid = 0;
+        for (size_t k = 0; k < json_array_size(ids); k++) {
+            const char *id = json_string_value(json_array_get(ids, k));
+            for (size_t m = 0; id && m < n; m++)
+                if (lines[m].returning && strcmp(lines[m].id, id) == 0)
+                    paid += lines[m].final;
+        }
+        int64_t receipts = cancel && json_array_size(ids) == n ? 1 : 0;
+        kr_ledger_status ls = kr__ops_left_out_add(o, customer, ladder, day, -paid, -receipts);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+    }
+    return KR_LEDGER_OK;
+}
+
 // Undoes the lines marked `returning` of a confirmed receipt under operation `op`.
 static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t *answer,
                                 const char *op, int64_t at, stored_line *lines, size_t n,
@@ -782,6 +824,8 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
         ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);
+        if (ls == KR_LEDGER_OK)
+            ls = undo_left_out(o, customer, day, answer, lines, n, cancel);
     }
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_receipt_set_state(o->db, rec->id,

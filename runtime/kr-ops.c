@@ -165,15 +165,69 @@ kr_ledger_status kr__ops_counter_sum(kr_ops *o, int64_t customer, const char *me
     return kr_ledger_counter_sum(o->db, customer, metric, from, to, out);
 }
 
+kr_ledger_status kr__ops_window_sum(kr_ops *o, int64_t customer, const char *metric, kr_window w,
+                                    int64_t days, int64_t day, int64_t *out)
+{
+    if (w == KR_WINDOW_ALL_TIME)
+        return kr_ledger_counter_get(o->db, customer, metric, "all", out);
+    int64_t from, to;
+    kr_window_range(w, days, day, &from, &to);
+    return kr__ops_counter_sum(o, customer, metric, from, to, out);
+}
+
+void kr__ops_left_out_metric(const char *metric, const char *ladder_id, char out[KR_LEDGER_ID_MAX])
+{
+    snprintf(out, KR_LEDGER_ID_MAX, "%s-left-out:%.100s", metric, ladder_id);
+}
+
+// The ladder's metric over window w: the counter of the metric less what the ladder's
+// <exclude> left out (counted apart at confirm, see kr__ops_left_out).
+static kr_ledger_status ladder_window_value(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                            kr_window w, int64_t day, int64_t *value)
+{
+    const char *metric = kr_metric_counter(l->metric);
+    kr_ledger_status ls = kr__ops_window_sum(o, customer, metric, w, l->days, day, value);
+    if (ls != KR_LEDGER_OK || !l->n_exclude)
+        return ls;
+    char left[KR_LEDGER_ID_MAX];
+    kr__ops_left_out_metric(metric, l->id, left);
+    int64_t out = 0;
+    ls = kr__ops_window_sum(o, customer, left, w, l->days, day, &out);
+    if (ls == KR_LEDGER_OK)
+        *value = *value > out ? *value - out : 0;
+    return ls;
+}
+
 kr_ledger_status kr__ops_ladder_value(kr_ops *o, int64_t customer, const kr_ladder *l,
                                       int64_t day, int64_t *value)
 {
-    int64_t from, to;
-    kr_window_range(l->window, l->days, day, &from, &to);
-    const char *metric = l->metric == KR_METRIC_PAID       ? "paid"
-                         : l->metric == KR_METRIC_RECEIPTS ? "receipts"
-                                                           : "points";
-    return kr__ops_counter_sum(o, customer, metric, from, to, value);
+    return ladder_window_value(o, customer, l, l->window, day, value);
+}
+
+kr_ledger_status kr__ops_ladder_progress(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                         int64_t day, int64_t *value)
+{
+    kr_window cur = kr_window_current_of(l->window);
+    return ladder_window_value(o, customer, l, cur != KR_WINDOW_NONE ? cur : l->window, day,
+                               value);
+}
+
+kr_ledger_status kr__ops_ladder_earned(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                       int64_t day, int *tier)
+{
+    int64_t v = 0;
+    kr_ledger_status ls = kr__ops_ladder_value(o, customer, l, day, &v);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    *tier = kr__ops_tier_for(l, v);
+    if (kr_window_current_of(l->window) != KR_WINDOW_NONE && l->upgrade_immediate) {
+        ls = kr__ops_ladder_progress(o, customer, l, day, &v);
+        if (ls != KR_LEDGER_OK)
+            return ls;
+        int now = kr__ops_tier_for(l, v);
+        *tier = now > *tier ? now : *tier;
+    }
+    return KR_LEDGER_OK;
 }
 
 int kr__ops_tier_for(const kr_ladder *l, int64_t value)
@@ -451,6 +505,17 @@ kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr
     return KR_OPS_OK;
 }
 
+int64_t kr__ops_code_until(const kr_ops *o, const kr_batch *b, int64_t at)
+{
+    int64_t until = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
+    if (b->valid_days > 0) {
+        int64_t own = kr__ops_day_start(o, kr__ops_local_day(o, at) + b->valid_days);
+        if (until == KR_LEDGER_NEVER || own < until)
+            until = own;
+    }
+    return until;
+}
+
 kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
                                     kr_buf *out)
 {
@@ -467,8 +532,7 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
                             batch, b->code ? b->code : "");
     if (count == 0 || count > 100000)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "count", "generate 1 to 100000 codes");
-    int64_t until = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
-    (void)at;
+    int64_t until = kr__ops_code_until(o, b, at);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, NULL);

@@ -9,7 +9,9 @@
 //   kr_ops_confirm         the paid receipt: idempotent on its id, one transaction
 //   kr_ops_cancel/return   undo a whole receipt, or some of its lines
 //   kr_ops_balance/history what a customer has, and how it came to be
-//   kr_ops_customer_*      create, update, look up, merge customers; cards
+//   kr_ops_customer_*      create, update, look up, merge customers; cards (issue, attach, block)
+//   kr_ops_tier_floor      an operator's floor on a tier ladder (partner contracts)
+//   kr_ops_outbox_*        notifications waiting to be sent, and their acknowledgement
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
 //   kr_ops_certificate_show a gift certificate: value left, validity, uses
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
@@ -96,6 +98,9 @@ kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
 
 // ---- customers -------------------------------------------------------------------------------
 // A customer reference JSON: {"card": ...} | {"phone": ...} | {"email": ...} | {"id": ...}.
+// The balance: points (spendable, pending, debt, by expiry date) and, per ladder the customer
+// climbs, the tier, the metric (`value`; `progress` of the current period for previous-period
+// ladders), the next tier and what is left, and a running floor (docs/formats.md, "Balance").
 kr_ops_status kr_ops_balance(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);
 kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, size_t limit,
                              kr_buf *out);
@@ -103,7 +108,11 @@ kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, 
 // "segments", "attrs", "referrer"}; answers {"customer": <ledger id>}.
 kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, int64_t at,
                                      kr_buf *out);
-kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out);
+// A customer's profile at `at`: {"customer", "id", "name", "phone", "email", "birthday",
+// "anonymous", "segments" (memberships running at `at`), "attrs", "balance", "tiers" ({ladder:
+// tier}), "cards" ([{"number", "state", "batch"}]), "codes" (codes issued to the customer:
+// [{"code", "batch", "valid_until" (last day, or null), "used"}])}.
+kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);
 // Changes a customer, JSON {"customer": REF, "name", "birthday", "segments" (the new set),
 // "attrs" (merged: a key with null removes the attribute), "phone", "email" (added as further
 // identities)}; fields left out stay as they are. A new segment is joined at `at`.
@@ -119,6 +128,14 @@ kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int
 // system), JSON {"id", "time", "customer": REF, "points", "source" (default "manual"),
 // "expires" (RFC 3339 time; default: the program's lifetime for the source)}. Idempotent on id.
 kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Sets an operator's floor on a tier ladder (a partner contract: "silver until the end of
+// September whatever his turnover"), JSON {"id", "time", "customer": REF, "ladder", "tier",
+// "until" (YYYY-MM-DD, the last day the floor holds; absent: no end)}. From `time` the customer
+// has at least that tier until the floor runs out; one above it keeps his own. The ladder must
+// allow floors (manual-floor="true") and the customer must climb it (its segments). Journalled
+// in the tier history; idempotent on id. Answers {"floor", "customer", "ladder", "tier",
+// "until", "tier_before", "tier_now"}.
+kr_ops_status kr_ops_tier_floor(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Generates `count` single-use promo codes of a `single` batch of the program (prefix from the
 // batch, then 8 characters that cannot be guessed); answers them.
 kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
@@ -126,6 +143,24 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
 // Attaches an active anonymous card to a customer (its points and history move along).
 kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json,
                                  int64_t at, kr_buf *out);
+// Blocks a card (lost or stolen): receipts with it are refused from then on, the customer and
+// points stay. Answers {"card", "state": "blocked", "blocked_at", "customer" (0: none)}; a
+// repeat answers the same (idempotent).
+kr_ops_status kr_ops_card_block(kr_ops *o, const char *card, int64_t at, kr_buf *out);
+
+// ---- the outbox (notifications for the messaging integration) --------------------------------
+// Lists pending entries, oldest first, JSON {"customer": REF (optional: only theirs), "after":
+// id (optional cursor: entries with a greater id), "limit": 1..1000 (default 100)}. Answers
+// {"entries": [{"id", "kind", "customer", "to": {"id", "name", "phone", "email"}, "channels"
+// (in order of preference), "created", "message" (placeholders filled in; null when the program
+// gives no text), "payload"}], "last": the greatest id listed (or `after`)}.
+kr_ops_status kr_ops_outbox_list(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Marks entries as sent at `at`, JSON {"ids": [id, ...]} (1..1000), in one transaction.
+// Answers {"sent": N, "already": M}: an entry already sent counts in "already" (idempotent).
+// An unknown id (not_found) or a cancelled entry (refused) refuses the request, naming
+// "ids[i]", and nothing changes.
+kr_ops_status kr_ops_outbox_ack(kr_ops *o, const char *json, size_t len, int64_t at,
+                                kr_buf *out);
 
 // ---- gift certificates ---------------------------------------------------------------------
 // A certificate for the till or the admin: kind, face value, remaining, state (valid, used up,

@@ -31,7 +31,8 @@ static int source_parse(const char *s)
 
 static const char *const window_names[] = {
     "",          "calendar-week", "calendar-month",         "calendar-quarter",
-    "calendar-year", "previous-calendar-year", "rolling-days",
+    "calendar-year", "previous-calendar-year", "rolling-days", "previous-calendar-quarter",
+    "all-time",
 };
 
 kr_window kr_window_parse(const char *s)
@@ -77,8 +78,18 @@ void kr_window_range(kr_window w, int64_t days, int64_t day, int64_t *from, int6
         *from = kr_days_from_civil(y - 1, 1, 1);
         *to = kr_days_from_civil(y, 1, 1) - 1;
         return;
+    case KR_WINDOW_PREVIOUS_CALENDAR_QUARTER: {
+        unsigned q = (m - 1) / 3 * 3 + 1;
+        *to = kr_days_from_civil(y, q, 1) - 1;
+        *from = q == 1 ? kr_days_from_civil(y - 1, 10, 1) : kr_days_from_civil(y, q - 3, 1);
+        return;
+    }
     case KR_WINDOW_ROLLING_DAYS:
         *from = day - (days > 0 ? days : 1) + 1;
+        *to = day;
+        return;
+    case KR_WINDOW_ALL_TIME: // callers read the counters' "all" period instead
+        *from = 0;
         *to = day;
         return;
     case KR_WINDOW_NONE:
@@ -90,12 +101,60 @@ void kr_window_range(kr_window w, int64_t days, int64_t day, int64_t *from, int6
 int64_t kr_window_next_start(kr_window w, int64_t day)
 {
     int64_t from, to;
-    if (w == KR_WINDOW_ROLLING_DAYS || w == KR_WINDOW_NONE)
+    if (w == KR_WINDOW_ROLLING_DAYS || w == KR_WINDOW_NONE || w == KR_WINDOW_ALL_TIME)
         return -1;
-    if (w == KR_WINDOW_PREVIOUS_CALENDAR_YEAR)
-        w = KR_WINDOW_CALENDAR_YEAR; // statuses recomputed when the year ends
+    if (kr_window_current_of(w) != KR_WINDOW_NONE)
+        w = kr_window_current_of(w); // statuses recomputed when the current period ends
     kr_window_range(w, 0, day, &from, &to);
     return to + 1;
+}
+
+kr_window kr_window_current_of(kr_window w)
+{
+    if (w == KR_WINDOW_PREVIOUS_CALENDAR_YEAR)
+        return KR_WINDOW_CALENDAR_YEAR;
+    if (w == KR_WINDOW_PREVIOUS_CALENDAR_QUARTER)
+        return KR_WINDOW_CALENDAR_QUARTER;
+    return KR_WINDOW_NONE;
+}
+
+const char *kr_metric_counter(kr_metric m)
+{
+    return m == KR_METRIC_PAID ? "paid" : m == KR_METRIC_RECEIPTS ? "receipts" : "points";
+}
+
+static bool in_sorted(char *const *v, size_t n, const char *s)
+{
+    if (!s)
+        return false;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid], s);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool kr_selector_match(const kr_selector *s, const char *sku, const char *category,
+                       const char *brand, const char *attr_value)
+{
+    if (s->category && !in_sorted(s->category, s->n_category, category))
+        return false;
+    if (s->sku && !in_sorted(s->sku, s->n_sku, sku))
+        return false;
+    if (s->brand && !in_sorted(s->brand, s->n_brand, brand))
+        return false;
+    if (s->attr_name && !in_sorted(s->attr_values, s->n_attr_values, attr_value))
+        return false;
+    return !in_sorted(s->not_category, s->n_not_category, category) &&
+           !in_sorted(s->not_sku, s->n_not_sku, sku) &&
+           !in_sorted(s->not_brand, s->n_not_brand, brand);
 }
 
 // ---- reading ---------------------------------------------------------------------------------
@@ -287,6 +346,71 @@ static bool read_tier(reader *r, void *dst, const char *path)
     return !r->failed;
 }
 
+// Splits `name=v1 v2` (a selector's attribute) into name and a sorted list of values.
+static void split_attribute(reader *r, const char *text, kr_selector *x, const char *path)
+{
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text) {
+        fail(r, "%s.attribute: `%s` is not `name=value`", path, text);
+        return;
+    }
+    x->attr_name = strndup(text, (size_t)(eq - text));
+    size_t cap = strlen(eq) + 1, n = 0;
+    x->attr_values = calloc(cap, sizeof *x->attr_values);
+    if (!x->attr_name || !x->attr_values) {
+        fail(r, "out of memory");
+        return;
+    }
+    for (const char *p = eq + 1; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        const char *q = p;
+        while (*q && *q != ' ' && *q != '\t' && *q != '\n')
+            q++;
+        if (q > p)
+            x->attr_values[n++] = strndup(p, (size_t)(q - p));
+        p = q;
+    }
+    x->n_attr_values = n;
+    qsort(x->attr_values, n, sizeof *x->attr_values, cmp_str);
+}
+
+static char **sorted_strings(reader *r, int idx, const char *key, const char *path, size_t *n)
+{
+    char **v = strings_field(r, idx, key, path, n);
+    if (v)
+        qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+static bool read_selector(reader *r, void *dst, const char *path)
+{
+    kr_selector *x = dst;
+    x->category = sorted_strings(r, -1, "category", path, &x->n_category);
+    x->sku = sorted_strings(r, -1, "sku", path, &x->n_sku);
+    x->brand = sorted_strings(r, -1, "brand", path, &x->n_brand);
+    x->not_category = sorted_strings(r, -1, "exclude_category", path, &x->n_not_category);
+    x->not_sku = sorted_strings(r, -1, "exclude_sku", path, &x->n_not_sku);
+    x->not_brand = sorted_strings(r, -1, "exclude_brand", path, &x->n_not_brand);
+    char *attr = dup_field(r, -1, "attribute", path, false);
+    if (attr)
+        split_attribute(r, attr, x, path);
+    free(attr);
+    return !r->failed;
+}
+
+static void free_selector(kr_selector *x)
+{
+    free_strings(x->category, x->n_category);
+    free_strings(x->sku, x->n_sku);
+    free_strings(x->brand, x->n_brand);
+    free(x->attr_name);
+    free_strings(x->attr_values, x->n_attr_values);
+    free_strings(x->not_category, x->n_not_category);
+    free_strings(x->not_sku, x->n_not_sku);
+    free_strings(x->not_brand, x->n_not_brand);
+}
+
 static bool read_ladder(reader *r, void *dst, const char *path)
 {
     kr_ladder *l = dst;
@@ -309,9 +433,12 @@ static bool read_ladder(reader *r, void *dst, const char *path)
     l->downgrade_never = down && strcmp(down, "never") == 0;
     free(up);
     free(down);
-    void *tiers;
+    l->manual_floor = bool_field(r, -1, "manual_floor", true);
+    void *tiers, *exclude;
     each(r, -1, "tiers", path, &l->n_tiers, &tiers, sizeof(kr_tier), read_tier);
     l->tiers = tiers;
+    each(r, -1, "exclude", path, &l->n_exclude, &exclude, sizeof(kr_selector), read_selector);
+    l->exclude = exclude;
     return !r->failed;
 }
 
@@ -451,6 +578,7 @@ static bool read_batch(reader *r, void *dst, const char *id, const char *path)
     b->per_customer = int_field(r, -1, "per_customer", path, 0);
     b->from = int_field(r, -1, "from", path, -1);
     b->to = int_field(r, -1, "to", path, -1);
+    b->valid_days = int_field(r, -1, "valid_days", path, 0);
     return !r->failed;
 }
 
@@ -573,6 +701,9 @@ void kr_policy_free(kr_policy *p)
             free(l->tiers[k].name);
         }
         free(l->tiers);
+        for (size_t k = 0; k < l->n_exclude; k++)
+            free_selector(&l->exclude[k]);
+        free(l->exclude);
     }
     free(p->ladders);
     for (size_t i = 0; i < p->n_triggers; i++) {

@@ -36,6 +36,8 @@ typedef enum kr_window {
     KR_WINDOW_CALENDAR_YEAR,
     KR_WINDOW_PREVIOUS_CALENDAR_YEAR,
     KR_WINDOW_ROLLING_DAYS,
+    KR_WINDOW_PREVIOUS_CALENDAR_QUARTER,
+    KR_WINDOW_ALL_TIME, // every purchase ever: the counters' period "all"
 } kr_window;
 kr_window kr_window_parse(const char *s);
 const char *kr_window_name(kr_window w);
@@ -43,8 +45,13 @@ const char *kr_window_name(kr_window w);
 // 1970-01-01); rolling windows cover the `days` days ending on `day`.
 void kr_window_range(kr_window w, int64_t days, int64_t day, int64_t *from, int64_t *to);
 // The first local day after the window that contains `day` ends (the period end), or -1 for
-// rolling windows.
+// windows without an end (rolling-days, all-time). A previous-period window ends with the
+// current period: that is when it moves on.
 int64_t kr_window_next_start(kr_window w, int64_t day);
+// For a window that counts the previous period (previous-calendar-quarter, -year): the window
+// of the current period (calendar-quarter, -year), whose metric decides the next period's
+// tier. KR_WINDOW_NONE for every other window.
+kr_window kr_window_current_of(kr_window w);
 
 typedef struct kr_lifetime {
     bool set;
@@ -58,6 +65,24 @@ typedef struct kr_tier {
 } kr_tier;
 
 typedef enum kr_metric { KR_METRIC_PAID, KR_METRIC_RECEIPTS, KR_METRIC_POINTS } kr_metric;
+// The counter a metric is kept under: "paid", "receipts", "points".
+const char *kr_metric_counter(kr_metric m);
+
+// A line selector read as data (a ladder's <exclude>): absent lists do not restrict, present
+// ones must all hold; `not_*` lists must not. Lists are sorted.
+typedef struct kr_selector {
+    char **category, **sku, **brand;
+    size_t n_category, n_sku, n_brand;
+    char *attr_name;    // NULL: no attribute test
+    char **attr_values; // the attribute's value is one of these
+    size_t n_attr_values;
+    char **not_category, **not_sku, **not_brand;
+    size_t n_not_category, n_not_sku, n_not_brand;
+} kr_selector;
+// True when a line with these fields matches; attr_value is the line's value of
+// s->attr_name (NULL when the line has none).
+bool kr_selector_match(const kr_selector *s, const char *sku, const char *category,
+                       const char *brand, const char *attr_value);
 
 typedef struct kr_ladder {
     char *id;
@@ -68,8 +93,11 @@ typedef struct kr_ladder {
     size_t n_segments;
     bool upgrade_immediate;
     bool downgrade_never;
+    bool manual_floor; // an operator may set a floor (kr_ops_tier_floor)
     kr_tier *tiers; // ascending thresholds
     size_t n_tiers;
+    kr_selector *exclude; // lines the metric leaves out (docs/internals/ops.md, "Tiers")
+    size_t n_exclude;
 } kr_ladder;
 
 typedef struct kr_transition {
@@ -137,6 +165,7 @@ typedef struct kr_batch {
     char *code, *prefix;
     int64_t count, uses, per_customer;
     int64_t from, to; // local days, -1: open
+    int64_t valid_days; // a generated code's days of validity from its issue; 0: up to `to`
 } kr_batch;
 
 typedef struct kr_certificate {

@@ -171,8 +171,14 @@ static void test_migrations(void)
     ST(db, kr_ledger_open(path, &db, err, sizeof err), KR_LEDGER_OK, "reopen with current code");
     if (!db)
         return;
-    tap_ok(count_rows(db, "SELECT count(*) FROM schema_version") == 3,
-           "migrations 2 and 3 applied and recorded");
+    tap_ok(count_rows(db, "SELECT count(*) FROM schema_version") == 4,
+           "migrations 2, 3 and 4 applied and recorded");
+    tap_ok(count_rows(db, "SELECT count(*) FROM pragma_table_info('promo_code')"
+                          " WHERE name = 'owner_id'") == 1,
+           "version 3: promo codes have an owner");
+    tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'certificate_back'") ==
+               1,
+           "version 4: certificate give-backs");
     tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'receipt'") == 1,
            "receipt table now exists");
     // Pretend a newer program wrote the file.
