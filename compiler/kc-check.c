@@ -23,6 +23,7 @@
 //   E-tier-order          tier thresholds of a ladder do not rise strictly in document order
 //   E-tier-from           a tier threshold has more decimals than its metric allows
 //   W-tier-start          the first tier of a ladder does not start at 0
+//   E-tier-exclude        a tier's `discount-exclude-*` without a `discount` to narrow
 //   E-ladder-exclude      `<exclude>` in a ladder whose metric is `points-earned` (points leave
 //                         lines out through the accrual's own `<exclude>`), or one that names
 //                         no lines (the ladder would count none)
@@ -77,6 +78,14 @@ void ck_diag(kc_ck *c, kc_severity sev, const char *code, unsigned line, unsigne
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    // The same problem in the same place once: a template's body is checked in every
+    // promotion built from it.
+    for (size_t i = 0; i < c->d->count; i++) {
+        const kc_diag *g = &c->d->items[i];
+        if (g->line == line && g->col == col && strcmp(g->code, code) == 0 &&
+            strcmp(g->message, msg) == 0)
+            return;
+    }
     kc_diag_add(c->d, sev, code, c->p->file, line, col, hint, "%s", msg);
 }
 
@@ -371,6 +380,10 @@ static void check_attr_refs(kc_ck *c, const kc_node *n)
         const kc_attr *a = &n->attrs[k];
         if (!a->present)
             continue;
+        // In a template's expansion only the values filled in from parameters are new: the
+        // rest was checked once, in the template.
+        if ((n->copy_of || a->inherited) && !a->param)
+            continue;
         unsigned line, col;
         switch (as->type) {
         case KC_V_REF:
@@ -516,6 +529,16 @@ static void check_ladder(kc_ck *c, const kc_node *l)
         const kc_attr *from = kc__attr(t, "from");
         const kc_attr *tid = kc__attr(t, "id");
         const char *name = tid->present ? tid->v.s : "?";
+        static const char *const excl[] = {"discount-exclude-category", "discount-exclude-sku",
+                                           "discount-exclude-brand"};
+        for (size_t k = 0; k < 3; k++)
+            if (ck_written(t, excl[k]) && !ck_written(t, "discount")) {
+                const kc_attr *a = kc__attr(t, excl[k]);
+                ck_diag(c, KC_ERROR, "E-tier-exclude", a->line, a->col,
+                        "add `discount`, or remove the exclusion",
+                        "`%s` narrows the tier's discount, but tier `%s` has no `discount`",
+                        excl[k], name);
+            }
         if (!from->present) {
             first = false;
             continue;
@@ -591,15 +614,21 @@ static void check_batch(kc_ck *c, const kc_node *b)
                 "the batch ends (%s) before it starts (%s)", ck_date(to->v.i, t),
                 ck_date(from->v.i, f));
     }
+    const kc_attr *days = kc__attr(b, "valid-days");
+    if (days && days->present && days->v.i < 1)
+        ck_diag(c, KC_ERROR, "E-batch-field", days->vline, days->vcol,
+                "a code is valid at least on the day it is issued",
+                "`valid-days` must be at least 1");
     if (!kind->present)
         return;
     bool single = strcmp(kind->v.s, "single") == 0;
     static const char *const single_needs[] = {"count", "prefix"}, *const single_bans[] = {
         "code", "uses"};
-    static const char *const multi_needs[] = {"code"}, *const multi_bans[] = {"count", "prefix"};
+    static const char *const multi_needs[] = {"code"},
+                             *const multi_bans[] = {"count", "prefix", "valid-days"};
     const char *const *needs = single ? single_needs : multi_needs;
     const char *const *bans = single ? single_bans : multi_bans;
-    size_t nneeds = single ? 2 : 1, nbans = 2;
+    size_t nneeds = single ? 2 : 1, nbans = single ? 2 : 3;
     bool typo = ck_load_error_in(c, b, unknown_attr);
     for (size_t i = 0; i < nneeds; i++)
         if (!ck_written(b, needs[i]) && !typo)

@@ -56,23 +56,43 @@ static void csv_field(kr_buf *b, const json_t *v, bool last)
 }
 
 // Creates a customer with a card and/or starting points through kr_ops_import_csv, the one
-// operation that takes both: a one-row CSV file (docs/formats.md "Import"). kr-ops.h has no
-// operation that adds a lot to an existing customer, so a customer gets at most one starting
-// lot, of source "import", whose "expires" is the last day it can be spent; anything else is
-// refused here with a message that says so (docs/cli.md "Limits").
+// operation that takes both: a one-row CSV file (docs/formats.md "Import"); `attrs` become
+// attr_<key> columns. kr-ops.h has no operation that adds a lot to an existing customer, so a
+// customer gets at most one starting lot, of source "import", whose "expires" is the last day
+// it can be spent; anything else is refused here with a message that says so (docs/cli.md
+// "Limits").
 static int create_by_import(kr_ops *ops, const json_t *body, const json_t *points,
                             const char *source, const char *path, int64_t at)
 {
     const json_t *lot = json_array_get(points, 0);
     const char *src = json_string_value(json_object_get(lot, "source"));
     if (json_array_size(points) > 1 || (src && strcmp(src, "import") != 0) ||
-        json_object_get(lot, "earned") || json_object_get(body, "attrs")) {
+        json_object_get(lot, "earned")) {
         fprintf(stderr,
                 "kopilka: %s: %s: not supported yet: starting points are one lot of source "
-                "\"import\" and such a customer has no attrs (kr-ops.h has no operation that "
-                "adds a lot to an existing customer)\n",
+                "\"import\" (kr-ops.h has no operation that adds a lot to an existing "
+                "customer)\n",
                 source, path);
         return KP_EXIT_FAILED;
+    }
+    // Attributes: an object of strings, each a column attr_<key> (keys as the import takes them).
+    const json_t *attrs = json_object_get(body, "attrs");
+    const char *ak;
+    const json_t *av;
+    if (attrs && !json_is_object(attrs)) {
+        fprintf(stderr, "kopilka: %s: %s.attrs: must be an object of strings\n", source, path);
+        return KP_EXIT_FAILED;
+    }
+    json_object_foreach((json_t *)attrs, ak, av)
+    {
+        bool key_ok = *ak != '\0';
+        for (const char *c = ak; *c; c++)
+            key_ok &= *c != ',' && *c != '"' && *c != '\n' && *c != '\r';
+        if (!json_is_string(av) || !key_ok) {
+            fprintf(stderr, "kopilka: %s: %s.attrs.%s: %s\n", source, path, ak,
+                    key_ok ? "an attribute is a string" : "not a usable attribute name");
+            return KP_EXIT_FAILED;
+        }
     }
     static const char *const columns[] = {"external_id", "name",     "phone",  "email",
                                           "card",        "birthday", "registered", "segments",
@@ -84,7 +104,7 @@ static int create_by_import(kr_ops *ops, const json_t *body, const json_t *point
     const json_t *v;
     json_object_foreach((json_t *)body, k, v)
     {
-        bool known = false;
+        bool known = strcmp(k, "attrs") == 0;
         for (size_t i = 0; i < 8 && !known; i++)
             known = strcmp(k, keys[i]) == 0;
         if (!known) {
@@ -95,8 +115,11 @@ static int create_by_import(kr_ops *ops, const json_t *body, const json_t *point
     }
     kr_buf csv;
     kr_buf_init(&csv, 0);
+    size_t n_attrs = json_object_size(attrs), a = 0;
     for (size_t i = 0; i < 10; i++)
-        kr_buf_printf(&csv, "%s%s", columns[i], i < 9 ? "," : "\n");
+        kr_buf_printf(&csv, "%s%s", columns[i], i < 9 || n_attrs ? "," : "\n");
+    json_object_foreach((json_t *)attrs, ak, av)
+        kr_buf_printf(&csv, "attr_%s%s", ak, ++a < n_attrs ? "," : "\n");
     for (size_t i = 0; i < 8; i++) {
         v = json_object_get(body, keys[i]);
         json_t *joined = NULL;
@@ -119,7 +142,10 @@ static int create_by_import(kr_ops *ops, const json_t *body, const json_t *point
         amount = json_sprintf("%lld", (long long)json_integer_value(json_object_get(lot, "amount")));
     csv_field(&csv, amount, false);
     json_decref(amount);
-    csv_field(&csv, lot ? json_object_get(lot, "expires") : NULL, true);
+    csv_field(&csv, lot ? json_object_get(lot, "expires") : NULL, n_attrs == 0);
+    a = 0;
+    json_object_foreach((json_t *)attrs, ak, av)
+        csv_field(&csv, av, ++a == n_attrs);
     if (csv.failed) {
         kr_buf_free(&csv);
         return KP_EXIT_INTERNAL;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // kopilka-test.c: `kopilka test SCENARIO...` — QA's scenario runner. Each scenario runs on a
 // throwaway ledger: customers are created, steps run in order with the clock the scenario sets,
-// every answer is compared with the step's expectation as a subset, and the ledger's invariants
-// are checked after every step that writes and at the end (docs/formats.md "Scenario files").
+// every answer is compared with the step's expectation as a subset, values a step saves from its
+// answer stand for ${name} in later steps, and the ledger's invariants are checked after every
+// step that writes and at the end (docs/formats.md "Scenario files").
 #include "kopilka.h"
 
+#include "kopilka-saved.h"
 #include "kopilka-subset.h"
 #include "kr-input.h"
 
@@ -31,13 +33,22 @@ typedef enum action {
     A_EVENT,
     A_GRANT,
     A_FLOOR,
+    A_GET,
+    A_CARDS,
+    A_ATTACH,
+    A_BLOCK,
+    A_CODES,
+    A_OUTBOX,
+    A_ACK,
+    A_CERTIFICATE,
     A_COUNT
 } action;
 
 static const char *const action_names[A_COUNT] = {
-    "confirm", "calculate", "return", "cancel", "jobs",
-    "balance", "history",   "check",  "customer", "merge",
-    "update",  "event",     "grant",  "floor",
+    "confirm", "calculate", "return", "cancel", "jobs",   "balance", "history",
+    "check",   "customer",  "merge",  "update", "event",  "grant",   "floor",
+    "get",     "cards",     "attach", "block",  "codes",  "outbox",  "ack",
+    "certificate",
 };
 
 // One scenario being run.
@@ -51,6 +62,8 @@ typedef struct run {
     bool stop;          // a malformed step or a clock going back: the rest is skipped
     kr_buf answer;      // the last operation's answer
     kr_buf report;      // what a failing step prints under its line
+    json_t *saved;      // owned: name -> value saved by the steps' "save"
+    int64_t outbox_seen; // the greatest outbox entry id an `"outbox": true` step listed
 } run;
 
 // ---- the list of scenario files -------------------------------------------------------------
@@ -245,22 +258,129 @@ static bool judge(run *r, kr_ops_status st, const json_t *expect, const char *wa
     return ok;
 }
 
-// Parses and runs step `i`. Prints its line and, on failure, the report under it.
-static void run_step(run *r, const json_t *step, size_t i)
+// The {"batch": B, "count": N} of a cards or codes step; false with why in r->report.
+static bool batch_count(run *r, const json_t *arg, const char *field, const char **batch,
+                        size_t *count)
 {
-    static const char *const keys[] = {"at",      "note",   "expect",   "status", "confirm",
-                                       "calculate", "return", "cancel", "jobs",   "balance",
-                                       "history", "check",  "customer", "merge",  "update",
-                                       "event",   "grant",  "floor",  NULL};
+    const json_t *b = json_object_get(arg, "batch"), *n = json_object_get(arg, "count");
+    if (!json_is_object(arg) || !json_is_string(b) || !json_is_integer(n) ||
+        json_object_size(arg) != 2 || json_integer_value(n) < 1 ||
+        json_integer_value(n) > 1000) {
+        kr_buf_printf(&r->report, "%s: write {\"batch\": ID, \"count\": 1..1000}\n", field);
+        return false;
+    }
+    *batch = json_string_value(b);
+    *count = (size_t)json_integer_value(n);
+    return true;
+}
+
+// Checks a step's "save" ({name: path}) before the step runs; false with the error in err.
+static bool save_ok(kr_json_obj *obj, const json_t *save)
+{
+    if (!save)
+        return true;
+    if (!json_is_object(save) || json_object_size(save) == 0)
+        return kr_json_fail(obj, "save", "write {\"NAME\": \"PATH\"}, e.g. "
+                                         "{\"card\": \"cards[0]\"}");
+    const char *name;
+    const json_t *path;
+    json_object_foreach((json_t *)save, name, path)
+    {
+        kr_buf why;
+        kr_buf_init(&why, 0);
+        bool ok = kp_saved_name_ok(name) && json_is_string(path) &&
+                  kp_saved_path_ok(json_string_value(path), &why);
+        if (why.len && why.data[why.len - 1] == '\n')
+            why.data[--why.len] = '\0'; // one line in the report
+        if (!ok) {
+            char field[120];
+            snprintf(field, sizeof field, "save.%.60s", name);
+            kr_json_fail(obj, field, "%s",
+                         !kp_saved_name_ok(name) ? "a name is letters, digits, '_' and '-'"
+                         : !json_is_string(path) ? "the path into the answer is a string"
+                                                 : (why.data ? why.data : "a bad path"));
+        }
+        kr_buf_free(&why);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+// Saves the values a step's "save" names from its answer; false (with why in r->report) when
+// the answer has no such value.
+static bool save_values(run *r, const json_t *save, const char *field)
+{
+    json_t *answer = json_loads(r->answer.data ? r->answer.data : "", 0, NULL);
+    bool ok = answer != NULL;
+    if (!answer)
+        kr_buf_printf(&r->report, "%s.save: the answer is not JSON\n", field);
+    const char *name;
+    const json_t *path;
+    json_object_foreach((json_t *)save, name, path)
+    {
+        if (!answer)
+            break;
+        kr_buf why;
+        kr_buf_init(&why, 0);
+        const json_t *v = kp_saved_lookup(answer, json_string_value(path), &why);
+        if (v) {
+            json_object_set(r->saved, name, (json_t *)v);
+        } else {
+            kr_buf_printf(&r->report, "save.%s: %s", name, why.data ? why.data : "not found\n");
+            ok = false;
+        }
+        kr_buf_free(&why);
+    }
+    json_decref(answer);
+    return ok;
+}
+
+// Parses and runs step `i`. Prints its line and, on failure, the report under it.
+static void run_step(run *r, const json_t *raw, size_t i)
+{
+    static const char *const keys[] = {
+        "at",      "note",   "expect", "status", "save",   "confirm", "calculate", "return",
+        "cancel",  "jobs",   "balance", "history", "check", "customer", "merge",   "update",
+        "event",   "grant",  "floor",  "get",    "cards",  "attach",  "block",     "codes",
+        "outbox",  "ack",    "certificate", NULL};
     kr_input_error err = {0};
-    kr_json_obj obj = {.obj = step, .err = &err};
-    snprintf(obj.path, sizeof obj.path, "steps[%zu]", i);
-    const char *note = NULL, *want_status = NULL;
-    int64_t at = r->now;
-    const json_t *expect = json_object_get(step, "expect");
+    char where[32];
+    snprintf(where, sizeof where, "steps[%zu]", i);
     kr_buf_reset(&r->report);
     kr_buf_reset(&r->answer);
     r->steps++;
+    // Saved values first: the step is read as if "${card}" had been written as the value.
+    // "save" itself holds paths, not values, and is left as written; "expect" is expanded
+    // after the step ran, so it may use what this very step saves.
+    json_t *save = json_incref(json_object_get(raw, "save"));
+    json_t *raw_expect = json_object_get(raw, "expect");
+    json_t *bare = json_deep_copy(raw);
+    json_object_del(bare, "save");
+    json_object_del(bare, "expect");
+    json_t *step = bare ? kp_saved_expand(r->saved, bare, where, &r->report) : NULL;
+    json_decref(bare);
+    if (!step) {
+        const char *name = "?";
+        for (int a = 0; a < A_COUNT; a++)
+            if (json_object_get(raw, action_names[a]))
+                name = action_names[a];
+        printf("  FAIL  %zu  %s\n        %s", i + 1, name,
+               r->report.data ? r->report.data : "out of memory\n");
+        r->failed++;
+        r->stop = true;
+        json_decref(save);
+        return;
+    }
+    if (save)
+        json_object_set(step, "save", save);
+    if (raw_expect)
+        json_object_set(step, "expect", raw_expect);
+    kr_json_obj obj = {.obj = step, .err = &err};
+    snprintf(obj.path, sizeof obj.path, "%s", where);
+    const char *note = NULL, *want_status = NULL;
+    int64_t at = r->now;
+    const json_t *expect = raw_expect;
 
     bool ok = kr_json_expect_object(&obj, keys) && kr_json_string(&obj, "note", false, &note) &&
               kr_json_string(&obj, "status", false, &want_status) &&
@@ -280,8 +400,11 @@ static void run_step(run *r, const json_t *step, size_t i)
     }
     if (ok && act == A_COUNT)
         ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
-                                      "jobs, balance, history, check, customer, merge, update, event, grant, "
-                                      "floor");
+                                      "jobs, balance, history, check, customer, merge, update, "
+                                      "event, grant, floor, get, cards, attach, block, codes, "
+                                      "outbox, ack, certificate");
+    if (ok)
+        ok = save_ok(&obj, save);
     if (ok && expect && !json_is_object(expect))
         ok = kr_json_fail(&obj, "expect", "must be an object (compared as a subset of the "
                                           "answer)");
@@ -305,6 +428,8 @@ static void run_step(run *r, const json_t *step, size_t i)
                err.field[0] ? err.field : obj.path, err.message);
         r->failed++;
         r->stop = true;
+        json_decref(save);
+        json_decref(step);
         return;
     }
     r->now = at;
@@ -438,13 +563,138 @@ static void run_step(run *r, const json_t *step, size_t i)
         writes = true;
         break;
     }
+    case A_GET:
+        text = reference(r, arg, field);
+        if (!text) {
+            ran = false;
+            break;
+        }
+        if (json_is_string(arg))
+            snprintf(what, sizeof what, "get %s", json_string_value(arg));
+        st = kr_ops_customer_get(r->ops, text, r->now, &r->answer);
+        break;
+    case A_CARDS:
+    case A_CODES: {
+        const char *batch = NULL;
+        size_t count = 0;
+        if (!batch_count(r, arg, field, &batch, &count)) {
+            ran = false;
+            break;
+        }
+        snprintf(what, sizeof what, "%s %zu of %s", action_names[act], count, batch);
+        st = act == A_CARDS ? kr_ops_cards_issue(r->ops, batch, count, r->now, &r->answer)
+                            : kr_ops_codes_generate(r->ops, batch, count, r->now, &r->answer);
+        writes = true;
+        break;
+    }
+    case A_ATTACH: {
+        const json_t *card = json_object_get(arg, "card");
+        char f[80];
+        snprintf(f, sizeof f, "%s.customer", field);
+        if (!json_is_object(arg) || !json_is_string(card) || json_object_size(arg) != 2) {
+            kr_buf_printf(&r->report, "%s: write {\"card\": NUMBER, \"customer\": KEY}\n",
+                          field);
+            ran = false;
+            break;
+        }
+        text = reference(r, json_object_get(arg, "customer"), f);
+        if (!text) {
+            ran = false;
+            break;
+        }
+        snprintf(what, sizeof what, "attach %s", json_string_value(card));
+        st = kr_ops_card_attach(r->ops, json_string_value(card), text, r->now, &r->answer);
+        writes = true;
+        break;
+    }
+    case A_BLOCK:
+        if (!json_is_string(arg)) {
+            kr_buf_printf(&r->report, "%s: the card number\n", field);
+            ran = false;
+            break;
+        }
+        snprintf(what, sizeof what, "block %s", json_string_value(arg));
+        st = kr_ops_card_block(r->ops, json_string_value(arg), r->now, &r->answer);
+        writes = true;
+        break;
+    case A_OUTBOX: {
+        // true: the entries added since the previous `"outbox": true` step; a customer: every
+        // pending entry of theirs.
+        json_t *req = NULL;
+        if (json_is_true(arg)) {
+            req = json_pack("{s:I,s:i}", "after", (json_int_t)r->outbox_seen, "limit", 1000);
+        } else if (json_is_string(arg) || json_is_object(arg)) {
+            text = reference(r, arg, field);
+            if (text)
+                req = json_pack("{s:o,s:i}", "customer", json_loads(text, 0, NULL), "limit",
+                                1000);
+            if (json_is_string(arg))
+                snprintf(what, sizeof what, "outbox of %s", json_string_value(arg));
+        } else {
+            kr_buf_printf(&r->report, "%s: write true (what is new since the last look) or a "
+                                      "customer key\n",
+                          field);
+        }
+        free(text);
+        text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        json_decref(req);
+        if (!text) {
+            ran = false;
+            break;
+        }
+        st = kr_ops_outbox_list(r->ops, text, strlen(text), &r->answer);
+        if (st == KR_OPS_OK && json_is_true(arg)) {
+            json_t *a = json_loads(r->answer.data ? r->answer.data : "", 0, NULL);
+            json_int_t last = json_integer_value(json_object_get(a, "last"));
+            if (last > r->outbox_seen)
+                r->outbox_seen = (int64_t)last;
+            json_decref(a);
+        }
+        break;
+    }
+    case A_ACK: {
+        json_t *req = json_is_array(arg) ? json_pack("{s:O}", "ids", arg) : NULL;
+        text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        json_decref(req);
+        if (!text) {
+            kr_buf_printf(&r->report, "%s: write the outbox entry ids, e.g. [\"${warning}\"]\n",
+                          field);
+            ran = false;
+            break;
+        }
+        st = kr_ops_outbox_ack(r->ops, text, strlen(text), r->now, &r->answer);
+        writes = true;
+        break;
+    }
+    case A_CERTIFICATE:
+        // A gift certificate as the till sees it at the step's time.
+        if (!json_is_string(arg)) {
+            kr_buf_printf(&r->report, "%s: the certificate's number\n", field);
+            ran = false;
+            break;
+        }
+        snprintf(what, sizeof what, "certificate %s", json_string_value(arg));
+        st = kr_ops_certificate_show(r->ops, json_string_value(arg), r->now, &r->answer);
+        break;
     case A_COUNT:
         break;
     }
     free(text);
     free(text2);
 
-    ok = ran && judge(r, st, expect, want_status);
+    bool saved = !ran || !save || save_values(r, save, field);
+    json_t *expanded = NULL;
+    if (ran && expect) {
+        char path[48];
+        snprintf(path, sizeof path, "%s.expect", where);
+        expanded = kp_saved_expand(r->saved, expect, path, &r->report);
+        if (!expanded) {
+            ran = false; // the report says which name is unknown: a malformed step
+            r->stop = true;
+        }
+    }
+    ok = ran && judge(r, st, expanded, want_status) && saved;
+    json_decref(expanded);
     if (ran && writes && st != KR_OPS_FAILED && !ledger_ok(r, "after this step"))
         ok = false;
     char t[40];
@@ -464,6 +714,8 @@ static void run_step(run *r, const json_t *step, size_t i)
     }
     if (r->opt->verbose || (!ok && r->answer.len && r->answer.len < 4000 && ran))
         printf("        answer: %s\n", r->answer.data);
+    json_decref(save);
+    json_decref(step);
 }
 
 // ---- one scenario -----------------------------------------------------------------------------
@@ -533,7 +785,7 @@ static int run_scenario(const kp_options *o, const char *path, program_cache *ca
     const kp_program *prog = NULL;
     status = get_program(o, cache, prog_path, &prog);
     free(prog_path);
-    run r = {.opt = o, .path = path, .now = start};
+    run r = {.opt = o, .path = path, .now = start, .saved = json_object()};
     kr_buf_init(&r.answer, 0);
     kr_buf_init(&r.report, 0);
     if (status == KP_EXIT_OK)
@@ -564,6 +816,7 @@ static int run_scenario(const kp_options *o, const char *path, program_cache *ca
         printf("FAIL %s: not run\n", name ? name : path);
     }
     kp_state_free(&r.state);
+    json_decref(r.saved);
     kr_ops_close(r.ops);
     kr_buf_free(&r.answer);
     kr_buf_free(&r.report);

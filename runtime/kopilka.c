@@ -16,6 +16,10 @@
 //   kopilka customer create [--db ...] [--at TIME] CUSTOMER.json|-
 //   kopilka cards issue [--db ...] [--at TIME] --batch B --count N
 //   kopilka merge [--db ...] [--at TIME] --from REF --into REF [--id OP]
+//   kopilka customer get [--db ...] [--at TIME] (--card N|...)
+//   kopilka card attach|block [--db ...] [--at TIME] NUMBER [(--phone P|...)]
+//   kopilka outbox list [--db ...] [--after ID] [--limit N] [(--card N|...)]
+//   kopilka outbox ack [--db ...] [--at TIME] ID...
 //
 // Exit status: 0 ok, 1 a scenario or check failed or the input was refused, 2 usage, 3 I/O
 // (or the ledger is busy), 4 internal (out of memory, storage error).
@@ -30,6 +34,8 @@
 #include <unistd.h>
 
 typedef int (*command_fn)(const kp_options *o);
+
+static bool parse_count(const char *text, long long *out);
 
 typedef struct command {
     const char *name, *sub; // "jobs" "run"; sub NULL for one-word commands
@@ -136,6 +142,12 @@ static kr_ops_status op_codes(const kp_options *o, kr_ops *ops, kr_buf *out, int
 {
     (void)status;
     return kr_ops_codes_generate(ops, o->batch, (size_t)o->count, o->at, out);
+}
+
+static kr_ops_status op_certificate(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_certificate_show(ops, o->args[0], o->at, out);
 }
 
 static kr_ops_status op_cancel(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
@@ -296,6 +308,126 @@ static kr_ops_status op_merge(const kp_options *o, kr_ops *ops, kr_buf *out, int
     return st;
 }
 
+// The reference of --card/--phone/--email/--customer when one is given (malloc'd), NULL when
+// none is; *bad when more than one is.
+static char *who_json_optional(const kp_options *o, bool *bad)
+{
+    *bad = false;
+    int given = (o->card != NULL) + (o->phone != NULL) + (o->email != NULL) +
+                (o->customer != NULL);
+    if (given == 0)
+        return NULL;
+    char *who = who_json(o);
+    *bad = who == NULL;
+    return who;
+}
+
+static kr_ops_status op_outbox_list(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    bool bad = false;
+    char *who = who_json_optional(o, &bad);
+    if (bad) {
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    json_t *req = json_pack("{s:I}", "after", (json_int_t)o->after);
+    if (req && o->limit)
+        json_object_set_new(req, "limit", json_integer((json_int_t)o->limit));
+    if (req && who)
+        json_object_set_new(req, "customer", json_loads(who, 0, NULL));
+    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    free(who);
+    if (!text) {
+        *status = KP_EXIT_INTERNAL;
+        return KR_OPS_FAILED;
+    }
+    kr_ops_status st = kr_ops_outbox_list(ops, text, strlen(text), out);
+    free(text);
+    return st;
+}
+
+static kr_ops_status op_outbox_ack(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    json_t *ids = json_array();
+    for (int i = 0; ids && i < o->nargs; i++) {
+        long long id = 0;
+        if (!parse_count(o->args[i], &id) || id < 1) {
+            fprintf(stderr, "kopilka outbox ack: %s: an entry id (a whole number) is expected\n",
+                    o->args[i]);
+            json_decref(ids);
+            *status = KP_EXIT_USAGE;
+            return KR_OPS_INVALID;
+        }
+        json_array_append_new(ids, json_integer((json_int_t)id));
+    }
+    json_t *req = json_pack("{s:o}", "ids", ids);
+    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!text) {
+        *status = KP_EXIT_INTERNAL;
+        return KR_OPS_FAILED;
+    }
+    kr_ops_status st = kr_ops_outbox_ack(ops, text, strlen(text), o->at, out);
+    free(text);
+    return st;
+}
+
+static kr_ops_status op_card(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    if (strcmp(o->sub, "block") == 0)
+        return kr_ops_card_block(ops, o->args[0], o->at, out);
+    char *who = who_json(o);
+    if (!who) {
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    kr_ops_status st = kr_ops_card_attach(ops, o->args[0], who, o->at, out);
+    free(who);
+    return st;
+}
+
+static kr_ops_status op_customer_get(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    char *who = who_json(o);
+    if (!who) {
+        *status = KP_EXIT_USAGE;
+        return KR_OPS_INVALID;
+    }
+    kr_ops_status st = kr_ops_customer_get(ops, who, o->at, out);
+    free(who);
+    return st;
+}
+
+static int cmd_outbox_list(const kp_options *o)
+{
+    bool bad = false;
+    free(who_json_optional(o, &bad));
+    return bad ? KP_EXIT_USAGE : with_ledger(o, op_outbox_list);
+}
+static int cmd_outbox_ack(const kp_options *o)
+{
+    return with_ledger(o, op_outbox_ack);
+}
+static int cmd_card(const kp_options *o)
+{
+    if (strcmp(o->sub, "attach") == 0) {
+        char *who = who_json(o);
+        if (!who)
+            return KP_EXIT_USAGE;
+        free(who);
+    }
+    return with_ledger(o, op_card);
+}
+static int cmd_customer_get(const kp_options *o)
+{
+    char *who = who_json(o);
+    if (!who)
+        return KP_EXIT_USAGE;
+    free(who);
+    return with_ledger(o, op_customer_get);
+}
+
 static int cmd_receipt(const kp_options *o)
 {
     return with_ledger(o, op_receipt);
@@ -303,6 +435,10 @@ static int cmd_receipt(const kp_options *o)
 static int cmd_cancel(const kp_options *o)
 {
     return with_ledger(o, op_cancel);
+}
+static int cmd_certificate(const kp_options *o)
+{
+    return with_ledger(o, op_certificate);
 }
 static int cmd_balance(const kp_options *o)
 {
@@ -447,9 +583,24 @@ static const command commands[] = {
      "points grant [--db LEDGER] [--program XML] GRANT.json|GRANTS.jsonl|-"},
     {"codes", "generate", cmd_codes, LEDGER "at batch count ", 0, 0,
      "codes generate [--db LEDGER] [--program XML] --batch B --count N"},
+    {"customer", "get", cmd_customer_get, LEDGER "at" WHO, 0, 0,
+     "customer get [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
+     "--customer ID)"},
+    {"card", "attach", cmd_card, LEDGER "at" WHO, 1, 1,
+     "card attach [--db LEDGER] [--program XML] [--at TIME] NUMBER (--phone P|--email E|"
+     "--customer ID|--card N)"},
+    {"card", "block", cmd_card, LEDGER "at ", 1, 1,
+     "card block [--db LEDGER] [--program XML] [--at TIME] NUMBER"},
+    {"outbox", "list", cmd_outbox_list, LEDGER "after limit" WHO, 0, 0,
+     "outbox list [--db LEDGER] [--program XML] [--after ID] [--limit N] "
+     "[--card N|--phone P|--email E|--customer ID]"},
+    {"outbox", "ack", cmd_outbox_ack, LEDGER "at ", 1, 1000,
+     "outbox ack [--db LEDGER] [--program XML] [--at TIME] ID..."},
     {"tier", "set", cmd_tier_set, LEDGER "at ladder tier until id" WHO, 0, 0,
      "tier set [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
      "--customer ID) --ladder ID --tier ID [--until DATE] [--id OP]"},
+    {"certificate", "show", cmd_certificate, LEDGER "at ", 1, 1,
+     "certificate show [--db LEDGER] [--program XML] [--at TIME] NUMBER"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };
@@ -581,6 +732,8 @@ static int parse_options(const command *c, int argc, char **argv, int first, kp_
             done = parse_count(value, &o->count);
         else if (!done && strcmp(name, "after") == 0)
             done = parse_count(value, &o->after);
+        else if (!done && strcmp(name, "limit") == 0)
+            done = parse_count(value, &o->limit);
         if (!done) {
             fprintf(stderr, "kopilka %s: %s %s: a whole number is expected\n", o->command, a,
                     value);
@@ -607,15 +760,24 @@ int main(int argc, char **argv)
     }
     const command *c = NULL;
     int first = 2;
+    bool named = false; // a command of that name exists, with other subcommands
     for (size_t i = 0; i < sizeof commands / sizeof *commands && !c; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
-        if (commands[i].sub && (argc < 3 || strcmp(argv[2], commands[i].sub) != 0)) {
-            fprintf(stderr, "usage: kopilka %s\n", commands[i].usage);
-            return KP_EXIT_USAGE;
-        }
+        named = true;
+        if (commands[i].sub && (argc < 3 || strcmp(argv[2], commands[i].sub) != 0))
+            continue;
         c = &commands[i];
         first = c->sub ? 3 : 2;
+    }
+    if (!c && named) {
+        const char *lead = "usage:";
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            if (strcmp(argv[1], commands[i].name) == 0) {
+                fprintf(stderr, "%s kopilka %s\n", lead, commands[i].usage);
+                lead = "      ";
+            }
+        return KP_EXIT_USAGE;
     }
     if (!c) {
         fprintf(stderr, "kopilka: unknown command %s\n", argv[1]);
@@ -627,7 +789,8 @@ int main(int argc, char **argv)
             printf("usage: kopilka %s\n", c->usage);
             return KP_EXIT_OK;
         }
-    kp_options o = {.command = c->name, .db = "kopilka.db", .color = isatty(2)};
+    kp_options o = {.command = c->name, .sub = c->sub, .db = "kopilka.db",
+                    .color = isatty(2)};
     o.args = calloc((size_t)argc, sizeof *o.args);
     if (!o.args)
         return KP_EXIT_INTERNAL;

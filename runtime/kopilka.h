@@ -9,6 +9,7 @@
 //   kopilka-simulate.c  `kopilka simulate`
 //   kopilka-test.c      `kopilka test`: the scenario runner
 //   kopilka-subset.c    the subset comparison behind expectations (pure, unit-tested)
+//   kopilka-saved.c     saved values of scenarios: paths into answers, ${name} (pure, unit-tested)
 #ifndef KOPILKA_H
 #define KOPILKA_H
 
@@ -36,6 +37,7 @@ enum {
 // The CLI's options: the only state that outlives a function. Filled by main from argv.
 typedef struct kp_options {
     const char *command;    // "simulate", "test", "confirm" ...
+    const char *sub;        // "attach" of `card attach`; NULL for one-word commands
     const char *db;         // --db (default "kopilka.db")
     const char *program;    // --program, or simulate's first argument
     const char *at_text;    // --at as written
@@ -48,7 +50,8 @@ typedef struct kp_options {
     long long count;        // cards issue
     const char *op_id;      // --id: merge's (and tier set's) operation id
     const char *ladder, *tier, *until; // tier set
-    long long after;        // history --after
+    long long after;        // history and outbox list --after
+    long long limit;        // outbox list --limit (0: the operation's default)
     const char *card_guard; // --card-guard LIMIT/WINDOW/LOCKOUT or off (calculate, confirm, balance)
     const char *source;     // balance --source: what unknown card numbers count against
     bool verbose;           // test -v: the answer of every step

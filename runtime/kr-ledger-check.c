@@ -51,6 +51,9 @@ static const check checks[] = {
      "SELECT m.customer_id AS customer, m.segment_id AS segment, c.merged_into"
      " FROM customer_segment m JOIN customer c ON c.id = m.customer_id"
      " WHERE c.merged_into IS NOT NULL"},
+    {"promo code is owned by a merged customer",
+     "SELECT p.code, p.owner_id AS customer, c.merged_into FROM promo_code p"
+     " JOIN customer c ON c.id = p.owner_id WHERE c.merged_into IS NOT NULL"},
     {"merged customer does not point at a live survivor",
      "SELECT c.id AS customer, c.merged_into, s.merged_into AS survivor_merged_into"
      " FROM customer c JOIN customer s ON s.id = c.merged_into"
@@ -58,6 +61,18 @@ static const check checks[] = {
     {"lot expires before it becomes spendable",
      "SELECT id AS lot, spendable_from, expires_at FROM lot"
      " WHERE expires_at IS NOT NULL AND expires_at <= spendable_from"},
+    {"certificate remaining differs from its face value less uses plus give-backs",
+     "SELECT c.number AS certificate, c.remaining, c.face_value,"
+     " coalesce(u.s, 0) AS used, coalesce(b.s, 0) AS given_back FROM certificate c"
+     " LEFT JOIN (SELECT number, sum(amount) AS s FROM certificate_use GROUP BY number) u"
+     " ON u.number = c.number"
+     " LEFT JOIN (SELECT number, sum(amount) AS s FROM certificate_back GROUP BY number) b"
+     " ON b.number = c.number"
+     " WHERE c.remaining <> c.face_value - coalesce(u.s, 0) + coalesce(b.s, 0)"},
+    {"voided certificate was used after its void",
+     "SELECT c.number AS certificate, c.voided_at, u.op_id, u.at FROM certificate c"
+     " JOIN certificate_use u ON u.number = c.number"
+     " WHERE c.voided_at IS NOT NULL AND u.at >= c.voided_at"},
 };
 
 kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,

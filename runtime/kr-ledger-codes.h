@@ -13,12 +13,30 @@ typedef struct kr_ledger_promo {
     int64_t valid_until;                // KR_LEDGER_NEVER: no end
     int64_t uses;                       // uses so far in all
     int64_t customer_uses;              // uses so far by the customer asked about
+    int64_t owner_id;                   // the customer it was issued to; 0: anyone's
 } kr_ledger_promo;
 
 // kr_ledger_promo_get: the code (case-insensitive) with its uses so far, in all and by
 //   `customer_id` (0: anonymous, counts as none). NOT_FOUND.
 kr_ledger_status kr_ledger_promo_get(kr_ledger *db, const char *code, int64_t customer_id,
                                      kr_ledger_promo *out);
+
+// A code issued to one customer (kr_ledger_promo_add_owned).
+typedef struct kr_ledger_owned_code {
+    char code[KR_LEDGER_ID_MAX];
+    char batch_id[KR_LEDGER_ID_MAX];
+    int64_t valid_until; // KR_LEDGER_NEVER: no end
+    int64_t uses, max_uses;
+} kr_ledger_owned_code;
+
+// kr_ledger_customer_codes: the codes issued to `customer_id`, oldest first, at most `max` into
+//   out; *n is how many.
+kr_ledger_status kr_ledger_customer_codes(kr_ledger *db, int64_t customer_id,
+                                          kr_ledger_owned_code *out, size_t max, size_t *n);
+// kr_ledger_customer_cards: the cards held by `customer_id` (any state), by issue time, at most
+//   `max` into out; *n is how many.
+kr_ledger_status kr_ledger_customer_cards(kr_ledger *db, int64_t customer_id, kr_ledger_card *out,
+                                          size_t max, size_t *n);
 
 // kr_ledger_card_register: records a card the ERP issued itself (6..32 digits, no check of a
 //   Luhn digit) as ACTIVE and held by `customer_id`, in batch "erp". CONFLICT when the number

@@ -1073,6 +1073,7 @@ kr_ledger_status kr_ledger_merge_into(kr_ledger *db, int64_t from, int64_t into,
         "UPDATE identity SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE card SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE promo_use SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE promo_code SET owner_id = ?2 WHERE owner_id = ?1",
         "UPDATE outbox SET customer_id = ?2 WHERE customer_id = ?1 AND state = 'pending'",
         // Memberships move; one in both keeps the earliest joined_at and the latest until.
         "INSERT INTO customer_segment(customer_id, segment_id, joined_at, until)"

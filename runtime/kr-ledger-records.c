@@ -639,17 +639,104 @@ kr_ledger_status kr_ledger_outbox_mark(kr_ledger *db, int64_t id, kr_ledger_outb
     return s;
 }
 
+static kr_ledger_status outbox_row(kr_ledger *db, sqlite3_stmt *st, kr_ledger_outbox_msg *m)
+{
+    m->id = sqlite3_column_int64(st, 0);
+    kr_ledger_col_copy(st, 1, m->key, sizeof m->key);
+    m->customer_id = sqlite3_column_int64(st, 2);
+    kr_ledger_col_copy(st, 3, m->kind, sizeof m->kind);
+    kr_ledger_col_copy(st, 4, m->channels, sizeof m->channels);
+    m->due_at = sqlite3_column_int64(st, 6);
+    m->attempts = sqlite3_column_int64(st, 7);
+    const char *state = (const char *)sqlite3_column_text(st, 8);
+    m->state = KR_LEDGER_OUTBOX_PENDING;
+    for (size_t i = 0; state && i < 4; i++)
+        if (strcmp(state, outbox_states[i]) == 0)
+            m->state = (kr_ledger_outbox_state)i;
+    m->created_at = sqlite3_column_int64(st, 9);
+    return kr_ledger_col_dup(db, st, 5, &m->payload);
+}
+
+#define OUTBOX_COLUMNS                                                                             \
+    "SELECT id, key, customer_id, kind, channels, payload, due_at, attempts, state, created_at"    \
+    " FROM outbox"
+
+kr_ledger_status kr_ledger_outbox_get(kr_ledger *db, int64_t id, kr_ledger_outbox_msg *out)
+{
+    static const char sql[] = OUTBOX_COLUMNS " WHERE id = ?1";
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "i", id);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (!row)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "notification %lld not found",
+                              (long long)id);
+    s = outbox_row(db, st, out);
+    kr_ledger_done(st);
+    return s;
+}
+
+kr_ledger_status kr_ledger_outbox_pending(kr_ledger *db, int64_t customer_id, int64_t after_id,
+                                          size_t limit, kr_ledger_outbox_msg **out,
+                                          size_t *out_n)
+{
+    static const char sql[] = OUTBOX_COLUMNS " WHERE state = 'pending' AND id > ?1"
+                                             " AND (?2 = 0 OR customer_id = ?2) ORDER BY id LIMIT ?3";
+    *out = NULL;
+    *out_n = 0;
+    if (limit == 0 || limit > 10000)
+        return kr_ledger_fail(db, KR_LEDGER_INVALID, "outbox limit %zu is not in 1..10000", limit);
+    kr_ledger_outbox_msg *v = calloc(limit, sizeof *v);
+    if (!v)
+        return kr_ledger_fail(db, KR_LEDGER_NOMEM, "out of memory");
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st) {
+        free(v);
+        return KR_LEDGER_DB_ERROR;
+    }
+    kr_ledger_status s = kr_ledger_bind(db, st, "iii", after_id, customer_id, (int64_t)limit);
+    size_t n = 0;
+    bool row = true;
+    while (s == KR_LEDGER_OK && n < limit && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK &&
+           row)
+        s = outbox_row(db, st, &v[n++]);
+    kr_ledger_done(st);
+    if (s != KR_LEDGER_OK || n == 0) {
+        kr_ledger_outbox_free(v, n);
+        return s;
+    }
+    *out = v;
+    *out_n = n;
+    return KR_LEDGER_OK;
+}
+
 // --- promo codes ----------------------------------------------------------------------------
 
 kr_ledger_status kr_ledger_promo_add(kr_ledger *db, const char *code, const char *batch_id,
                                      int64_t max_uses, int64_t max_per_customer,
                                      int64_t valid_until)
 {
+    return kr_ledger_promo_add_owned(db, code, batch_id, max_uses, max_per_customer, valid_until,
+                                     0);
+}
+
+kr_ledger_status kr_ledger_promo_add_owned(kr_ledger *db, const char *code, const char *batch_id,
+                                           int64_t max_uses, int64_t max_per_customer,
+                                           int64_t valid_until, int64_t owner_id)
+{
     static const char sql[] = "INSERT INTO promo_code(code, batch_id, max_uses, max_per_customer,"
-                              " valid_until) VALUES (?1, ?2, ?3, ?4, ?5)";
+                              " valid_until, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     kr_ledger_status s = kr_ledger_check_id(db, "promo code", code);
     if (s == KR_LEDGER_OK)
         s = kr_ledger_check_id(db, "batch id", batch_id);
+    if (s == KR_LEDGER_OK && owner_id)
+        s = kr_ledger_live_customer(db, owner_id);
     if (s != KR_LEDGER_OK)
         return s;
     if (max_uses < 0 || max_per_customer < 0)
@@ -657,7 +744,8 @@ kr_ledger_status kr_ledger_promo_add(kr_ledger *db, const char *code, const char
     sqlite3_stmt *st = kr_ledger_stmt(db, sql);
     if (!st)
         return KR_LEDGER_DB_ERROR;
-    s = kr_ledger_bind(db, st, "ttiie", code, batch_id, max_uses, max_per_customer, valid_until);
+    s = kr_ledger_bind(db, st, "ttiiez", code, batch_id, max_uses, max_per_customer, valid_until,
+                       owner_id);
     if (s == KR_LEDGER_OK)
         s = kr_ledger_exec_done(db, st);
     if (s == KR_LEDGER_CONFLICT)
@@ -668,8 +756,8 @@ kr_ledger_status kr_ledger_promo_add(kr_ledger *db, const char *code, const char
 static kr_ledger_status promo_use(kr_ledger *db, const char *code, int64_t customer_id,
                                   const char *op_id, int64_t at)
 {
-    static const char q_code[] =
-        "SELECT max_uses, max_per_customer, valid_until, uses FROM promo_code WHERE code = ?1";
+    static const char q_code[] = "SELECT max_uses, max_per_customer, valid_until, uses, owner_id"
+                                 " FROM promo_code WHERE code = ?1";
     static const char q_used[] = "SELECT 1 FROM promo_use WHERE code = ?1 AND op_id = ?2";
     static const char q_cust[] =
         "SELECT count(*) FROM promo_use WHERE code = ?1 AND customer_id = ?2";
@@ -696,6 +784,7 @@ static kr_ledger_status promo_use(kr_ledger *db, const char *code, int64_t custo
         return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "promo code '%s' not found", code);
     int64_t max_uses = sqlite3_column_int64(st, 0), max_cust = sqlite3_column_int64(st, 1);
     int64_t until = kr_ledger_col_expiry(st, 2), uses = sqlite3_column_int64(st, 3);
+    int64_t owner = sqlite3_column_int64(st, 4);
     kr_ledger_done(st);
 
     st = kr_ledger_stmt(db, q_used);
@@ -711,6 +800,10 @@ static kr_ledger_status promo_use(kr_ledger *db, const char *code, int64_t custo
         return KR_LEDGER_EXISTS;
     if (until != KR_LEDGER_NEVER && at >= until)
         return kr_ledger_fail(db, KR_LEDGER_EXPIRED, "promo code '%s' expired", code);
+    if (owner && owner != customer_id)
+        return kr_ledger_fail(db, KR_LEDGER_CONFLICT,
+                              "promo code '%s' was issued to customer %lld, not to %lld", code,
+                              (long long)owner, (long long)customer_id);
     if (max_uses && uses >= max_uses)
         return kr_ledger_fail(db, KR_LEDGER_LIMIT, "promo code '%s' is used up (%lld uses)", code,
                               (long long)uses);
@@ -872,6 +965,13 @@ static kr_ledger_status certificate_use(kr_ledger *db, const char *number, int64
     }
     if (until != KR_LEDGER_NEVER && at >= until)
         return kr_ledger_fail(db, KR_LEDGER_EXPIRED, "certificate '%s' expired", number);
+    kr_ledger_certificate c;
+    s = kr_ledger_certificate_read(db, number, &c);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (c.voided_at)
+        return kr_ledger_fail(db, KR_LEDGER_STATE,
+                              "certificate '%s' was voided (its sale was returned)", number);
     if (amount > remaining)
         return kr_ledger_fail(db, KR_LEDGER_INSUFFICIENT,
                               "certificate '%s' has %lld left, %lld requested", number,

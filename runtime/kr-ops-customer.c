@@ -323,10 +323,76 @@ kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, in
     return st;
 }
 
-kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out)
+// The rest of a customer's profile: ,"tiers":{ladder: tier} (the tier held at `at` on each
+// ladder that has one), ,"cards":[{"number", "state", "batch"}], ,"codes":[{"code", "batch",
+// "valid_until", "used"}] (codes issued to the customer, e.g. birthday codes).
+static kr_ledger_status write_profile(kr_ops *o, int64_t id, int64_t at, kr_buf *out)
+{
+    kr_ledger_status ls = KR_LEDGER_OK;
+    kr_buf_puts(out, ",\"tiers\":{");
+    size_t k = 0;
+    for (size_t i = 0; i < o->policy.n_ladders && ls == KR_LEDGER_OK; i++) {
+        kr_ledger_tier t;
+        ls = kr_ledger_tier_current(o->db, id, o->policy.ladders[i].id, at, &t);
+        if (ls == KR_LEDGER_NOT_FOUND) {
+            ls = KR_LEDGER_OK;
+            continue;
+        }
+        if (ls != KR_LEDGER_OK)
+            break;
+        kr_buf_puts(out, k++ ? "," : "");
+        kr_buf_json_string(out, o->policy.ladders[i].id);
+        kr_buf_puts(out, ":");
+        kr_buf_json_string(out, t.tier_id);
+    }
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    enum { MAX_LISTED = 100 };
+    static const char *const card_states[] = {"issued", "active", "blocked"};
+    kr_ledger_card cards[MAX_LISTED];
+    size_t n = 0;
+    ls = kr_ledger_customer_cards(o->db, id, cards, MAX_LISTED, &n);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    kr_buf_puts(out, "},\"cards\":[");
+    for (size_t i = 0; i < n; i++) {
+        kr_buf_puts(out, i ? ",{\"number\":" : "{\"number\":");
+        kr_buf_json_string(out, cards[i].number);
+        kr_buf_printf(out, ",\"state\":\"%s\",\"batch\":", card_states[cards[i].state]);
+        kr_buf_json_string(out, cards[i].batch_id);
+        kr_buf_puts(out, "}");
+    }
+    kr_ledger_owned_code *codes = calloc(MAX_LISTED, sizeof *codes);
+    if (!codes)
+        return KR_LEDGER_NOMEM;
+    ls = kr_ledger_customer_codes(o->db, id, codes, MAX_LISTED, &n);
+    kr_buf_puts(out, "],\"codes\":[");
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < n; i++) {
+        kr_buf_puts(out, i ? ",{\"code\":" : "{\"code\":");
+        kr_buf_json_string(out, codes[i].code);
+        kr_buf_puts(out, ",\"batch\":");
+        kr_buf_json_string(out, codes[i].batch_id);
+        // The last day the code is accepted (local), or null for no end.
+        kr_buf_puts(out, ",\"valid_until\":");
+        if (codes[i].valid_until == KR_LEDGER_NEVER) {
+            kr_buf_puts(out, "null");
+        } else {
+            char day[11];
+            kr__ops_day_key(kr__ops_local_day(o, codes[i].valid_until - 1), day);
+            kr_buf_printf(out, "\"%s\"", day);
+        }
+        kr_buf_printf(out, ",\"used\":%s}",
+                      codes[i].max_uses && codes[i].uses >= codes[i].max_uses ? "true" : "false");
+    }
+    kr_buf_puts(out, "]");
+    free(codes);
+    return ls;
+}
+
+kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, int64_t at, kr_buf *out)
 {
     int64_t id = 0;
-    kr_ops_status st = who(o, who_json, 0, false, &id, out);
+    kr_ops_status st = who(o, who_json, at, false, &id, out);
     if (st != KR_OPS_OK)
         return st;
     kr_ledger_customer *c = NULL;
@@ -345,8 +411,11 @@ kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out)
     kr_buf_puts(out, ",\"birthday\":");
     c->birthday ? kr_buf_json_string(out, c->birthday) : kr_buf_puts(out, "null");
     kr_buf_printf(out, ",\"anonymous\":%s,\"segments\":[", c->anonymous ? "true" : "false");
-    for (size_t i = 0; i < c->n_segments; i++) {
-        kr_buf_puts(out, i ? "," : "");
+    // The memberships running at `at` (one whose end passed is left by the next jobs run).
+    for (size_t i = 0, k = 0; i < c->n_segments; i++) {
+        if (c->segments[i].until != KR_LEDGER_NEVER && c->segments[i].until <= at)
+            continue;
+        kr_buf_puts(out, k++ ? "," : "");
         kr_buf_json_string(out, c->segments[i].segment);
     }
     kr_buf_puts(out, "],\"attrs\":{");
@@ -356,25 +425,21 @@ kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out)
         kr_buf_puts(out, ":");
         kr_buf_json_string(out, c->attrs[i].value);
     }
-    kr_buf_printf(out, "},\"balance\":%lld}", (long long)c->balance);
+    kr_buf_printf(out, "},\"balance\":%lld", (long long)c->balance);
     kr_ledger_customer_free(c);
+    ls = write_profile(o, id, at, out);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    kr_buf_puts(out, "}");
     return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
 }
 
-kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
-                                    const char *op_id, int64_t at, kr_buf *out)
+// Each ladder's tier of both customers, before they become one (-1: none): the survivor keeps
+// the better (tiers_after_merge).
+static kr_ledger_status tiers_before_merge(kr_ops *o, int64_t from, int64_t into, int64_t at,
+                                           int before[64])
 {
-    int64_t from = 0, into = 0;
-    kr_ops_status st = who(o, from_json, at, false, &from, out);
-    if (st == KR_OPS_OK)
-        st = who(o, into_json, at, false, &into, out);
-    if (st != KR_OPS_OK)
-        return st;
-    if (from == into)
-        return kr__ops_fail(o, out, KR_OPS_INVALID, "from", "both name the same customer");
-    kr_ledger_status ls = kr_ledger_begin(o->db);
-    // Each ladder's tier of both, before they become one: the survivor keeps the better.
-    int before[64];
+    kr_ledger_status ls = KR_LEDGER_OK;
     size_t nl = o->policy.n_ladders < 64 ? o->policy.n_ladders : 64;
     for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
@@ -392,9 +457,16 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
                     before[i] = (int)k;
         }
     }
-    if (ls == KR_LEDGER_OK)
-        ls = kr_ledger_merge(o->db, from, into, op_id, at);
-    // After the merge the counters add up: an immediate ladder may now give a higher tier.
+    return ls;
+}
+
+// After a merge (or a card's placeholder merged by an attach) the counters add up: an
+// immediate ladder may now give a higher tier; the survivor gets the best of that and `before`.
+static kr_ledger_status tiers_after_merge(kr_ops *o, int64_t into, int64_t at,
+                                          const int before[64])
+{
+    kr_ledger_status ls = KR_LEDGER_OK;
+    size_t nl = o->policy.n_ladders < 64 ? o->policy.n_ladders : 64;
     int64_t day = kr__ops_local_day(o, at);
     for (size_t i = 0; ls == KR_LEDGER_OK && i < nl; i++) {
         const kr_ladder *l = &o->policy.ladders[i];
@@ -418,6 +490,28 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
             ls = kr_ledger_tier_set(o->db, into, &t);
         }
     }
+    return ls;
+}
+
+kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
+                                    const char *op_id, int64_t at, kr_buf *out)
+{
+    int64_t from = 0, into = 0;
+    kr_ops_status st = who(o, from_json, at, false, &from, out);
+    if (st == KR_OPS_OK)
+        st = who(o, into_json, at, false, &into, out);
+    if (st != KR_OPS_OK)
+        return st;
+    if (from == into)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "from", "both name the same customer");
+    kr_ledger_status ls = kr_ledger_begin(o->db);
+    int before[64];
+    if (ls == KR_LEDGER_OK)
+        ls = tiers_before_merge(o, from, into, at, before);
+    if (ls == KR_LEDGER_OK)
+        ls = kr_ledger_merge(o->db, from, into, op_id, at);
+    if (ls == KR_LEDGER_OK)
+        ls = tiers_after_merge(o, into, at, before);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_commit(o->db);
     if (ls != KR_LEDGER_OK) {
@@ -467,9 +561,20 @@ kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_js
         return st;
     char op[KR_LEDGER_ID_MAX];
     snprintf(op, sizeof op, "attach:%.100s", card);
+    // The card's anonymous placeholder is merged into the customer: as with a merge, the
+    // customer keeps the better tier and the added-up turnover may give a higher one.
+    kr_ledger_card before_card;
+    int64_t holder = 0;
+    if (kr_ledger_card_get(o->db, card, &before_card) == KR_LEDGER_OK)
+        holder = before_card.customer_id;
+    int before[64];
     kr_ledger_status ls = kr_ledger_begin(o->db);
+    if (ls == KR_LEDGER_OK && holder && holder != id)
+        ls = tiers_before_merge(o, holder, id, at, before);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_card_attach(o->db, card, id, op, at);
+    if (ls == KR_LEDGER_OK && holder && holder != id)
+        ls = tiers_after_merge(o, id, at, before);
     if (ls == KR_LEDGER_EXISTS)
         ls = KR_LEDGER_OK;
     if (ls == KR_LEDGER_OK)
@@ -483,6 +588,34 @@ kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_js
     kr_buf_json_string(out, card);
     kr_buf_printf(out, ",\"customer\":%lld}", (long long)id);
     return KR_OPS_OK;
+}
+
+kr_ops_status kr_ops_card_block(kr_ops *o, const char *card, int64_t at, kr_buf *out)
+{
+    kr_ledger_card c;
+    kr_ledger_status ls = kr_ledger_card_get(o->db, card, &c);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, "card");
+    if (c.state != KR_LEDGER_CARD_BLOCKED) {
+        ls = kr_ledger_begin(o->db);
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_card_block(o->db, card, at);
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_commit(o->db);
+        if (ls != KR_LEDGER_OK) {
+            kr_ledger_rollback(o->db);
+            return kr__ops_ledger_error(o, out, ls, "card");
+        }
+        c.blocked_at = at;
+    }
+    // A repeat answers the same: the card stays blocked since its first block.
+    kr_buf_reset(out);
+    kr_buf_puts(out, "{\"card\":");
+    kr_buf_json_string(out, c.number);
+    kr_buf_puts(out, ",\"state\":\"blocked\",\"blocked_at\":");
+    kr_buf_json_time(out, c.blocked_at);
+    kr_buf_printf(out, ",\"customer\":%lld}", (long long)c.customer_id);
+    return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
 }
 
 kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_buf *out)

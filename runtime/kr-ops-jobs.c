@@ -41,7 +41,8 @@
 //                   "message"}; of the warnings whose days_before reaches the expiry only the
 //                   tightest is sent (a lot with 5 days left gets the 7-day one, not both)
 //   birthday        key "birthday:<trigger>:<customer>:<year>", payload {"trigger", "points",
-//                   "code" (when the trigger has a batch), "message"}
+//                   "code" (when the trigger has a batch), "code_until" (its last day, when it
+//                   has one), "message"}
 //   inactivity      key "inactivity:<trigger>:<customer>:<date of the last purchase>", as above;
 //                   its points are recorded with source "event"
 //   tier-reminder   key "tier-reminder:<trigger>:<customer>:<period's last day>", payload
@@ -49,8 +50,9 @@
 //   challenge-reminder key "challenge-reminder:<trigger>:<customer>:<window's last day>",
 //                   payload {"trigger", "left" (receipts), "points", "date" (the window's
 //                   last day), "message"}
-// Messages fill {points}, {date}, {code}, {left} (money with the currency's decimals) and
-// {tier} (the next tier's name); "message" is null when the program gives none.
+// Messages fill {points}, {date}, {code}, {until} (the code's last day), {left} (money with the
+// currency's decimals) and {tier} (the next tier's name); "message" is null when the program
+// gives none.
 //
 // Late runs: jobs may run daily or less often. A birthday, an inactivity anniversary or a
 // tier-reminder day that fell at most JOBS_CATCHUP_DAYS - 1 days before the run's local day
@@ -524,32 +526,39 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
 
 // A promo code of the trigger's batch into code (64 bytes): a `multi` batch's public code, or
 // for a `single` batch a new unguessable code "<prefix>-XXXXXXXX" (8 of 32 letters and digits
-// without look-alikes, 40 bits) recorded with the batch's limits. "" when the trigger has none.
-static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, char code[64])
+// without look-alikes, 40 bits) recorded with the batch's limits, issued to `customer` (only
+// that customer's receipts can use it) and valid until the batch's `to` or its `valid-days`
+// from the run's day. "" when the trigger has none.
+static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, int64_t customer,
+                                  char code[64], int64_t *until_out)
 {
     static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     code[0] = '\0';
+    *until_out = KR_LEDGER_NEVER;
     const kr_batch *b = t->batch ? kr_policy_batch(&r->o->policy, t->batch) : NULL;
     if (!b)
         return KR_LEDGER_OK;
     if (!b->single) {
         snprintf(code, 64, "%s", b->code ? b->code : "");
+        *until_out = b->to >= 0 ? kr__ops_day_start(r->o, b->to + 1) : KR_LEDGER_NEVER;
         return KR_LEDGER_OK;
     }
     if (sodium_init() < 0)
         return KR_LEDGER_DB_ERROR;
-    int64_t until = b->to >= 0 ? kr__ops_day_start(r->o, b->to + 1) : KR_LEDGER_NEVER;
+    int64_t until = kr__ops_code_until(r->o, b, r->at);
     kr_ledger_status s = KR_LEDGER_CONFLICT;
     for (int attempt = 0; attempt < 8 && s == KR_LEDGER_CONFLICT; attempt++) {
         size_t n = (size_t)snprintf(code, 64, "%.40s-", b->prefix ? b->prefix : "");
         for (int i = 0; i < 8; i++)
             code[n++] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
         code[n] = '\0';
-        s = kr_ledger_promo_add(r->o->db, code, b->id, 1, b->per_customer > 0 ? b->per_customer : 1,
-                                until);
+        s = kr_ledger_promo_add_owned(r->o->db, code, b->id, 1,
+                                      b->per_customer > 0 ? b->per_customer : 1, until, customer);
     }
     if (s != KR_LEDGER_OK)
         code[0] = '\0';
+    else
+        *until_out = until;
     return s;
 }
 
@@ -577,17 +586,21 @@ static kr_ledger_status reward_once(jobs_run *r, const kr_trigger *t, const char
             return s;
     }
     char code[64];
-    s = give_code(r, t, code);
+    int64_t code_until = KR_LEDGER_NEVER;
+    s = give_code(r, t, customer, code, &code_until);
     if (s != KR_LEDGER_OK)
         return s;
     if (t->n_channels) {
-        char pts[32];
+        char pts[32], until[11] = "";
         snprintf(pts, sizeof pts, "%lld", (long long)t->points);
-        const char *names[] = {"points", "code"};
-        const char *values[] = {pts, code};
+        // {until}: the code's last day (local), when it has an end.
+        if (code[0] && code_until != KR_LEDGER_NEVER)
+            kr__ops_day_key(kr__ops_local_day(o, code_until - 1), until);
+        const char *names[] = {"points", "code", "until"};
+        const char *values[] = {pts, code, until};
         kr_buf_reset(&r->tmp);
         if (t->message)
-            fill_template(&r->tmp, t->message, names, values, 2);
+            fill_template(&r->tmp, t->message, names, values, 3);
         kr_buf_reset(&r->text);
         kr_buf_printf(&r->text, "{\"trigger\":");
         kr_buf_json_string(&r->text, t->id);
@@ -596,6 +609,8 @@ static kr_ledger_status reward_once(jobs_run *r, const kr_trigger *t, const char
             kr_buf_puts(&r->text, "\"code\":");
             kr_buf_json_string(&r->text, code);
             kr_buf_puts(&r->text, ",");
+            if (until[0])
+                kr_buf_printf(&r->text, "\"code_until\":\"%s\",", until);
         }
         kr_buf_puts(&r->text, "\"message\":");
         if (t->message)

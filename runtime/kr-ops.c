@@ -515,6 +515,17 @@ kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr
     return KR_OPS_OK;
 }
 
+int64_t kr__ops_code_until(const kr_ops *o, const kr_batch *b, int64_t at)
+{
+    int64_t until = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
+    if (b->valid_days > 0) {
+        int64_t own = kr__ops_day_start(o, kr__ops_local_day(o, at) + b->valid_days);
+        if (until == KR_LEDGER_NEVER || own < until)
+            until = own;
+    }
+    return until;
+}
+
 kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
                                     kr_buf *out)
 {
@@ -531,8 +542,7 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
                             batch, b->code ? b->code : "");
     if (count == 0 || count > 100000)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "count", "generate 1 to 100000 codes");
-    int64_t until = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
-    (void)at;
+    int64_t until = kr__ops_code_until(o, b, at);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, NULL);

@@ -9,9 +9,11 @@
 //   kr_ops_confirm         the paid receipt: idempotent on its id, one transaction
 //   kr_ops_cancel/return   undo a whole receipt, or some of its lines
 //   kr_ops_balance/history what a customer has, and how it came to be
-//   kr_ops_customer_*      create, update, look up, merge customers; cards
+//   kr_ops_customer_*      create, update, look up, merge customers; cards (issue, attach, block)
 //   kr_ops_tier_floor      an operator's floor on a tier ladder (partner contracts)
+//   kr_ops_outbox_*        notifications waiting to be sent, and their acknowledgement
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
+//   kr_ops_certificate_show a gift certificate: value left, validity, uses
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
 //   kr_ops_check           the ledger's invariants
 //
@@ -83,13 +85,16 @@ void kr_ops_set_source(kr_ops *o, const char *name, unsigned line);
 // and rejected promotions with reasons, messages, the balance before and after.
 kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // As calculate, then records it all in one transaction: points spent from the lots that
-// expire first, new lots with hold and expiry, codes used, counters and tiers updated. A
+// expire first, new lots with hold and expiry, codes used, counters and tiers updated, gift
+// certificates taken from and issued (docs/formats.md "Gift certificates"). A
 // repeat with the same id and body answers KR_OPS_REPLAY with the first answer; the same id
 // with another body is KR_OPS_CONFLICT.
 kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Return JSON (docs/formats.md "Return"): reverses the accrual of exactly those lines and
 // gives back the points spent on them into their original lots (or by the program's policy
-// when those expired). Idempotent on the return's id.
+// when those expired), and their certificate money to the certificates it came from; lines
+// that sold certificates void them, and a used one refuses the whole return (REFUSED).
+// Idempotent on the return's id.
 kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Cancels a whole confirmed receipt (as a return of every line not yet returned).
 kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out);
@@ -111,7 +116,11 @@ kr_ops_status kr_ops_history(kr_ops *o, const char *who_json, int64_t after_id, 
 // "segments", "attrs", "referrer"}; answers {"customer": <ledger id>}.
 kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, int64_t at,
                                      kr_buf *out);
-kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, kr_buf *out);
+// A customer's profile at `at`: {"customer", "id", "name", "phone", "email", "birthday",
+// "anonymous", "segments" (memberships running at `at`), "attrs", "balance", "tiers" ({ladder:
+// tier}), "cards" ([{"number", "state", "batch"}]), "codes" (codes issued to the customer:
+// [{"code", "batch", "valid_until" (last day, or null), "used"}])}.
+kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, int64_t at, kr_buf *out);
 // Changes a customer, JSON {"customer": REF, "name", "birthday", "segments" (the new set),
 // "attrs" (merged: a key with null removes the attribute), "phone", "email" (added as further
 // identities)}; fields left out stay as they are. A new segment is joined at `at`.
@@ -142,6 +151,30 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
 // Attaches an active anonymous card to a customer (its points and history move along).
 kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json,
                                  int64_t at, kr_buf *out);
+// Blocks a card (lost or stolen): receipts with it are refused from then on, the customer and
+// points stay. Answers {"card", "state": "blocked", "blocked_at", "customer" (0: none)}; a
+// repeat answers the same (idempotent).
+kr_ops_status kr_ops_card_block(kr_ops *o, const char *card, int64_t at, kr_buf *out);
+
+// ---- the outbox (notifications for the messaging integration) --------------------------------
+// Lists pending entries, oldest first, JSON {"customer": REF (optional: only theirs), "after":
+// id (optional cursor: entries with a greater id), "limit": 1..1000 (default 100)}. Answers
+// {"entries": [{"id", "kind", "customer", "to": {"id", "name", "phone", "email"}, "channels"
+// (in order of preference), "created", "message" (placeholders filled in; null when the program
+// gives no text), "payload"}], "last": the greatest id listed (or `after`)}.
+kr_ops_status kr_ops_outbox_list(kr_ops *o, const char *json, size_t len, kr_buf *out);
+// Marks entries as sent at `at`, JSON {"ids": [id, ...]} (1..1000), in one transaction.
+// Answers {"sent": N, "already": M}: an entry already sent counts in "already" (idempotent).
+// An unknown id (not_found) or a cancelled entry (refused) refuses the request, naming
+// "ids[i]", and nothing changes.
+kr_ops_status kr_ops_outbox_ack(kr_ops *o, const char *json, size_t len, int64_t at,
+                                kr_buf *out);
+
+// ---- gift certificates ---------------------------------------------------------------------
+// A certificate for the till or the admin: kind, face value, remaining, state (valid, used up,
+// expired, void), validity, the receipt line that sold it and every use and give-back
+// (docs/formats.md "Certificate"). `at` decides whether it has expired. NOT_FOUND.
+kr_ops_status kr_ops_certificate_show(kr_ops *o, const char *number, int64_t at, kr_buf *out);
 
 // ---- scheduled work, import, checks ------------------------------------------------------------
 // Runs everything due at `at`: expiry of lots, end-of-period burns, tier recomputation at

@@ -585,6 +585,7 @@ static bool read_batch(reader *r, void *dst, const char *id, const char *path)
     b->per_customer = int_field(r, -1, "per_customer", path, 0);
     b->from = int_field(r, -1, "from", path, -1);
     b->to = int_field(r, -1, "to", path, -1);
+    b->valid_days = int_field(r, -1, "valid_days", path, 0);
     return !r->failed;
 }
 

@@ -172,6 +172,7 @@ typedef struct kr_batch {
     char *code, *prefix;
     int64_t count, uses, per_customer;
     int64_t from, to; // local days, -1: open
+    int64_t valid_days; // a generated code's days of validity from its issue; 0: up to `to`
 } kr_batch;
 
 typedef struct kr_certificate {

@@ -199,7 +199,7 @@ int main(int argc, char **argv)
             st = kr_ops_customer_update(o, s->json, jl, at, &out);
             break;
         case GET:
-            st = kr_ops_customer_get(o, s->json, &out);
+            st = kr_ops_customer_get(o, s->json, at, &out);
             break;
         case CALCULATE:
             st = kr_ops_calculate(o, s->json, jl, &out);
