@@ -72,9 +72,8 @@ static kr_ledger_status guard_miss(kr_ledger *db, const char *source, int64_t at
     return s;
 }
 
-kr_ledger_status kr_ledger_guard_miss(kr_ledger *db, const char *source, int64_t at,
-                                      int64_t limit, int64_t window, int64_t lockout,
-                                      int64_t *locked_until)
+kr_ledger_status kr_ledger_guard_miss(kr_ledger *db, const char *source, int64_t at, int64_t limit,
+                                      int64_t window, int64_t lockout, int64_t *locked_until)
 {
     *locked_until = 0;
     kr_ledger_status s = check_source(db, source);

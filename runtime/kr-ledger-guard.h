@@ -19,8 +19,7 @@ kr_ledger_status kr_ledger_guard_locked(kr_ledger *db, const char *source, int64
 //   counted in windows of `window` seconds starting with the first miss; the `limit`-th miss
 //   of a window locks the source until at + lockout (*locked_until, else 0) and starts a new
 //   window. One savepoint. INVALID (bad source, limit < 1, window or lockout < 1).
-kr_ledger_status kr_ledger_guard_miss(kr_ledger *db, const char *source, int64_t at,
-                                      int64_t limit, int64_t window, int64_t lockout,
-                                      int64_t *locked_until);
+kr_ledger_status kr_ledger_guard_miss(kr_ledger *db, const char *source, int64_t at, int64_t limit,
+                                      int64_t window, int64_t lockout, int64_t *locked_until);
 
 #endif

@@ -87,8 +87,7 @@ void kr__ops_club_joining(const kr_ops *o, const kr_receipt *r, const kr_ledger_
     }
 }
 
-kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t customer,
-                                   kr_buf *answer)
+kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t customer, kr_buf *answer)
 {
     kr_ledger_customer *c = NULL;
     kr_ledger_status ls = KR_LEDGER_OK;
@@ -109,8 +108,8 @@ kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t custo
         const kr_ledger_membership *m = find_membership(c, seg->id);
         if (m && m->until == KR_LEDGER_NEVER)
             continue; // a membership without an end: nothing to add
-        int64_t from_day = m && m->until > at ? kr__ops_local_day(o, m->until)
-                                              : kr__ops_local_day(o, at);
+        int64_t from_day =
+            m && m->until > at ? kr__ops_local_day(o, m->until) : kr__ops_local_day(o, at);
         int64_t until = kr__ops_day_start(o, from_day + days);
         ls = m ? kr_ledger_segment_set_until(o->db, customer, seg->id, until)
                : kr_ledger_segment_join(o->db, customer, seg->id, at, until);
@@ -234,8 +233,8 @@ kr_ledger_status kr__ops_club_terms_all(kr_ops *o)
         while (ls == KR_LEDGER_OK && n == PAGE) {
             ls = kr_ledger_segment_open_ended(o->db, seg->id, after, PAGE, page, &n);
             for (size_t k = 0; ls == KR_LEDGER_OK && k < n; k++) {
-                int64_t until = kr__ops_day_start(
-                    o, kr__ops_local_day(o, page[k].joined_at) + seg->membership_days);
+                int64_t until = kr__ops_day_start(o, kr__ops_local_day(o, page[k].joined_at) +
+                                                         seg->membership_days);
                 ls = kr_ledger_segment_set_until(o->db, page[k].customer_id, seg->id, until);
                 after = page[k].customer_id;
             }

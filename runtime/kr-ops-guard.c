@@ -21,8 +21,7 @@ void kr_ops_set_card_guard(kr_ops *o, int64_t limit, int64_t window_seconds,
     o->guard_lockout = lockout_seconds;
 }
 
-void kr__ops_guard_source(kr_ops *o, const char *store, const char *channel,
-                          const char *fallback)
+void kr__ops_guard_source(kr_ops *o, const char *store, const char *channel, const char *fallback)
 {
     if (store && store[0])
         snprintf(o->guard_source, sizeof o->guard_source, "store:%.80s", store);
