@@ -563,6 +563,48 @@ static void challenge_reminder(void)
     kr_ops_close(o);
 }
 
+// Guessing protection through balance: unknown card numbers count against the reference's
+// "source"; the 3rd within 10 minutes (limits set to 3 / 600 s / 1800 s) locks that source's
+// card lookups for 30 minutes, for the real card too; another source is not affected.
+static void card_guard_balance(void)
+{
+    kr_ops *o = ops_test_open();
+    int64_t c = ops_test_customer(
+        o, "{\"id\":\"K1\",\"card\":\"7700000000001\",\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        T("2026-05-01T10:00:00+03:00"));
+    kr_ops_set_card_guard(o, 3, 600, 1800);
+    int64_t t0 = T("2026-06-01T12:00:00+03:00");
+    static const char *const guesses[] = {
+        "{\"card\":\"7700000000002\",\"source\":\"kiosk-1\"}",
+        "{\"card\":\"7700000000003\",\"source\":\"kiosk-1\"}",
+        "{\"card\":\"7700000000004\",\"source\":\"kiosk-1\"}"};
+    for (int i = 0; i < 3; i++)
+        tap_ok(kr_ops_balance(o, guesses[i], t0 + i * 60, &answer) == KR_OPS_NOT_FOUND,
+               "guess %d from kiosk-1: not found", i + 1);
+    kr_ops_status st = kr_ops_balance(
+        o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-1\"}", t0 + 180, &answer);
+    tap_ok(st == KR_OPS_REFUSED &&
+               strstr(answer.data, "too many unknown card numbers from source kiosk-1") &&
+               strstr(answer.data, "until 2026-06-01T09:32:00Z"),
+           "kiosk-1 locked from the 3rd miss (12:02) for 30 minutes, the real card too (%s)",
+           answer.data);
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-2\"}", t0 + 190,
+                          &answer) == KR_OPS_OK &&
+               field(answer.data, "customer") == c,
+           "kiosk-2 is not locked");
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\"}", t0 + 200, &answer) == KR_OPS_OK,
+           "a reference without a source counts against \"any\", not kiosk-1");
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-1\"}",
+                          T("2026-06-01T12:32:00+03:00"), &answer) == KR_OPS_OK,
+           "12:32: the lockout is over");
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"\"}", t0, &answer) ==
+                   KR_OPS_INVALID &&
+               strstr(answer.data, "\"field\":\"source\""),
+           "an empty source is refused by name");
+    tap_ok(ops_test_check(o), "check after the guard");
+    kr_ops_close(o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !ops_test_load(argv[1])) {
@@ -580,6 +622,7 @@ int main(int argc, char **argv)
     tier_reminder();
     inactivity();
     challenge_reminder();
+    card_guard_balance();
     kr_buf_free(&answer);
     free(ops_test_lua);
     return tap_done();
