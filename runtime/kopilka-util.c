@@ -221,8 +221,8 @@ static bool card_guard(const kp_options *o, kr_ops *ops)
     long long limit = 0, window = 0, lockout = 0;
     int used = 0;
     if (sscanf(o->card_guard, "%lld/%lld/%lld%n", &limit, &window, &lockout, &used) != 3 ||
-        o->card_guard[used] != 0 || limit < 1 || limit > 1000000 || window < 1 ||
-        window > 525600 || lockout < 1 || lockout > 525600) {
+        o->card_guard[used] != 0 || limit < 1 || limit > 1000000 || window < 1 || window > 525600 ||
+        lockout < 1 || lockout > 525600) {
         fprintf(stderr,
                 "kopilka %s: --card-guard %s: LIMIT/WINDOW/LOCKOUT is expected (unknown card "
                 "numbers, minutes, minutes; e.g. 10/10/30), or off\n",

@@ -696,10 +696,9 @@ kr_ledger_status kr_ledger_segment_open_ended(kr_ledger *db, const char *segment
                                               int64_t after_customer_id, size_t limit,
                                               kr_ledger_segment_member *out, size_t *n)
 {
-    static const char sql[] =
-        "SELECT customer_id, joined_at, segment_id FROM customer_segment"
-        " WHERE segment_id = ?1 AND customer_id > ?2 AND until IS NULL"
-        " ORDER BY customer_id LIMIT ?3";
+    static const char sql[] = "SELECT customer_id, joined_at, segment_id FROM customer_segment"
+                              " WHERE segment_id = ?1 AND customer_id > ?2 AND until IS NULL"
+                              " ORDER BY customer_id LIMIT ?3";
     *n = 0;
     kr_ledger_status s = check_segment(db, segment);
     if (s == KR_LEDGER_OK && (limit == 0 || limit > 10000))

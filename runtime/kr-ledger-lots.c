@@ -394,8 +394,8 @@ kr_ledger_status kr_ledger_return(kr_ledger *db, const kr_ledger_take *takes, si
 // --- reversal of an accrual -----------------------------------------------------------------
 
 static kr_ledger_status reverse(kr_ledger *db, int64_t customer_id, const char *accrual_op,
-                                const char *prefer, int64_t points, int64_t at,
-                                const char *op_id, kr_ledger_reverse_result *res)
+                                const char *prefer, int64_t points, int64_t at, const char *op_id,
+                                kr_ledger_reverse_result *res)
 {
     static const char q_credited[] =
         "SELECT count(*), coalesce(sum(amount), 0) FROM lot WHERE op_id = ?1 AND customer_id = ?2";
@@ -518,8 +518,7 @@ kr_ledger_status kr_ledger_reverse_accrual_source(kr_ledger *db, int64_t custome
     kr_ledger_status s = kr_ledger_sp_begin(db);
     if (s != KR_LEDGER_OK)
         return s;
-    s = kr_ledger_sp_end(db,
-                         reverse(db, customer_id, accrual_op, source, points, at, op_id, &res));
+    s = kr_ledger_sp_end(db, reverse(db, customer_id, accrual_op, source, points, at, op_id, &res));
     if (s == KR_LEDGER_OK && out)
         *out = res;
     return s;

@@ -18,8 +18,7 @@ static kr_ops_status who(kr_ops *o, const char *json, int64_t at, bool for_write
     // Balance counts unknown card numbers (kr-ops-guard.c) against the reference's "source";
     // history has no time to lock by, and is an operator's tool.
     if (st == KR_OPS_OK && at)
-        kr__ops_guard_source(o, NULL, NULL,
-                             json_string_value(json_object_get(root, "source")));
+        kr__ops_guard_source(o, NULL, NULL, json_string_value(json_object_get(root, "source")));
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &ref, at, for_write, id, out);
     st = kr__ops_guard_flush(o, st, out);

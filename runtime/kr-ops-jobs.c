@@ -806,8 +806,7 @@ static kr_ledger_status challenge_reminders(jobs_run *r, const customer_view *v)
     kr_ops *o = r->o;
     for (size_t i = 0; i < o->policy.n_triggers; i++) {
         const kr_trigger *t = &o->policy.triggers[i];
-        if (t->kind != KR_TRIGGER_CHALLENGE || t->remind_days_before <= 0 ||
-            !trigger_matches(t, v))
+        if (t->kind != KR_TRIGGER_CHALLENGE || t->remind_days_before <= 0 || !trigger_matches(t, v))
             continue;
         char *const *channels = t->n_remind_channels ? t->remind_channels : t->channels;
         size_t n_channels = t->n_remind_channels ? t->n_remind_channels : t->n_channels;

@@ -768,8 +768,7 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
             paid_before -= lines[i].final;
     if (ls == KR_LEDGER_OK && customer)
         ls = kr__ops_challenge_return(o, customer, rec->id, rec->created_at, answer, total_paid,
-                                      paid_before, paid_before - paid, returned_total == n, op,
-                                      at);
+                                      paid_before, paid_before - paid, returned_total == n, op, at);
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
         ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);

@@ -227,8 +227,8 @@ static bool json_lists(const json_t *arr, const char *s)
 kr_ledger_status kr__ops_challenge_return(kr_ops *o, int64_t customer, const char *receipt_id,
                                           int64_t receipt_at, const json_t *answer,
                                           int64_t paid_total, int64_t paid_before,
-                                          int64_t paid_after,
-                                          bool whole_after, const char *op, int64_t at)
+                                          int64_t paid_after, bool whole_after, const char *op,
+                                          int64_t at)
 {
     char day_key[11];
     kr__ops_day_key(kr__ops_local_day(o, receipt_at), day_key);
@@ -241,8 +241,8 @@ kr_ledger_status kr__ops_challenge_return(kr_ops *o, int64_t customer, const cha
             continue;
         // Did the receipt count at its confirm? Answers stored before confirms said so
         // ("challenges_counted") are judged by the receipt's amount, as confirm did.
-        bool did = counted ? json_lists(counted, t->id)
-                           : !t->min_amount || paid_total >= t->min_amount;
+        bool did =
+            counted ? json_lists(counted, t->id) : !t->min_amount || paid_total >= t->min_amount;
         // It counts until a return takes it whole, or brings it below the qualifying amount.
         bool was = did && (!t->min_amount || paid_before >= t->min_amount);
         bool still = !whole_after && (!t->min_amount || paid_after >= t->min_amount);
@@ -264,9 +264,8 @@ kr_ledger_status kr__ops_challenge_return(kr_ops *o, int64_t customer, const cha
                 pts <= 0)
                 continue;
             kr_ledger_reverse_result rr;
-            ls = kr_ledger_reverse_accrual_source(o->db, customer, receipt_id,
-                                                  kr_source_name(KR_SOURCE_CHALLENGE), pts, at,
-                                                  op, &rr);
+            ls = kr_ledger_reverse_accrual_source(
+                o->db, customer, receipt_id, kr_source_name(KR_SOURCE_CHALLENGE), pts, at, op, &rr);
             if (ls == KR_LEDGER_INVALID || ls == KR_LEDGER_NOT_FOUND)
                 ls = KR_LEDGER_OK; // already taken back
             char marker[KR_LEDGER_ID_MAX];

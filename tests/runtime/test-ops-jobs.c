@@ -570,19 +570,19 @@ static void card_guard_balance(void)
 {
     kr_ops *o = ops_test_open();
     int64_t c = ops_test_customer(
-        o, "{\"id\":\"K1\",\"card\":\"7700000000001\",\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        o,
+        "{\"id\":\"K1\",\"card\":\"7700000000001\",\"registered\":\"2026-05-01T10:00:00+03:00\"}",
         T("2026-05-01T10:00:00+03:00"));
     kr_ops_set_card_guard(o, 3, 600, 1800);
     int64_t t0 = T("2026-06-01T12:00:00+03:00");
-    static const char *const guesses[] = {
-        "{\"card\":\"7700000000002\",\"source\":\"kiosk-1\"}",
-        "{\"card\":\"7700000000003\",\"source\":\"kiosk-1\"}",
-        "{\"card\":\"7700000000004\",\"source\":\"kiosk-1\"}"};
+    static const char *const guesses[] = {"{\"card\":\"7700000000002\",\"source\":\"kiosk-1\"}",
+                                          "{\"card\":\"7700000000003\",\"source\":\"kiosk-1\"}",
+                                          "{\"card\":\"7700000000004\",\"source\":\"kiosk-1\"}"};
     for (int i = 0; i < 3; i++)
         tap_ok(kr_ops_balance(o, guesses[i], t0 + i * 60, &answer) == KR_OPS_NOT_FOUND,
                "guess %d from kiosk-1: not found", i + 1);
-    kr_ops_status st = kr_ops_balance(
-        o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-1\"}", t0 + 180, &answer);
+    kr_ops_status st =
+        kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-1\"}", t0 + 180, &answer);
     tap_ok(st == KR_OPS_REFUSED &&
                strstr(answer.data, "too many unknown card numbers from source kiosk-1") &&
                strstr(answer.data, "until 2026-06-01T09:32:00Z"),
