@@ -211,8 +211,7 @@ kr_ledger_status kr__ops_club_terms_all(kr_ops *o);
 // ---- kr-ops-guard.c: guessing protection for card numbers ----------------------------------
 // Sets the source the next card lookups count against: "store:<store>" when the receipt names
 // a store, else "channel:<channel>", else `fallback` ("any" when NULL).
-void kr__ops_guard_source(kr_ops *o, const char *store, const char *channel,
-                          const char *fallback);
+void kr__ops_guard_source(kr_ops *o, const char *store, const char *channel, const char *fallback);
 // Only requests that set a source take part (calculate, confirm, balance); kr__ops_guard_flush
 // ends the request's part. Before a card lookup at `at`: REFUSED (answered, field
 // "customer.card") while the source is locked out; OK otherwise.
