@@ -144,6 +144,12 @@ static kr_ops_status op_codes(const kp_options *o, kr_ops *ops, kr_buf *out, int
     return kr_ops_codes_generate(ops, o->batch, (size_t)o->count, o->at, out);
 }
 
+static kr_ops_status op_certificate(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_certificate_show(ops, o->args[0], o->at, out);
+}
+
 static kr_ops_status op_cancel(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
 {
     (void)status;
@@ -175,6 +181,8 @@ static char *who_json(const kp_options *o)
         return NULL;
     }
     json_t *ref = json_pack("{s:s}", kinds[found], values[found]);
+    if (ref && o->source)
+        json_object_set_new(ref, "source", json_string(o->source));
     char *text = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
     json_decref(ref);
     return text;
@@ -428,6 +436,10 @@ static int cmd_cancel(const kp_options *o)
 {
     return with_ledger(o, op_cancel);
 }
+static int cmd_certificate(const kp_options *o)
+{
+    return with_ledger(o, op_certificate);
+}
 static int cmd_balance(const kp_options *o)
 {
     char *who = who_json(o); // a usage error before any ledger file is opened or created
@@ -538,17 +550,19 @@ static const command commands[] = {
     {"simulate", NULL, kp_cmd_simulate, " at state confirm ", 2, 2,
      "simulate PROGRAM.xml RECEIPTS.jsonl [--state STATE.json] [--at TIME] [--confirm]"},
     {"test", NULL, kp_cmd_test, " verbose ", 1, -1, "test [-v] SCENARIO.scenario.json|DIR..."},
-    {"calculate", NULL, cmd_receipt, LEDGER, 1, 1, "calculate [--db LEDGER] [--program XML] "
-                                                   "RECEIPT.json|RECEIPTS.jsonl|-"},
-    {"confirm", NULL, cmd_receipt, LEDGER, 1, 1, "confirm [--db LEDGER] [--program XML] "
-                                                 "RECEIPT.json|RECEIPTS.jsonl|-"},
+    {"calculate", NULL, cmd_receipt, LEDGER "card-guard ", 1, 1,
+     "calculate [--db LEDGER] [--program XML] [--card-guard N/MIN/MIN|off] "
+     "RECEIPT.json|RECEIPTS.jsonl|-"},
+    {"confirm", NULL, cmd_receipt, LEDGER "card-guard ", 1, 1,
+     "confirm [--db LEDGER] [--program XML] [--card-guard N/MIN/MIN|off] "
+     "RECEIPT.json|RECEIPTS.jsonl|-"},
     {"return", NULL, cmd_receipt, LEDGER, 1, 1, "return [--db LEDGER] [--program XML] "
                                                 "RETURN.json|RETURNS.jsonl|-"},
     {"cancel", NULL, cmd_cancel, LEDGER "at ", 1, 1, "cancel [--db LEDGER] [--program XML] "
                                                      "[--at TIME] RECEIPT_ID"},
-    {"balance", NULL, cmd_balance, LEDGER "at" WHO, 0, 0,
+    {"balance", NULL, cmd_balance, LEDGER "at card-guard source" WHO, 0, 0,
      "balance [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
-     "--customer ID)"},
+     "--customer ID) [--source S] [--card-guard N/MIN/MIN|off]"},
     {"history", NULL, cmd_balance, LEDGER "after" WHO, 0, 0,
      "history [--db LEDGER] [--program XML] (--card N|--phone P|--email E|--customer ID) "
      "[--after N]"},
@@ -585,6 +599,8 @@ static const command commands[] = {
     {"tier", "set", cmd_tier_set, LEDGER "at ladder tier until id" WHO, 0, 0,
      "tier set [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
      "--customer ID) --ladder ID --tier ID [--until DATE] [--id OP]"},
+    {"certificate", "show", cmd_certificate, LEDGER "at ", 1, 1,
+     "certificate show [--db LEDGER] [--program XML] [--at TIME] NUMBER"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };
@@ -704,6 +720,7 @@ static int parse_options(const command *c, int argc, char **argv, int first, kp_
             {"email", &o->email}, {"customer", &o->customer}, {"from", &o->from},
             {"into", &o->into},   {"batch", &o->batch},     {"id", &o->op_id},
             {"ladder", &o->ladder}, {"tier", &o->tier},     {"until", &o->until},
+            {"card-guard", &o->card_guard}, {"source", &o->source},
         };
         bool done = false;
         for (size_t k = 0; k < sizeof strings / sizeof *strings && !done; k++)

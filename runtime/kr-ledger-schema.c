@@ -189,10 +189,42 @@ static const char migration_3[] =
     "ALTER TABLE promo_code ADD COLUMN owner_id INTEGER REFERENCES customer(id);"
     "CREATE INDEX promo_code_owner ON promo_code(owner_id) WHERE owner_id IS NOT NULL;";
 
+// Version 4: gift certificates as sold goods: the kind and terms they were sold on, the receipt
+// line that sold them, voids (a sale returned), and give-backs (money of returned lines going
+// back to the certificate that paid for them).
+static const char migration_4[] =
+    "ALTER TABLE certificate ADD COLUMN kind TEXT;"
+    "ALTER TABLE certificate ADD COLUMN partial INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE certificate ADD COLUMN sold_receipt TEXT;"
+    "ALTER TABLE certificate ADD COLUMN sold_line TEXT;"
+    "ALTER TABLE certificate ADD COLUMN voided_at INTEGER;"
+    "ALTER TABLE certificate ADD COLUMN void_op TEXT;"
+    "CREATE INDEX certificate_sold ON certificate(sold_receipt, sold_line);"
+    "CREATE TABLE certificate_back ("
+    "  number TEXT NOT NULL REFERENCES certificate(number),"
+    "  op_id TEXT NOT NULL,"
+    "  receipt TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (number, op_id)"
+    ");";
+
+// Version 5: unknown card numbers tried per source (kr-ledger-guard.h): misses in the window
+// that started at window_start; lookups from the source are refused while at < locked_until.
+static const char migration_5[] =
+    "CREATE TABLE card_guard ("
+    "  source TEXT PRIMARY KEY,"
+    "  window_start INTEGER NOT NULL,"
+    "  misses INTEGER NOT NULL CHECK (misses >= 0),"
+    "  locked_until INTEGER"
+    ");";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
     {3, "promo code owners", migration_3},
+    {4, "certificate sales, voids and give-backs", migration_4},
+    {5, "attempt counters for unknown card numbers", migration_5},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

@@ -4,9 +4,10 @@
 // A confirm is one transaction: idempotency record, points spent (from the lots that expire
 // first), new lots (accrual and promotion points with the program's hold and lifetime), codes
 // used, counters (per local day: money paid, receipts, points earned), tiers upgraded at once
-// where the ladder says so, paid-club memberships joined. The answer stored with the receipt
-// is returned verbatim on a replay and read back by returns: it carries, per line, the points
-// earned and spent, and the lots the points were spent from ("spent_from").
+// where the ladder says so, paid-club memberships joined, gift certificates taken from and
+// issued (kr-ops-certificates.c). The answer stored with the receipt is returned verbatim on
+// a replay and read back by returns: it carries, per line, the points earned and spent and the
+// money each certificate paid, and the lots the points were spent from ("spent_from").
 #include "kr-ops-private.h"
 
 #include "kr-ledger-codes.h"
@@ -265,9 +266,12 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
 
 // The whole answer for a calculated receipt: the engine's result plus customer, balance and
 // code notes. `spent_from` (may be NULL) lists the lots points were spent from.
+// `balance_after` (confirm only) is the customer's spendable balance once the confirm is
+// recorded: points spent are gone, and points it credited without a hold are in.
 static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
-                         int64_t spendable_from, const kr_ledger_take *takes, size_t n_takes,
-                         const char *extra, kr_buf *out)
+                         int64_t spendable_from, int64_t balance_after,
+                         const kr_ledger_take *takes, size_t n_takes, const char *extra,
+                         kr_buf *out)
 {
     kr_engine_result *res = &o->result;
     size_t needed = 0;
@@ -295,10 +299,9 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
     else
         kr_buf_puts(out, "null");
     int64_t before = s->c.balance;
-    int64_t after = before - res->points_spent;
     kr_buf_printf(out, ",\"balance_before\":%lld", (long long)before);
     if (spendable_from >= 0) {
-        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)after);
+        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)balance_after);
         kr_buf_printf(out, ",\"points_pending\":%lld,\"points_spendable_from\":",
                       (long long)res->points_earned);
         kr_buf_json_time(out, spendable_from);
@@ -318,19 +321,25 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
 
 // Evaluates the receipt for `customer` (already resolved). Fills the snapshot and o->result.
 static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapshot *s,
-                              kr_buf *notes, kr_buf *out)
+                              kr__ops_certs *certs, kr_buf *notes, kr_buf *out)
 {
     kr_ledger_status ls = snapshot_build(o, customer, r->rc.time, s);
     if (ls == KR_LEDGER_OK)
         ls = check_codes(o, r, s, notes);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "customer");
+    if (customer)
+        kr__ops_club_joining(o, r, s->lc, r->rc.time, s->segments, &s->c.n_segments,
+                             MAX_SNAPSHOT_ITEMS);
     r->rc.customer = customer ? &s->c : NULL;
     r->rc.codes = s->codes;
     r->rc.n_codes = s->n_codes;
     if (r->rc.points_to_spend && !customer)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "points",
                             "an anonymous receipt cannot be paid with points");
+    kr_ops_status st = kr__ops_certs_prepare(o, r, certs, out);
+    if (st != KR_OPS_OK)
+        return st;
     kr_engine_status es = kr_engine_calculate(o->engine, &r->rc, &o->result);
     if (es == KR_ENGINE_INVALID)
         return kr__ops_fail(o, out, KR_OPS_INVALID, NULL, "%s", o->result.error);
@@ -362,22 +371,25 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     memset(&s, 0, sizeof s);
     kr_buf notes;
     kr_buf_init(&notes, 0);
+    kr__ops_guard_source(o, r.rc.store, r.rc.channel, NULL);
+    kr__ops_certs certs = {0};
     st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
     if (st == KR_OPS_OK)
-        st = evaluate(o, &r, customer, &s, &notes, out);
+        st = evaluate(o, &r, customer, &s, &certs, &notes, out);
     kr_buf extra;
     kr_buf_init(&extra, 0);
     if (st == KR_OPS_OK && kr__ops_left_out(o, &r, &o->result, 0, 0, &extra) != KR_LEDGER_OK)
         st = kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
     if (st == KR_OPS_OK)
-        write_answer(o, &r, &s, notes.data, -1, NULL, 0, extra.data, out);
+        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, extra.data, out);
     if (st == KR_OPS_OK && out->failed)
         st = KR_OPS_FAILED;
     kr_buf_free(&extra);
+    kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
-    return st;
+    return kr__ops_guard_flush(o, st, out);
 }
 
 // ---- confirm -----------------------------------------------------------------------------------
@@ -443,31 +455,10 @@ static kr_ledger_status upgrade_tiers(kr_ops *o, const snapshot *s, int64_t at)
     return KR_LEDGER_OK;
 }
 
-// Paid clubs: buying a segment's join SKU makes the customer a member for membership-days.
-static kr_ledger_status join_paid_segments(kr_ops *o, const kr_receipt *r, int64_t customer)
-{
-    for (size_t i = 0; i < o->policy.n_segments; i++) {
-        const kr_segment *seg = &o->policy.segments[i];
-        for (size_t k = 0; k < r->rc.n_lines; k++) {
-            if (!seg->n_join_sku || !in_list(seg->join_sku, seg->n_join_sku, r->lines[k].sku))
-                continue;
-            int64_t until = seg->membership_days > 0
-                                ? kr__ops_day_start(o, kr__ops_local_day(o, r->rc.time) +
-                                                           seg->membership_days * r->lines[k].qty)
-                                : KR_LEDGER_NEVER;
-            kr_ledger_status ls =
-                kr_ledger_segment_join(o->db, customer, seg->id, r->rc.time, until);
-            if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
-                return ls;
-            break;
-        }
-    }
-    return KR_LEDGER_OK;
-}
-
 // Records the effects of an evaluated receipt (inside the confirm transaction).
-static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
-                            const char *hash, kr_buf *out)
+static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
+                            const kr__ops_certs *certs, const char *notes, const char *hash,
+                            kr_buf *out)
 {
     const kr_engine_result *res = &o->result;
     const char *rid = r->rc.id;
@@ -509,22 +500,40 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
         ls = add_counters(o, s->customer, kr__ops_local_day(o, at), res->total_final, 1,
                           res->points_earned);
     // Lines a ladder leaves out: counted apart, and named in the answer for returns.
-    kr_buf extra; // answer fields after the engine's: not_counted, rewards
+    kr_buf extra; // answer fields after the engine's: not_counted, rewards, certificates_issued
     kr_buf_init(&extra, 0);
     if (ls == KR_LEDGER_OK)
         ls = kr__ops_left_out(o, r, res, s->customer, kr__ops_local_day(o, at), &extra);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = upgrade_tiers(o, s, at);
     if (ls == KR_LEDGER_OK && s->customer)
-        ls = join_paid_segments(o, r, s->customer);
+        ls = kr__ops_club_join(o, r, s->customer, &extra);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &extra);
+    // What the till shows the customer afterwards: the ledger's spendable balance now, with the
+    // points spent gone and the points credited without a hold (a challenge bonus) in.
+    int64_t balance_after = 0;
+    if (ls == KR_LEDGER_OK && s->customer) {
+        kr_ledger_balance b;
+        ls = kr_ledger_balance_get(o->db, s->customer, at, &b);
+        if (ls == KR_LEDGER_OK) {
+            balance_after = b.spendable;
+            kr_ledger_balance_free(&b);
+        }
+    }
     if (ls != KR_LEDGER_OK) {
         free(takes);
         kr_buf_free(&extra);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    write_answer(o, r, s, notes, spendable_from, takes, n_takes, extra.data, out);
+    kr_ops_status cst = kr__ops_certs_confirm(o, r, certs, &extra, out);
+    if (cst != KR_OPS_OK) {
+        free(takes);
+        kr_buf_free(&extra);
+        return cst;
+    }
+    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, extra.data,
+                 out);
     kr_buf_free(&extra);
     free(takes);
     if (out->failed)
@@ -570,18 +579,21 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf notes;
     kr_buf_init(&notes, 0);
     int64_t customer = 0;
+    kr__ops_certs certs = {0};
     st = kr__ops_replay(o, r.rc.id, hash, out);
+    kr__ops_guard_source(o, r.rc.store, r.rc.channel, NULL);
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
-        st = evaluate(o, &r, customer, &s, &notes, out);
+        st = evaluate(o, &r, customer, &s, &certs, &notes, out);
     if (st == KR_OPS_OK)
-        st = record(o, &r, &s, notes.data, hash, out);
+        st = record(o, &r, &s, &certs, notes.data, hash, out);
     st = in_transaction(o, out, st);
+    kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
-    return st;
+    return kr__ops_guard_flush(o, st, out);
 }
 
 // ---- returns -----------------------------------------------------------------------------------
@@ -616,46 +628,6 @@ static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, siz
             return false;
     }
     return true;
-}
-
-static kr_ledger_status undo_challenges(kr_ops *o, int64_t customer, const kr_ledger_receipt *rec,
-                                        json_t *answer, int64_t paid, const char *op, int64_t at)
-{
-    char day_key[11];
-    kr__ops_day_key(kr__ops_local_day(o, rec->created_at), day_key);
-    kr_ledger_status ls = KR_LEDGER_OK;
-    for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_triggers; i++) {
-        const kr_trigger *t = &o->policy.triggers[i];
-        if (t->kind != KR_TRIGGER_CHALLENGE || (t->min_amount && paid < t->min_amount))
-            continue;
-        char metric[KR_LEDGER_ID_MAX];
-        snprintf(metric, sizeof metric, "challenge:%.100s", t->id);
-        int64_t v = 0;
-        ls = kr_ledger_counter_get(o->db, customer, metric, day_key, &v);
-        if (ls == KR_LEDGER_OK && v > 0)
-            ls = kr_ledger_counter_add(o->db, customer, metric, day_key, -1, NULL);
-    }
-    json_t *rewards = json_object_get(answer, "rewards");
-    for (size_t i = 0; ls == KR_LEDGER_OK && i < json_array_size(rewards); i++) {
-        json_t *rw = json_array_get(rewards, i);
-        const char *kind = json_string_value(json_object_get(rw, "kind"));
-        const char *trig = json_string_value(json_object_get(rw, "trigger"));
-        int64_t pts = json_integer_value(json_object_get(rw, "points"));
-        if (!kind || !trig || strcmp(kind, "challenge") != 0 || pts <= 0)
-            continue;
-        kr_ledger_reverse_result rr;
-        ls = kr_ledger_reverse_accrual(o->db, customer, rec->id, pts, at, op, &rr);
-        if (ls == KR_LEDGER_INVALID || ls == KR_LEDGER_NOT_FOUND)
-            ls = KR_LEDGER_OK; // already taken back
-        char marker[KR_LEDGER_ID_MAX];
-        snprintf(marker, sizeof marker, "job:challenge:%.100s", trig);
-        int64_t v = 0;
-        if (ls == KR_LEDGER_OK)
-            ls = kr_ledger_counter_get(o->db, customer, marker, day_key, &v);
-        if (ls == KR_LEDGER_OK && v > 0)
-            ls = kr_ledger_counter_add(o->db, customer, marker, day_key, -1, NULL);
-    }
-    return ls;
 }
 
 // Takes back from the ladders' left-out counters what the confirm put there for the lines
@@ -711,6 +683,21 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
             return kr__ops_ledger_error(o, out, ls, "lines");
     }
+    // Certificates first: a used certificate among the returned goods refuses the whole return.
+    bool *returning = calloc(n ? n : 1, sizeof *returning);
+    if (!returning)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        returning[i] = lines[i].returning;
+    kr_buf certs;
+    kr_buf_init(&certs, 0);
+    kr_ops_status cst = kr__ops_certs_undo(o, rec->id, answer, returning, n,
+                                           cancel || returned_total == n, op, at, &certs, out);
+    free(returning);
+    if (cst != KR_OPS_OK) {
+        kr_buf_free(&certs);
+        return cst;
+    }
     int64_t customer = rec->customer_id;
     kr_ledger_reverse_result rev = {0};
     kr_ledger_return_result back = {0};
@@ -726,8 +713,10 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         // Give back from the receipt's spends in their order, past what earlier returns gave.
         size_t nt = json_array_size(takes), k = 0;
         kr_ledger_take *give = calloc(nt ? nt : 1, sizeof *give);
-        if (!give)
+        if (!give) {
+            kr_buf_free(&certs);
             return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+        }
         int64_t skip = spent_before, want = spent;
         for (size_t i = 0; i < nt && want > 0; i++) {
             json_t *t = json_array_get(takes, i);
@@ -771,24 +760,45 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                 ls = KR_LEDGER_OK; // nothing (more) to take back for this referrer
         }
     }
-    // A receipt that comes back whole no longer counts for challenges, and a challenge bonus
-    // it completed is taken back.
-    if (ls == KR_LEDGER_OK && customer && returned_total == n)
-        ls = undo_challenges(o, customer, rec, answer, total_paid, op, at);
+    // A receipt that comes back whole, or falls below a challenge's amount, no longer counts
+    // for it, and a challenge bonus it completed is taken back (kr-ops-triggers.c).
+    int64_t paid_before = total_paid;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i].returned_before)
+            paid_before -= lines[i].final;
+    if (ls == KR_LEDGER_OK && customer)
+        ls = kr__ops_challenge_return(o, customer, rec->id, rec->created_at, answer, total_paid,
+                                      paid_before, paid_before - paid, returned_total == n, op, at);
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
         ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);
         if (ls == KR_LEDGER_OK)
             ls = undo_left_out(o, customer, day, answer, lines, n, cancel);
     }
+    // Paid club days the returning lines added come off the membership (kr-ops-club.c).
+    kr_buf club;
+    kr_buf_init(&club, 0);
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    size_t n_ids = 0;
+    for (size_t i = 0; ids && i < n; i++)
+        if (lines[i].returning)
+            ids[n_ids++] = lines[i].id;
+    if (!ids)
+        ls = KR_LEDGER_NOMEM;
+    if (ls == KR_LEDGER_OK && customer)
+        ls = kr__ops_club_return(o, customer, answer, ids, n_ids, at, &club);
+    free(ids);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_receipt_set_state(o->db, rec->id,
                                          cancel                ? KR_LEDGER_RECEIPT_CANCELLED
                                          : returned_total == n ? KR_LEDGER_RECEIPT_RETURNED
                                                                : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
                                          at);
-    if (ls != KR_LEDGER_OK)
+    if (ls != KR_LEDGER_OK) {
+        kr_buf_free(&club);
+        kr_buf_free(&certs);
         return kr__ops_ledger_error(o, out, ls, NULL);
+    }
     kr_buf_reset(out);
     kr_buf_puts(out, "{\"operation\":");
     kr_buf_json_string(out, op);
@@ -808,6 +818,12 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                   (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
                   (long long)back.dropped);
     kr_buf_json_money(out, paid, o->minor_unit);
+    if (club.data)
+        kr_buf_puts(out, club.data);
+    kr_buf_free(&club);
+    if (certs.data)
+        kr_buf_puts(out, certs.data);
+    kr_buf_free(&certs);
     if (customer) {
         kr_ledger_balance b;
         ls = kr_ledger_balance_get(o->db, customer, at, &b);
