@@ -4,7 +4,7 @@
 //
 // Table of contents
 //   kr_engine_status     what every function returns; check it on the next line
-//   kr_engine_limits     memory cap and instruction budget of the sandbox
+//   kr_engine_limits     memory cap, instruction budget and its deadline
 //   kr_engine_open/close one engine = one Lua state = one program; one per worker thread
 //   kr_engine_receipt    the receipt, its lines, the customer snapshot (input, borrowed)
 //   kr_engine_result     discounts, points and the explanation (output, owned by the result)
