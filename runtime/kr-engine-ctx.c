@@ -38,11 +38,20 @@ static int empty_is_read_only(lua_State *L)
 
 static const char empty_key; // its registry key (per state: the address is only a name)
 
+// Pushes the shared empty table, created on first use. `rawset` passes the metatable, so a
+// program could still fill it: then it is emptied here, once per receipt, and what one receipt
+// wrote never reaches the next (as with the tables of ctx that are cleared and refilled).
 static void push_empty(kr_engine *e)
 {
     lua_State *L = e->L;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &empty_key) == LUA_TTABLE)
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &empty_key) == LUA_TTABLE) {
+        lua_pushnil(L);
+        if (lua_next(L, -2)) {
+            lua_pop(L, 2);
+            clear_table(L, lua_gettop(L));
+        }
         return;
+    }
     lua_pop(L, 1);
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 2); // its metatable

@@ -474,6 +474,8 @@ static const char *const evil_lua =
     "  p('load', function(ctx) if ctx.store == 'load' then load('return 1')() end end),\n"
     "  p('random', function(ctx) if ctx.store == 'random' then return math.random(3) end end),\n"
     "  p('write', function(ctx) if ctx.store == 'write' then ctx.lines[1].attrs.x = '1' end end),\n"
+    "  p('rawset', function(ctx) if ctx.store == 'rawset' then rawset(ctx.lines[1].attrs, 'x', '1')\n"
+    "      elseif ctx.lines[1].attrs.x ~= nil then error('attrs.x leaked') end end),\n"
     "} }\n";
 
 static void test_sandbox(kr_engine_result *r)
@@ -517,9 +519,19 @@ static void test_sandbox(kr_engine_result *r)
         st = kr_engine_calculate(e, &rc, r);
         snprintf(name, sizeof name, "sandbox: after '%s' a good receipt still works",
                  cases[k].store);
-        if (!check(st == KR_ENGINE_OK && r->n_applied == 8, name))
+        if (!check(st == KR_ENGINE_OK && r->n_applied == 9, name))
             printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
     }
+    // rawset passes the shared empty table's metatable: the write stays within its receipt,
+    // and the next receipt's check of 'rawset' finds no attrs.x (else it raises "leaked").
+    rc.store = "rawset";
+    st = kr_engine_calculate(e, &rc, r);
+    check(st == KR_ENGINE_OK, "sandbox: a rawset into the shared empty table is not an error");
+    rc.store = "good";
+    st = kr_engine_calculate(e, &rc, r);
+    if (!check(st == KR_ENGINE_OK && r->n_applied == 9,
+               "sandbox: what a rawset wrote is gone on the next receipt"))
+        printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
     kr_engine_close(e);
 
     // Bytecode is refused.
