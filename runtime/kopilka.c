@@ -585,6 +585,9 @@ static const command commands[] = {
     {"tier", "set", cmd_tier_set, LEDGER "at ladder tier until id" WHO, 0, 0,
      "tier set [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
      "--customer ID) --ladder ID --tier ID [--until DATE] [--id OP]"},
+    {"report", NULL, kp_cmd_report, LEDGER "from to by format store region channel limit ", 1, 1,
+     "report NAME|list --from DATE --to DATE [--by GROUP] [--store S] [--region R] "
+     "[--channel C] [--limit N] [--format json|csv] [--db LEDGER]"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };
@@ -704,6 +707,8 @@ static int parse_options(const command *c, int argc, char **argv, int first, kp_
             {"email", &o->email}, {"customer", &o->customer}, {"from", &o->from},
             {"into", &o->into},   {"batch", &o->batch},     {"id", &o->op_id},
             {"ladder", &o->ladder}, {"tier", &o->tier},     {"until", &o->until},
+            {"to", &o->to},         {"by", &o->by},         {"format", &o->format},
+            {"store", &o->store},   {"region", &o->region}, {"channel", &o->channel},
         };
         bool done = false;
         for (size_t k = 0; k < sizeof strings / sizeof *strings && !done; k++)

@@ -140,4 +140,10 @@ kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
                                                const char *const *segments, size_t n_segments,
                                                int64_t at);
 
+// ---- kr-ops-sales.c: the sale facts reports read ---------------------------------------------
+// Records a confirmed receipt's sale (where, who, totals, lines, applied promotions) inside the
+// confirm transaction, after the receipt record. `customer` 0: anonymous.
+kr_ledger_status kr__ops_sale_record(kr_ops *o, const kr_receipt *r, const kr_engine_result *res,
+                                     int64_t customer, int64_t at);
+
 #endif
