@@ -71,13 +71,14 @@ typedef struct report_def {
     " AND (?3 IS NULL OR s.store = ?3) AND (?4 IS NULL OR s.region = ?4)"                          \
     " AND (?5 IS NULL OR s.channel = ?5))"
 
-// Turnover: a sale counts for every segment its customer was a member of at the sale's time,
-// and for the tier of each ladder the tier history records at that time (its latest row).
+// Turnover: a sale counts for every segment its customer was a member of at the sale's time (the
+// program's default segment, ?7, when none: as receipts are evaluated), and for the tier of
+// each ladder the tier history records at that time (its latest row); NULL: none.
 #define SEGMENT_GROUP                                                                              \
-    "SELECT m.segment_id AS key, k.* FROM k JOIN customer_segment m ON m.customer_id = k.cust"    \
-    " AND m.joined_at <= k.at AND (m.until IS NULL OR m.until > k.at)"
+    "SELECT coalesce(m.segment_id, ?7) AS key, k.* FROM k LEFT JOIN customer_segment m"          \
+    " ON m.customer_id = k.cust AND m.joined_at <= k.at AND (m.until IS NULL OR m.until > k.at)"
 #define TIER_GROUP                                                                                 \
-    "SELECT t.ladder_id || ':' || t.tier_id AS key, k.* FROM k JOIN tier_history t"               \
+    "SELECT t.ladder_id || ':' || t.tier_id AS key, k.* FROM k LEFT JOIN tier_history t"          \
     " ON t.customer_id = k.cust AND t.id = (SELECT t2.id FROM tier_history t2"                     \
     " WHERE t2.customer_id = k.cust AND t2.ladder_id = t.ladder_id AND t2.from_at <= k.at"        \
     " ORDER BY t2.from_at DESC, t2.id DESC LIMIT 1)"
@@ -253,7 +254,7 @@ static const report_def reports[] = {
      KEPT_SALES ","
                 " g AS (%s WHERE k.state <> 'returned' AND k.cust IS NOT NULL)"
                 " SELECT key, count(DISTINCT cust), count(*), sum(final - returned),"
-                "  sum(points_earned), sum(points_spent) FROM g WHERE key IS NOT NULL"
+                "  sum(points_earned), sum(points_spent) FROM g"
                 " GROUP BY key ORDER BY 4 DESC, 1",
      NULL,
      {{"segment", SEGMENT_GROUP}, {"tier", TIER_GROUP}},
@@ -492,6 +493,13 @@ static size_t n_cols(const report_def *d)
     return n;
 }
 
+// A column's name: the key column of a report grouped by store, region ... is named so.
+static const char *col_name(const run *r, size_t i)
+{
+    const col *c = &r->def->cols[i];
+    return c->kind == C_BUCKET && !is_time_group(r->b->by) ? r->b->by : c->name;
+}
+
 // Writes one row: JSON {"col": value, ...} or a CSV line.
 static void put_row(run *r, const row *w, size_t bucket)
 {
@@ -512,12 +520,13 @@ static void put_row(run *r, const row *w, size_t bucket)
         if (json) {
             if (i)
                 kr_buf_puts(out, ",");
-            kr_buf_json_string(out, c->name);
+            kr_buf_json_string(out, col_name(r, i));
             kr_buf_puts(out, ":");
         } else if (i) {
             kr_buf_puts(out, ",");
         }
-        switch (c->kind) {
+        col_kind kind = c->kind == C_BUCKET && !is_time_group(r->b->by) ? C_TEXT : c->kind;
+        switch (kind) {
         case C_BUCKET:
             if (json)
                 kr_buf_puts(out, "\"");
@@ -570,7 +579,7 @@ static void read_row(sqlite3_stmt *st, const report_def *d, row *w)
     for (int i = 0; i < nsql && i < MAX_COLS; i++) {
         w->is_null[i] = sqlite3_column_type(st, i) == SQLITE_NULL;
         w->v[i] = sqlite3_column_int64(st, i);
-        if ((size_t)i < n_cols(d) && d->cols[i].kind == C_TEXT)
+        if ((size_t)i < n_cols(d) && (d->cols[i].kind == C_TEXT || d->cols[i].kind == C_BUCKET))
             w->text[i] = (const char *)sqlite3_column_text(st, i);
     }
 }
@@ -588,6 +597,13 @@ static int bind_query(sqlite3_stmt *st, const run *r)
                         : sqlite3_bind_null(st, 3 + i);
     if (rc == SQLITE_OK && n_params >= 6)
         rc = sqlite3_bind_int64(st, 6, q->limit ? (int64_t)q->limit : 100);
+    const char *default_segment = NULL;
+    for (size_t i = 0; i < r->o->policy.n_segments; i++)
+        if (r->o->policy.segments[i].is_default)
+            default_segment = r->o->policy.segments[i].id;
+    if (rc == SQLITE_OK && n_params >= 7)
+        rc = default_segment ? sqlite3_bind_text(st, 7, default_segment, -1, SQLITE_STATIC)
+                             : sqlite3_bind_null(st, 7);
     return rc;
 }
 
@@ -620,7 +636,7 @@ static int write_rows(sqlite3 *db, const char *sql, run *r)
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = bind_query(st, r);
-    bool timed = r->def->cols[0].kind == C_BUCKET;
+    bool timed = r->def->cols[0].kind == C_BUCKET && is_time_group(r->b->by);
     size_t next = 0; // the next bucket without a row yet
     row zero;
     memset(&zero, 0, sizeof zero);
@@ -663,7 +679,7 @@ static void put_header(run *r)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 kr_buf_puts(out, ",");
-            kr_buf_puts(out, r->def->cols[i].name);
+            kr_buf_puts(out, col_name(r, i));
         }
         kr_buf_puts(out, "\r\n");
         return;
@@ -692,7 +708,7 @@ static void put_header(run *r)
     for (size_t i = 0; i < n; i++) {
         if (i)
             kr_buf_puts(out, ",");
-        kr_buf_json_string(out, r->def->cols[i].name);
+        kr_buf_json_string(out, col_name(r, i));
     }
     kr_buf_puts(out, "],\"rows\":[");
 }
