@@ -172,15 +172,12 @@ static const report_def reports[] = {
                 " app AS (SELECT p.promotion AS promotion, count(*) AS receipts,"
                 "  sum(p.discount) AS discount, sum(p.points) AS points,"
                 "  sum(k.final - k.returned) AS revenue FROM k JOIN sale_promotion p"
-                "  ON p.receipt_id = k.receipt_id WHERE k.state <> 'returned' GROUP BY 1),"
-                " rej AS (SELECT json_extract(x.value, '$.promotion') AS promotion,"
-                "  json_extract(x.value, '$.reason') || coalesce(': ' || json_extract(x.value,"
-                "  '$.condition'), '') || coalesce(' ' || json_extract(x.value, '$.by'), '')"
-                "  AS why FROM k JOIN receipt r ON r.id = k.receipt_id,"
-                "  json_each(r.result, '$.rejected') x WHERE k.state <> 'returned'),"
-                " whys AS (SELECT promotion, why, count(*) AS n, row_number() OVER"
-                "  (PARTITION BY promotion ORDER BY count(*) DESC, why) AS rank FROM rej"
-                "  GROUP BY promotion, why),"
+                "  ON p.receipt_id = k.receipt_id WHERE k.state <> 'returned'"
+                "  AND p.reason IS NULL GROUP BY 1),"
+                " whys AS (SELECT p.promotion AS promotion, p.reason AS why, count(*) AS n,"
+                "  row_number() OVER (PARTITION BY p.promotion ORDER BY count(*) DESC, p.reason)"
+                "  AS rank FROM k JOIN sale_promotion p ON p.receipt_id = k.receipt_id"
+                "  WHERE k.state <> 'returned' AND p.reason IS NOT NULL GROUP BY 1, 2),"
                 " ids AS (SELECT promotion FROM app UNION SELECT promotion FROM whys)"
                 " SELECT %s AS key, coalesce(app.receipts, 0), coalesce(app.discount, 0),"
                 "  coalesce(app.points, 0), coalesce(app.revenue, 0),"
@@ -291,13 +288,14 @@ static const report_def reports[] = {
                 "  ON l.receipt_id = k.receipt_id WHERE NOT EXISTS (SELECT 1 FROM"
                 "  receipt_line_return x WHERE x.receipt_id = l.receipt_id"
                 "  AND x.line_id = l.line_id)),"
-                " per AS (SELECT sku, count(*) AS n FROM lines GROUP BY sku)"
-                " SELECT %s AS key, b.sku, count(*), pa.n, pb.n"
-                " FROM lines a JOIN lines b ON b.receipt_id = a.receipt_id AND b.sku > a.sku"
-                " JOIN per pa ON pa.sku = a.sku JOIN per pb ON pb.sku = b.sku"
-                " GROUP BY a.sku, b.sku ORDER BY 3 DESC, 1, 2 LIMIT ?6",
+                " per AS (SELECT sku, count(*) AS n FROM lines GROUP BY sku),"
+                " pairs AS (SELECT a.sku AS sa, b.sku AS sb, count(*) AS n FROM lines a"
+                "  JOIN lines b ON b.receipt_id = a.receipt_id AND b.sku > a.sku GROUP BY 1, 2)"
+                " SELECT %s AS key, sb, pairs.n, pa.n, pb.n FROM pairs"
+                " JOIN per pa ON pa.sku = sa JOIN per pb ON pb.sku = sb"
+                " ORDER BY 3 DESC, 1, 2 LIMIT ?6",
      NULL,
-     {{"sku", "a.sku"}},
+     {{"sku", "sa"}},
      {{"sku_a", C_TEXT, 0, 0},
       {"sku_b", C_TEXT, 0, 0},
       {"receipts", C_INT, 0, 0},
@@ -786,8 +784,8 @@ kr_ops_status kr_ops_report(kr_ops *o, const char *name, const kr_report_query *
         return st;
     if (to_day <= from_day)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "to",
-                            "the period ends (%s) before it starts (%s): to is the day after the "
-                            "last day of the period",
+                            "the period is empty: to (%s) must come after from (%s); it is the "
+                            "day after the period's last day",
                             q->to, q->from);
     char first[16]; // the report's default grouping: the first of its list
     const char *sp = strchr(d->info.bys, ' ');
@@ -840,12 +838,12 @@ kr_ops_status kr_ops_report(kr_ops *o, const char *name, const kr_report_query *
         put_header(&r);
         rc = write_rows(db, sql, &r);
     }
-    if (open)
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
+    if (rc != SQLITE_OK) // the message before COMMIT clears it
         st = kr__ops_fail(o, out, rc == SQLITE_BUSY ? KR_OPS_BUSY : KR_OPS_FAILED, NULL,
                           "report %s: %s", d->info.name, sqlite3_errmsg(db));
-    } else if (q->format == KR_REPORT_JSON) {
+    if (open)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && q->format == KR_REPORT_JSON) {
         kr_buf_puts(out, "]}");
     }
     // The functions point at the buckets: remove them before the buckets go.

@@ -361,7 +361,8 @@ static void test_backfill(void)
         "\"points\":{\"max_payable\":0,\"spent\":0,\"earned\":90,\"accrual\":90},"
         "\"lines\":[{\"id\":\"1\",\"sku\":\"TAP-1\",\"qty\":1,\"original\":\"1000.00\","
         "\"final\":\"900.00\"}],\"applied\":[{\"promotion\":\"taps-10\",\"discount\":\"100.00\","
-        "\"points\":0}],\"rejected\":[]}";
+        "\"points\":0}],\"rejected\":[{\"promotion\":\"mail-500\",\"reason\":\"condition\","
+        "\"condition\":\"a code of batch mailing is on the receipt\",\"src\":\"x.xml:9\"}]}";
     kr_ledger_receipt_in rec = {.id = "OLD1",
                                 .body_hash = "0000000000000000000000000000000000000000000000000000"
                                              "000000000000",
@@ -394,6 +395,14 @@ static void test_backfill(void)
                   sqlite3_column_int64(st, 7) == 10000;
         sqlite3_finalize(st);
         tap_ok(ok, "the receipt became a sale with its line and promotion, the return did not");
+        st = NULL;
+        sqlite3_prepare_v2(db->sql,
+                           "SELECT count(*) FROM sale_promotion WHERE promotion = 'mail-500'"
+                           " AND reason = 'condition: a code of batch mailing is on the receipt'",
+                           -1, &st, NULL);
+        tap_ok(st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1,
+               "its rejected promotion kept the reason");
+        sqlite3_finalize(st);
         kr_ledger_close(db);
     }
     unlink(path);
