@@ -71,6 +71,12 @@ typedef struct report_def {
     " AND (?3 IS NULL OR s.store = ?3) AND (?4 IS NULL OR s.region = ?4)"                          \
     " AND (?5 IS NULL OR s.channel = ?5))"
 
+// A line of a kept sale (alias k) that has not come back (only receipts with returns are looked
+// up).
+#define LINE_KEPT(l)                                                                               \
+    "(k.state = 'confirmed' OR NOT EXISTS (SELECT 1 FROM receipt_line_return x"                   \
+    " WHERE x.receipt_id = " l ".receipt_id AND x.line_id = " l ".line_id))"
+
 // Turnover: a sale counts for every segment its customer was a member of at the sale's time (the
 // program's default segment, ?7, when none: as receipts are evaluated), and for the tier of
 // each ladder the tier history records at that time (its latest row); NULL: none.
@@ -265,8 +271,7 @@ static const report_def reports[] = {
       {"revenue_per_customer", C_AVG, 3, 1}}},
     {{"products", "products (SKU): units, receipts, revenue, discount, returns", "sku", true},
      KEPT_SALES ","
-                " lines AS (SELECT l.*, EXISTS (SELECT 1 FROM receipt_line_return x WHERE"
-                "  x.receipt_id = l.receipt_id AND x.line_id = l.line_id) AS back"
+                " lines AS (SELECT l.*, NOT " LINE_KEPT("l") " AS back"
                 "  FROM k JOIN sale_line l ON l.receipt_id = k.receipt_id)"
                 " SELECT %s AS key, sum(CASE WHEN back THEN 0 ELSE qty END),"
                 "  count(DISTINCT CASE WHEN back THEN NULL ELSE receipt_id END),"
@@ -284,16 +289,18 @@ static const report_def reports[] = {
       {"returned_units", C_INT, 0, 0}}},
     {{"pairs", "product pairs bought on one receipt, most frequent first", "sku", true},
      KEPT_SALES ","
-                " lines AS (SELECT DISTINCT l.receipt_id, l.sku FROM k JOIN sale_line l"
-                "  ON l.receipt_id = k.receipt_id WHERE NOT EXISTS (SELECT 1 FROM"
-                "  receipt_line_return x WHERE x.receipt_id = l.receipt_id"
-                "  AND x.line_id = l.line_id)),"
-                " per AS (SELECT sku, count(*) AS n FROM lines GROUP BY sku),"
-                " pairs AS (SELECT a.sku AS sa, b.sku AS sb, count(*) AS n FROM lines a"
-                "  JOIN lines b ON b.receipt_id = a.receipt_id AND b.sku > a.sku GROUP BY 1, 2)"
+                " pairs AS (SELECT a.sku AS sa, b.sku AS sb, count(DISTINCT a.receipt_id) AS n"
+                "  FROM k JOIN sale_line a ON a.receipt_id = k.receipt_id"
+                "  JOIN sale_line b ON b.receipt_id = a.receipt_id AND b.sku > a.sku"
+                "  WHERE k.state <> 'returned' AND " LINE_KEPT("a") " AND " LINE_KEPT("b")
+                "  GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?6),"
+                " per AS (SELECT l.sku AS sku, count(DISTINCT l.receipt_id) AS n FROM k"
+                "  JOIN sale_line l ON l.receipt_id = k.receipt_id WHERE k.state <> 'returned'"
+                "  AND " LINE_KEPT("l") " AND l.sku IN (SELECT sa FROM pairs UNION"
+                "  SELECT sb FROM pairs) GROUP BY 1)"
                 " SELECT %s AS key, sb, pairs.n, pa.n, pb.n FROM pairs"
                 " JOIN per pa ON pa.sku = sa JOIN per pb ON pb.sku = sb"
-                " ORDER BY 3 DESC, 1, 2 LIMIT ?6",
+                " ORDER BY 3 DESC, 1, 2",
      NULL,
      {{"sku", "sa"}},
      {{"sku_a", C_TEXT, 0, 0},

@@ -384,7 +384,8 @@ static void test_backfill(void)
                            "SELECT (SELECT count(*) FROM sale), s.original, s.final,"
                            " s.points_earned, l.sku, l.final, p.promotion, p.discount"
                            " FROM sale s JOIN sale_line l ON l.receipt_id = s.receipt_id"
-                           " JOIN sale_promotion p ON p.receipt_id = s.receipt_id",
+                           " JOIN sale_promotion p ON p.receipt_id = s.receipt_id"
+                           " AND p.reason IS NULL",
                            -1, &st, NULL);
         bool ok = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1 &&
                   sqlite3_column_int64(st, 1) == 100000 && sqlite3_column_int64(st, 2) == 90000 &&
