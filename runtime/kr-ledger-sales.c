@@ -11,13 +11,11 @@ static kr_ledger_status put_rows(kr_ledger *db, const kr_ledger_sale *s)
     static const char q_line[] =
         "INSERT INTO sale_line(receipt_id, line_id, sku, qty, original, final)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-    // A promotion listed twice (never by the engine) adds up rather than failing the receipt;
-    // applied once is applied.
+    // A promotion listed twice (never by the engine) adds up rather than failing the receipt.
     static const char q_promo[] =
-        "INSERT INTO sale_promotion(receipt_id, promotion, discount, points, reason)"
-        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(receipt_id, promotion) DO UPDATE SET"
-        " discount = discount + excluded.discount, points = points + excluded.points,"
-        " reason = CASE WHEN reason IS NULL OR excluded.reason IS NULL THEN NULL ELSE reason END";
+        "INSERT INTO sale_promotion(receipt_id, promotion, discount, points)"
+        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(receipt_id, promotion) DO UPDATE SET"
+        " discount = discount + excluded.discount, points = points + excluded.points";
     sqlite3_stmt *st = kr_ledger_stmt(db, q_sale);
     if (!st)
         return KR_LEDGER_DB_ERROR;
@@ -42,8 +40,7 @@ static kr_ledger_status put_rows(kr_ledger *db, const kr_ledger_sale *s)
         st = kr_ledger_stmt(db, q_promo);
         if (!st)
             return KR_LEDGER_DB_ERROR;
-        ls = kr_ledger_bind(db, st, "ttiit", s->receipt_id, p->promotion, p->discount, p->points,
-                            p->reason);
+        ls = kr_ledger_bind(db, st, "ttii", s->receipt_id, p->promotion, p->discount, p->points);
         if (ls == KR_LEDGER_OK)
             ls = kr_ledger_exec_done(db, st);
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // kr-ledger-sales.h: the facts reports read — one row per sale receipt, its lines and the
-// promotions that applied on it or why not (schema version 4; docs/internals/ledger.md, "Sales"). Same
+// promotions that applied on it (schema version 4; docs/internals/ledger.md, "Sales"). Same
 // conventions as kr-ledger.h: strings are borrowed for the call, money in minor units.
 #ifndef KR_LEDGER_SALES_H
 #define KR_LEDGER_SALES_H
@@ -18,7 +18,6 @@ typedef struct kr_ledger_sale_promotion {
     const char *promotion; // the promotion's id
     int64_t discount;      // money off the receipt
     int64_t points;        // points it gave
-    const char *reason;    // NULL: it applied; else why not ("condition: <text>" ...)
 } kr_ledger_sale_promotion;
 
 typedef struct kr_ledger_sale {
@@ -29,7 +28,7 @@ typedef struct kr_ledger_sale {
     int64_t original, final, points_spent, points_earned;
     const kr_ledger_sale_line *lines;
     size_t n_lines;
-    const kr_ledger_sale_promotion *promotions; // one per promotion, applied or rejected
+    const kr_ledger_sale_promotion *promotions; // one per applied promotion
     size_t n_promotions;
 } kr_ledger_sale;
 

@@ -191,7 +191,7 @@ static const char migration_3[] =
 
 // Version 4: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
 // sold (store, region, channel as the receipt named them) and its totals, its lines (SKU,
-// quantity, amounts) and its promotions (applied, or why not). Written by confirm in the same
+// quantity, amounts) and the promotions that applied on it. Written by confirm in the same
 // transaction; receipts confirmed before this version are filled in from their stored answers
 // (their store, region and channel were not kept: NULL).
 static const char migration_4[] =
@@ -218,14 +218,11 @@ static const char migration_4[] =
     "  final INTEGER NOT NULL CHECK (final >= 0),"
     "  PRIMARY KEY (receipt_id, line_id)"
     ") WITHOUT ROWID;"
-    // reason NULL: the promotion applied; else why it did not ("condition: <text>",
-    // "not in group winner: <winner>", "limit reached" ...).
     "CREATE TABLE sale_promotion ("
     "  receipt_id TEXT NOT NULL REFERENCES sale(receipt_id),"
     "  promotion TEXT NOT NULL,"
     "  discount INTEGER NOT NULL CHECK (discount >= 0),"
     "  points INTEGER NOT NULL CHECK (points >= 0),"
-    "  reason TEXT,"
     "  PRIMARY KEY (receipt_id, promotion)"
     ") WITHOUT ROWID;"
     // Backfill: a sale's answer has "totals" and "lines"; return and cancel records do not.
@@ -249,12 +246,7 @@ static const char migration_4[] =
     "  SELECT r.id, json_extract(a.value, '$.promotion'),"
     "    CAST(replace(json_extract(a.value, '$.discount'), '.', '') AS INTEGER),"
     "    coalesce(json_extract(a.value, '$.points'), 0)"
-    "  FROM sale s JOIN receipt r ON r.id = s.receipt_id, json_each(r.result, '$.applied') a;"
-    "INSERT OR IGNORE INTO sale_promotion(receipt_id, promotion, discount, points, reason)"
-    "  SELECT r.id, json_extract(x.value, '$.promotion'), 0, 0,"
-    "    json_extract(x.value, '$.reason') || coalesce(': ' || json_extract(x.value,"
-    "    '$.condition'), ': ' || json_extract(x.value, '$.by'), '')"
-    "  FROM sale s JOIN receipt r ON r.id = s.receipt_id, json_each(r.result, '$.rejected') x;";
+    "  FROM sale s JOIN receipt r ON r.id = s.receipt_id, json_each(r.result, '$.applied') a;";
 
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
