@@ -7,7 +7,8 @@ static kr_ledger_status put_rows(kr_ledger *db, const kr_ledger_sale *s)
 {
     static const char q_sale[] =
         "INSERT INTO sale(receipt_id, at, customer_id, store, region, channel, original, final,"
-        " points_spent, points_earned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+        " points_spent, points_earned, rejected)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     static const char q_line[] =
         "INSERT INTO sale_line(receipt_id, line_id, sku, qty, original, final)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -19,10 +20,10 @@ static kr_ledger_status put_rows(kr_ledger *db, const kr_ledger_sale *s)
     sqlite3_stmt *st = kr_ledger_stmt(db, q_sale);
     if (!st)
         return KR_LEDGER_DB_ERROR;
-    kr_ledger_status ls = kr_ledger_bind(db, st, "tiztttiiii", s->receipt_id, s->at,
+    kr_ledger_status ls = kr_ledger_bind(db, st, "tiztttiiiit", s->receipt_id, s->at,
                                          s->customer_id, s->store, s->region, s->channel,
                                          s->original, s->final, s->points_spent,
-                                         s->points_earned);
+                                         s->points_earned, s->rejected);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_exec_done(db, st);
     for (size_t i = 0; ls == KR_LEDGER_OK && i < s->n_lines; i++) {

@@ -30,6 +30,7 @@ typedef struct kr_ledger_sale {
     size_t n_lines;
     const kr_ledger_sale_promotion *promotions; // one per applied promotion
     size_t n_promotions;
+    const char *rejected; // JSON [[promotion, reason, detail], ...] or NULL (none rejected)
 } kr_ledger_sale;
 
 // kr_ledger_sale_put: records a sale with its lines and promotions (a savepoint: all or

@@ -191,12 +191,14 @@ static const char migration_3[] =
 
 // Version 4: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
 // sold (store, region, channel as the receipt named them) and its totals, its lines (SKU,
-// quantity, amounts) and the promotions that applied on it. Written by confirm in the same
+// quantity, amounts), the promotions that applied on it and, compactly, those that did not. Written by confirm in the same
 // transaction; receipts confirmed before this version are filled in from their stored answers
 // (their store, region and channel were not kept: NULL).
 static const char migration_4[] =
+    // A rowid table (rows are appended in confirm order); the receipt id is its unique key.
     "CREATE TABLE sale ("
-    "  receipt_id TEXT PRIMARY KEY REFERENCES receipt(id),"
+    "  id INTEGER PRIMARY KEY,"
+    "  receipt_id TEXT NOT NULL UNIQUE REFERENCES receipt(id),"
     "  at INTEGER NOT NULL,"
     "  customer_id INTEGER REFERENCES customer(id),"
     "  store TEXT,"
@@ -205,8 +207,11 @@ static const char migration_4[] =
     "  original INTEGER NOT NULL CHECK (original >= 0),"
     "  final INTEGER NOT NULL CHECK (final >= 0),"
     "  points_spent INTEGER NOT NULL CHECK (points_spent >= 0),"
-    "  points_earned INTEGER NOT NULL CHECK (points_earned >= 0)"
-    ") WITHOUT ROWID;"
+    "  points_earned INTEGER NOT NULL CHECK (points_earned >= 0),"
+    // The promotions that did not apply, compactly: a JSON array of [promotion, reason, detail]
+    // with detail the failing condition's src or the winning promotion (NULL: none).
+    "  rejected TEXT"
+    ");"
     "CREATE INDEX sale_at ON sale(at);"
     "CREATE INDEX sale_customer ON sale(customer_id, at) WHERE customer_id IS NOT NULL;"
     "CREATE TABLE sale_line ("
@@ -228,12 +233,16 @@ static const char migration_4[] =
     // Backfill: a sale's answer has "totals" and "lines"; return and cancel records do not.
     // Money in an answer is a string with the currency's decimals, so dropping the point gives
     // minor units exactly.
-    "INSERT INTO sale(receipt_id, at, customer_id, original, final, points_spent, points_earned)"
+    "INSERT INTO sale(receipt_id, at, customer_id, original, final, points_spent, points_earned,"
+    "    rejected)"
     "  SELECT id, created_at, nullif(customer_id, 0),"
     "    CAST(replace(json_extract(result, '$.totals.original'), '.', '') AS INTEGER),"
     "    CAST(replace(json_extract(result, '$.totals.final'), '.', '') AS INTEGER),"
     "    coalesce(json_extract(result, '$.points.spent'), 0),"
-    "    coalesce(json_extract(result, '$.points.earned'), 0)"
+    "    coalesce(json_extract(result, '$.points.earned'), 0),"
+    "    (SELECT nullif(json_group_array(json_array(json_extract(x.value, '$.promotion'),"
+    "      json_extract(x.value, '$.reason'), coalesce(json_extract(x.value, '$.src'),"
+    "      json_extract(x.value, '$.by')))), '[]') FROM json_each(result, '$.rejected') x)"
     "  FROM receipt WHERE json_valid(result) AND json_type(result, '$.totals') = 'object'"
     "    AND json_type(result, '$.lines') = 'array';"
     "INSERT INTO sale_line(receipt_id, line_id, sku, qty, original, final)"

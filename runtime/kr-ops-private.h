@@ -7,6 +7,8 @@
 //   kr-ops-jobs.c     scheduled work (kr_ops_jobs_run)
 //   kr-ops-outbox.c   the outbox for the messaging integration (list, ack)
 //   kr-ops-import.c   CSV import (kr_ops_import_csv)
+//   kr-ops-sales.c    the sale facts of a confirmed receipt, for reports
+//   kr-ops-reports.c  the marketers' reports (kr-reports.h)
 #ifndef KR_OPS_PRIVATE_H
 #define KR_OPS_PRIVATE_H
 

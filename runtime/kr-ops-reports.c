@@ -56,7 +56,7 @@ typedef struct report_def {
 // customer as the ledger knows them now (following merges), and the filters applied.
 #define KEPT_SALES                                                                                 \
     "WITH k AS (SELECT s.receipt_id, s.at, s.store, s.region, s.channel, s.original, s.final,"    \
-    " s.points_spent, s.points_earned, r.state,"                                                   \
+    " s.points_spent, s.points_earned, s.rejected, r.state,"                                      \
     " CASE WHEN s.customer_id IS NULL THEN NULL ELSE coalesce(c.merged_into, s.customer_id) END"   \
     "  AS cust,"                                                                                   \
     " CASE WHEN r.state = 'confirmed' THEN 0 ELSE (SELECT coalesce(sum(l.final), 0)"               \
@@ -179,22 +179,27 @@ static const report_def reports[] = {
                 "  sum(p.discount) AS discount, sum(p.points) AS points,"
                 "  sum(k.final - k.returned) AS revenue FROM k JOIN sale_promotion p"
                 "  ON p.receipt_id = k.receipt_id WHERE k.state <> 'returned' GROUP BY 1),"
-                // Why a promotion did not apply is read from the answers stored with the
-                // receipts: keeping it apart would cost every confirm a row per promotion.
-                " rej AS (SELECT json_extract(x.value, '$.promotion') AS promotion,"
-                "  json_extract(x.value, '$.reason') AS reason,"
-                "  coalesce(json_extract(x.value, '$.condition'), json_extract(x.value, '$.by'))"
-                "  AS detail FROM k JOIN receipt r ON r.id = k.receipt_id,"
-                "  json_each(r.result, '$.rejected') x WHERE k.state <> 'returned'),"
-                " whys AS (SELECT promotion, reason || coalesce(': ' || detail, '') AS why,"
-                "  count(*) AS n, row_number() OVER (PARTITION BY promotion ORDER BY count(*)"
-                "  DESC, reason, detail) AS rank FROM rej GROUP BY promotion, reason, detail),"
+                // Why a promotion did not apply: the sale's compact list, grouped; the text
+                // of a failing condition comes from one stored answer that has it.
+                " rej AS (SELECT k.receipt_id, json_extract(x.value, '$[0]') AS promotion,"
+                "  json_extract(x.value, '$[1]') AS reason, json_extract(x.value, '$[2]') AS"
+                "  detail FROM k, json_each(k.rejected) x WHERE k.state <> 'returned'"
+                "  AND k.rejected IS NOT NULL),"
+                " whys AS (SELECT promotion, reason, detail, count(*) AS n,"
+                "  min(receipt_id) AS sample, row_number() OVER (PARTITION BY promotion"
+                "  ORDER BY count(*) DESC, reason, detail) AS rank FROM rej"
+                "  GROUP BY promotion, reason, detail),"
+                " top AS (SELECT promotion, n, reason || coalesce(': ' || CASE reason"
+                "  WHEN 'condition' THEN (SELECT json_extract(y.value, '$.condition')"
+                "  FROM receipt r, json_each(r.result, '$.rejected') y WHERE r.id = w.sample"
+                "  AND json_extract(y.value, '$.promotion') = w.promotion) ELSE detail END, '')"
+                "  AS why FROM whys w WHERE rank = 1),"
                 " ids AS (SELECT promotion FROM app UNION SELECT promotion FROM whys)"
                 " SELECT %s AS key, coalesce(app.receipts, 0), coalesce(app.discount, 0),"
                 "  coalesce(app.points, 0), coalesce(app.revenue, 0),"
                 "  (SELECT coalesce(sum(n), 0) FROM whys w WHERE w.promotion = ids.promotion),"
-                "  (SELECT why FROM whys w WHERE w.promotion = ids.promotion AND rank = 1),"
-                "  (SELECT n FROM whys w WHERE w.promotion = ids.promotion AND rank = 1)"
+                "  (SELECT why FROM top WHERE top.promotion = ids.promotion),"
+                "  (SELECT n FROM top WHERE top.promotion = ids.promotion)"
                 " FROM ids LEFT JOIN app ON app.promotion = ids.promotion"
                 " ORDER BY 2 DESC, 1",
      NULL,

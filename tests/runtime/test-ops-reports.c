@@ -395,6 +395,15 @@ static void test_backfill(void)
                   sqlite3_column_int64(st, 7) == 10000;
         sqlite3_finalize(st);
         tap_ok(ok, "the receipt became a sale with its line and promotion, the return did not");
+        st = NULL;
+        sqlite3_prepare_v2(db->sql, "SELECT rejected FROM sale", -1, &st, NULL);
+        const char *rej = st && sqlite3_step(st) == SQLITE_ROW
+                              ? (const char *)sqlite3_column_text(st, 0)
+                              : NULL;
+        tap_ok(rej && strcmp(rej, "[[\"mail-500\",\"condition\",\"x.xml:9\"]]") == 0,
+               "its rejected promotion is listed with the condition's src (%s)",
+               rej ? rej : "null");
+        sqlite3_finalize(st);
         kr_ledger_close(db);
     }
     unlink(path);
