@@ -279,6 +279,31 @@ static const report_def reports[] = {
       {"points_spent", C_INT, 0, 0},
       {"average_check", C_AVG, 3, 2},
       {"revenue_per_customer", C_AVG, 3, 1}}},
+    {{"tiers", "status changes: customers who entered and left each tier, and its holders at "
+               "the end",
+      "tier", false},
+     "WITH h AS (SELECT t.id, t.customer_id AS cust, t.ladder_id, t.tier_id, t.from_at,"
+     " t.reason, lag(t.tier_id) OVER (PARTITION BY t.customer_id, t.ladder_id"
+     " ORDER BY t.from_at, t.id) AS before FROM tier_history t JOIN customer c"
+     " ON c.id = t.customer_id WHERE c.merged_into IS NULL AND t.from_at < ?2),"
+     " moves AS (SELECT ladder_id, tier_id AS tier, 1 AS entered, 0 AS gone,"
+     "  reason = 'manual' AS manual, 0 AS held FROM h WHERE from_at >= ?1"
+     "  AND before IS NOT tier_id"
+     "  UNION ALL SELECT ladder_id, before, 0, 1, 0, 0 FROM h WHERE from_at >= ?1"
+     "  AND before IS NOT NULL AND before <> tier_id),"
+     " last AS (SELECT ladder_id, tier_id, row_number() OVER (PARTITION BY cust, ladder_id"
+     "  ORDER BY from_at DESC, id DESC) AS rn FROM h),"
+     " rows AS (SELECT * FROM moves UNION ALL SELECT ladder_id, tier_id, 0, 0, 0, 1 FROM last"
+     "  WHERE rn = 1)"
+     " SELECT %s AS key, sum(entered), sum(manual), sum(gone), sum(held) FROM rows"
+     " GROUP BY 1 ORDER BY 1",
+     NULL,
+     {{"tier", "ladder_id || ':' || tier"}},
+     {{"tier", C_TEXT, 0, 0},
+      {"entered", C_INT, 0, 0},
+      {"entered_by_operator", C_INT, 0, 0},
+      {"left", C_INT, 0, 0},
+      {"holders", C_INT, 0, 0}}},
     {{"products", "products (SKU): units, receipts, revenue, discount, returns", "sku", true},
      KEPT_SALES ","
                 " lines AS (SELECT l.*, NOT " LINE_KEPT("l") " AS back"
@@ -816,9 +841,10 @@ kr_ops_status kr_ops_report(kr_ops *o, const char *name, const kr_report_query *
     if (!d->info.sale_filters && (q->store || q->region || q->channel))
         return kr__ops_fail(o, out, KR_OPS_INVALID,
                             q->store ? "store" : q->region ? "region" : "channel",
-                            "report %s covers the whole ledger: points are not kept per store, "
-                            "region or channel",
-                            d->info.name);
+                            "report %s covers the whole ledger: %s not kept per store, region "
+                            "or channel",
+                            d->info.name,
+                            strcmp(d->info.name, "points") == 0 ? "points are" : "tiers are");
     if (q->limit > 10000)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "limit", "at most 10000 rows, not %zu",
                             q->limit);

@@ -270,6 +270,22 @@ static void test_turnover_products(kr_ops *o)
                "group=partner customers=1 receipts=1 revenue=400.00 points_earned=40");
     json_decref(r);
 
+    r = report(o, "turnover", "2026-03-01", "2026-04-01", "tier", NULL, NULL);
+    // Silver from 1,000.00 at once: anna at R1 (1900.00); boris's R3 (400.00) gave him base,
+    // R5 made 1300.00 and silver, its cancel does not take it back (downgrade at period end).
+    expect_row(row(r, 0), "turnover by tier: silver at the time of R1 and R4",
+               "group=level:silver customers=1 receipts=2 revenue=1200.00");
+    expect_row(row(r, 1), "turnover by tier: boris was base at R3",
+               "group=level:base customers=1 receipts=1 revenue=400.00");
+    json_decref(r);
+
+    r = report(o, "tiers", "2026-03-01", "2026-04-01", NULL, NULL, NULL);
+    expect_row(row(r, 0), "tiers: boris entered base and left it",
+               "tier=level:base entered=1 entered_by_operator=0 left=1 holders=0");
+    expect_row(row(r, 1), "tiers: both hold silver at the end",
+               "tier=level:silver entered=2 left=0 holders=2");
+    json_decref(r);
+
     r = report(o, "products", "2026-03-01", "2026-04-01", NULL, NULL, NULL);
     // TAP-1: R1 900.00 + R3 400.00 (700.00 off); HOSE-1: R2 + R4; PIPE-1: R2, and R1's two
     // units came back.
