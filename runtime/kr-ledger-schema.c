@@ -209,7 +209,7 @@ static const char migration_4[] =
     "  points_spent INTEGER NOT NULL CHECK (points_spent >= 0),"
     "  points_earned INTEGER NOT NULL CHECK (points_earned >= 0),"
     // The promotions that did not apply, compactly: a JSON array of [promotion, reason, detail]
-    // with detail the failing condition's src or the winning promotion (NULL: none).
+    // with detail the failing condition's text or the winning promotion (NULL: none).
     "  rejected TEXT"
     ");"
     "CREATE INDEX sale_at ON sale(at);"
@@ -241,7 +241,7 @@ static const char migration_4[] =
     "    coalesce(json_extract(result, '$.points.spent'), 0),"
     "    coalesce(json_extract(result, '$.points.earned'), 0),"
     "    (SELECT nullif(json_group_array(json_array(json_extract(x.value, '$.promotion'),"
-    "      json_extract(x.value, '$.reason'), coalesce(json_extract(x.value, '$.src'),"
+    "      json_extract(x.value, '$.reason'), coalesce(json_extract(x.value, '$.condition'),"
     "      json_extract(x.value, '$.by')))), '[]') FROM json_each(result, '$.rejected') x)"
     "  FROM receipt WHERE json_valid(result) AND json_type(result, '$.totals') = 'object'"
     "    AND json_type(result, '$.lines') = 'array';"

@@ -20,7 +20,8 @@ static const char *reason_name(kr_engine_reason r)
 }
 
 // The promotions that did not apply as [[promotion, reason, detail], ...] into out (detail: the
-// failing condition's src, the winner or stopper, else null). Nothing when none was rejected.
+// failing condition's text — its src may be shared by several conditions of one element — the
+// winner or stopper, else null). Nothing when none was rejected.
 static void put_rejected(const kr_ops *o, const kr_engine_result *res, kr_buf *out)
 {
     for (size_t i = 0; i < res->n_rejected; i++) {
@@ -30,8 +31,8 @@ static void put_rejected(const kr_ops *o, const kr_engine_result *res, kr_buf *o
         kr_buf_puts(out, ",");
         kr_buf_json_string(out, reason_name(x->reason));
         kr_buf_puts(out, ",");
-        if (x->reason == KR_ENGINE_REASON_CONDITION && x->src)
-            kr_buf_json_string(out, x->src);
+        if (x->reason == KR_ENGINE_REASON_CONDITION && x->condition)
+            kr_buf_json_string(out, x->condition);
         else if (x->reason == KR_ENGINE_REASON_GROUP || x->reason == KR_ENGINE_REASON_STOPPED)
             kr_buf_json_string(out, kr_engine_promotion_id(o->engine, x->other));
         else

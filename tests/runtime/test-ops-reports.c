@@ -416,8 +416,9 @@ static void test_backfill(void)
         const char *rej = st && sqlite3_step(st) == SQLITE_ROW
                               ? (const char *)sqlite3_column_text(st, 0)
                               : NULL;
-        tap_ok(rej && strcmp(rej, "[[\"mail-500\",\"condition\",\"x.xml:9\"]]") == 0,
-               "its rejected promotion is listed with the condition's src (%s)",
+        tap_ok(rej && strcmp(rej, "[[\"mail-500\",\"condition\",\"a code of batch mailing is on"
+                                  " the receipt\"]]") == 0,
+               "its rejected promotion is listed with the condition (%s)",
                rej ? rej : "null");
         sqlite3_finalize(st);
         kr_ledger_close(db);
