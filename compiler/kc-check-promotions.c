@@ -235,7 +235,9 @@ static void check_promotion(kc_ck *c, const kc_node *pr)
         }
     static const char *const unknown_child[] = {"E-element-unknown", "E-element-misplaced",
                                                 "E-namespace", NULL};
-    if (effects == 0 && !ck_load_error_in(c, pr, unknown_child))
+    // A promotion whose template is unknown is reported once, for the template (E-ref-*).
+    bool lost_template = ck_written(pr, "template") && !pr->tmpl;
+    if (effects == 0 && !lost_template && !ck_load_error_in(c, pr, unknown_child))
         ck_diag(c, KC_ERROR, "E-promo-no-effect", pr->line, pr->col,
                 "add a `discount`, `fixed-price`, `cheapest`, `buy-get`, `points` or `message`",
                 "promotion `%s` has no effect", pid(pr));

@@ -101,6 +101,17 @@ static column check_input(kc_ck *c, const kc_node *in)
                 "`attribute` only applies to `line-attribute` and `customer-attribute` inputs, "
                 "not `%s`",
                 s);
+    // A line selector narrows the receipt total to some lines; no other input sums lines.
+    static const char *const sel[] = {"category",         "sku",         "brand",
+                                      "exclude-category", "exclude-sku", "exclude-brand"};
+    for (size_t k = 0; k < sizeof sel / sizeof sel[0]; k++) {
+        const kc_attr *a = kc__attr(in, sel[k]);
+        if (strcmp(s, "receipt-total") != 0 && ck_written(in, sel[k]))
+            ck_diag(c, KC_ERROR, "E-table-input", a->line, a->col, "remove it",
+                    "`%s` only applies to a `receipt-total` input, not `%s`: it says which "
+                    "lines the total counts",
+                    sel[k], s);
+    }
     return col;
 }
 

@@ -23,6 +23,7 @@
 //   E-tier-order          tier thresholds of a ladder do not rise strictly in document order
 //   E-tier-from           a tier threshold has more decimals than its metric allows
 //   W-tier-start          the first tier of a ladder does not start at 0
+//   E-tier-exclude        a tier's `discount-exclude-*` without a `discount` to narrow
 //   E-ladder-exclude      `<exclude>` in a ladder whose metric is `points-earned` (points leave
 //                         lines out through the accrual's own `<exclude>`), or one that names
 //                         no lines (the ladder would count none)
@@ -74,6 +75,14 @@ void ck_diag(kc_ck *c, kc_severity sev, const char *code, unsigned line, unsigne
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    // The same problem in the same place once: a template's body is checked in every
+    // promotion built from it.
+    for (size_t i = 0; i < c->d->count; i++) {
+        const kc_diag *g = &c->d->items[i];
+        if (g->line == line && g->col == col && strcmp(g->code, code) == 0 &&
+            strcmp(g->message, msg) == 0)
+            return;
+    }
     kc_diag_add(c->d, sev, code, c->p->file, line, col, hint, "%s", msg);
 }
 
@@ -368,6 +377,10 @@ static void check_attr_refs(kc_ck *c, const kc_node *n)
         const kc_attr *a = &n->attrs[k];
         if (!a->present)
             continue;
+        // In a template's expansion only the values filled in from parameters are new: the
+        // rest was checked once, in the template.
+        if ((n->copy_of || a->inherited) && !a->param)
+            continue;
         unsigned line, col;
         switch (as->type) {
         case KC_V_REF:
@@ -507,6 +520,16 @@ static void check_ladder(kc_ck *c, const kc_node *l)
         const kc_attr *from = kc__attr(t, "from");
         const kc_attr *tid = kc__attr(t, "id");
         const char *name = tid->present ? tid->v.s : "?";
+        static const char *const excl[] = {"discount-exclude-category", "discount-exclude-sku",
+                                           "discount-exclude-brand"};
+        for (size_t k = 0; k < 3; k++)
+            if (ck_written(t, excl[k]) && !ck_written(t, "discount")) {
+                const kc_attr *a = kc__attr(t, excl[k]);
+                ck_diag(c, KC_ERROR, "E-tier-exclude", a->line, a->col,
+                        "add `discount`, or remove the exclusion",
+                        "`%s` narrows the tier's discount, but tier `%s` has no `discount`",
+                        excl[k], name);
+            }
         if (!from->present) {
             first = false;
             continue;

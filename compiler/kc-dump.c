@@ -3,6 +3,10 @@
 //
 // Each line: indentation, the element, its position, then every attribute with its type and
 // typed value (`money:30000000`, `bp:500`, `date:2026-03-01` ...); defaults are marked `~`.
+// A template instance shows its expansion: attributes taken from the template are marked `^`,
+// values filled in from a parameter `<-{name}`, copied elements `(from template)`; its
+// parameter values are `name=arg:` and their value as the type of their first use (as written
+// when no use fits), placeholders in a template `name=param:{name}`.
 #include "kc-private.h"
 
 static void dump_value(kc_buf *out, const kc_attr_spec *s, const kc_attr *a)
@@ -82,12 +86,31 @@ static void dump_node(kc_buf *out, const kc_node *n, unsigned depth)
         return;
     }
     kc_buf_printf(out, "%s @%u:%u", n->spec->name, n->line, n->col);
+    if (n->copy_of)
+        kc_buf_puts(out, " (from template)");
     for (size_t k = 0; n->spec->attrs[k].name; k++) {
         const kc_attr *a = &n->attrs[k];
+        if (a->param && !a->present) {
+            kc_buf_printf(out, " %s=param:{%s}", n->spec->attrs[k].name, a->param);
+            continue;
+        }
         if (!a->present && !a->defaulted)
             continue;
-        kc_buf_printf(out, " %s%s=", a->present ? "" : "~", n->spec->attrs[k].name);
+        kc_buf_printf(out, " %s%s=", a->present ? (a->inherited ? "^" : "") : "~",
+                      n->spec->attrs[k].name);
         dump_value(out, &n->spec->attrs[k], a);
+        if (a->present && a->param)
+            kc_buf_printf(out, "<-{%s}", a->param);
+    }
+    for (unsigned i = 0; i < n->nargs; i++) {
+        const kc_arg *g = &n->args[i];
+        kc_buf_printf(out, " %s=arg:", g->name);
+        if (g->spec) {
+            kc_attr typed = {.present = true, .raw = g->raw, .v = g->v};
+            dump_value(out, g->spec, &typed);
+        } else {
+            kc_buf_printf(out, "\"%s\"", g->raw);
+        }
     }
     if (n->spec->text && n->text)
         kc_buf_printf(out, " text=\"%s\"", n->text);

@@ -198,6 +198,12 @@ static void cond_text(kc_emit *e, kc_buf *b, const conds *cs, size_t i)
         const char *basis = kc__str(c->n, "basis");
         bool after = basis && !strcmp(basis, "after");
         kc_buf_printf(b, "receipt total %s", after ? "after earlier discounts" : "before discounts");
+        kc_buf sel;
+        kc_buf_init(&sel, 0);
+        kc__describe_selector(&sel, c->n);
+        if (sel.len)
+            kc_buf_printf(b, " of lines of %s", sel.data);
+        kc_buf_free(&sel);
         if (mn) {
             kc_buf_puts(b, " is at least ");
             money(e, b, mn->v.i);
@@ -376,6 +382,11 @@ static void cond_expr(kc_emit *e, kc_buf *b, const conds *cs, size_t i)
         const kc_attr *mn = kc__emit_written(c->n, "min"), *mx = kc__emit_written(c->n, "max");
         const char *basis = kc__str(c->n, "basis");
         const char *t = basis && !strcmp(basis, "after") ? "ctx.current_total" : "ctx.total";
+        char sum[32];
+        if (c->helper) { // a selector: the total of the selected lines
+            snprintf(sum, sizeof sum, "total_%u(ctx)", c->helper);
+            t = sum;
+        }
         if (mn)
             kc_buf_printf(b, "%s >= %lld", t, (long long)mn->v.i);
         if (mx)
@@ -459,6 +470,11 @@ void kc__emit_check(kc_emit *e, conds *cs)
     for (size_t i = 0; i < cs->n; i++)
         if (cs->v[i].what == C_LINES)
             cs->v[i].helper = lines_helper(e, &cs->v[i]);
+        else if (cs->v[i].what == C_TOTAL) {
+            const char *basis = kc__str(cs->v[i].n, "basis");
+            bool after = basis && !strcmp(basis, "after");
+            cs->v[i].helper = kc__emit_total_helper(e, cs->v[i].n, after ? "current" : "amount");
+        }
     kc_buf *b = &e->body;
     kc_buf_puts(b, "  -- nil when every condition holds, else the number of the first that fails\n"
                    "  local function check(ctx)\n");

@@ -6,9 +6,10 @@
 // decision table, the accrual, a promotion) is written as a `do ... end` block with three
 // parts, so that a large program never reaches Lua's limit of 200 locals per function:
 //   consts  `local SET_n = {...}` sets (deduplicated inside the block)
-//   locals  selectors `sel_n`, condition helpers `cond_n`, table handles `tbl_n`
+//   locals  selectors `sel_n`, condition helpers `cond_n`, totals of selected lines
+//           `total_n`, table handles `tbl_n`
 //   body    the block's main functions and the assignment into P
-// Names (SET_n, sel_n, cond_n, tbl_n) are numbered across the whole chunk, so every name is
+// Names (SET_n, sel_n, cond_n, total_n, tbl_n) are numbered across the whole chunk, so every name is
 // unique and a reader can grep for it.
 #ifndef KC_EMIT_PRIVATE_H
 #define KC_EMIT_PRIVATE_H
@@ -86,13 +87,24 @@ void kc__emit_in(kc_emit *e, kc_buf *b, const char *expr, const kc_value *v, boo
 // The selector of an element with SELECTOR_ATTRS as a local function of the block: returns
 // its number (sel_n), or 0 when the element selects every line.
 unsigned kc__emit_selector(kc_emit *e, const kc_node *n);
+// The same for attributes named `prefix` + selector name: "discount-" gives a tier's
+// `discount-exclude-*`; selector attributes the element lacks are skipped.
+unsigned kc__emit_selector_prefixed(kc_emit *e, const kc_node *n, const char *prefix);
+// A block-local `total_n(ctx)`: the sum of `field` ("amount" or "current") over the lines
+// n's selector matches; returns n, or 0 when n selects every line (use ctx.total then).
+unsigned kc__emit_total_helper(kc_emit *e, const kc_node *n, const char *field);
 // Describes a selector in words ("category taps or mixers, not brand X"); empty: every line.
 void kc__describe_selector(kc_buf *b, const kc_node *n);
+void kc__describe_selector_prefixed(kc_buf *b, const kc_node *n, const char *prefix);
 // A handle `tbl_n` on P.tables[id] in the current block (a stand-in when the table is
 // missing); returns n.
 unsigned kc__emit_table_ref(kc_emit *e, const char *id);
 // The table element with this id, or NULL.
 const kc_node *kc__find_table(const kc_program *p, const char *id);
+
+// `    template_src = "file:line",` for a promotion built from a template (its `template`
+// field, the template's id, is one of its attributes); nothing for any other promotion.
+void kc__emit_template_src(kc_emit *e, kc_buf *b, const kc_node *n);
 
 // `cu ~= nil and (cu.<field>["a"] ~= nil or ...)`: the customer's set holds one of the words.
 void kc__emit_cu_set(kc_buf *b, const char *field, const kc_value *v);
@@ -124,7 +136,7 @@ typedef struct cond {
     const kc_attr *a; // attribute-level conditions
     unsigned line;
     int parent; // index of the enclosing group, -1 at top level
-    unsigned helper; // cond_n for `lines`
+    unsigned helper; // cond_n for `lines`, total_n for a `total` with a line selector
 } cond;
 
 typedef struct conds {

@@ -394,8 +394,9 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
                    "    local out = {}\n");
     if (it->tier) {
         lineval lv = lineval_of(e, kc__emit_written(n, "discount"), NULL, false, 0);
+        unsigned sel = kc__emit_selector_prefixed(e, n, "discount-"); // discount-exclude-*
         effect_open(e, b, n, "tier discount");
-        collect_lines(e, b, 0, &lv);
+        collect_lines(e, b, sel, &lv);
         effect_close(e, b, n, "percent", "bp = vs, ");
     } else {
         for (const kc_node *c = n->first; c; c = c->next)
@@ -434,6 +435,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
         if (policy && strcmp(policy, "best") == 0 && it->stage == 0 && !kc__has(n, "group"))
             kc_buf_puts(b, " group = \"" KC_AGREEMENT_GROUP "\",");
         kc_buf_puts(b, "\n");
+        kc__emit_template_src(e, b, n);
     }
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");

@@ -42,7 +42,7 @@ static void counter_key(kc_buf *b, const kc_node *in, const char *source)
 }
 
 // `local vK = <expr> -- <source>` for input K; returns true when the value is a set.
-static bool input_local(kc_buf *b, const kc_node *in, unsigned k)
+static bool input_local(kc_emit *e, kc_buf *b, const kc_node *in, unsigned k)
 {
     const char *s = kc__str(in, "source");
     s = s ? s : "";
@@ -61,7 +61,11 @@ static bool input_local(kc_buf *b, const kc_node *in, unsigned k)
         kc__lua_str(b, attr ? attr : "");
         kc_buf_puts(b, "]");
     } else if (!strcmp(s, "receipt-total")) {
-        kc_buf_puts(b, "ctx.total");
+        unsigned t = kc__emit_total_helper(e, in, "amount");
+        if (t)
+            kc_buf_printf(b, "total_%u(ctx)", t);
+        else
+            kc_buf_puts(b, "ctx.total");
     } else if (!strcmp(s, "turnover") || !strcmp(s, "receipt-count")) {
         kc_buf_puts(b, "cu and cu.counters[");
         counter_key(b, in, s);
@@ -234,7 +238,7 @@ static void emit_table(kc_emit *e, const kc_node *t)
     kc_buf ins;
     kc_buf_init(&ins, 0);
     for (unsigned k = 0; k < ni; k++) {
-        sets[k] = input_local(&ins, inputs[k], k + 1);
+        sets[k] = input_local(e, &ins, inputs[k], k + 1);
         nks[k] = input_numeric(inputs[k]);
     }
     if (ins.data && strstr(ins.data, "cu and"))
@@ -401,6 +405,11 @@ void kc__emit_accrual(kc_emit *e)
         if (ti) {
             kc_buf_puts(&test, test.len ? " and " : "");
             kc__emit_cu_set(&test, "tiers", &ti->v);
+        }
+        const kc_attr *li = kc__emit_written(r, "lists");
+        if (li) {
+            kc_buf_puts(&test, test.len ? " and " : "");
+            kc__emit_cu_set(&test, "lists", &li->v);
         }
         unsigned sel = kc__emit_selector(e, r);
         if (sel)

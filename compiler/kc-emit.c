@@ -346,8 +346,24 @@ void kc__emit_in(kc_emit *e, kc_buf *b, const char *expr, const kc_value *v, boo
     kc_buf_printf(b, "SET_%u[%s] %s nil", id, expr, negate ? "==" : "~=");
 }
 
+// A selector attribute of n when written: `prefix` + `name` ("discount-exclude-category" on a
+// tier), NULL when the element has no such attribute. The `attribute` of an `<input>` names
+// the attribute a column reads and is no selector.
+static const kc_attr *sel_attr(const kc_node *n, const char *prefix, const char *name)
+{
+    if (kc__is(n, KC_E_INPUT) && strcmp(name, "attribute") == 0)
+        return NULL;
+    char full[64];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    for (size_t k = 0; n->spec->attrs[k].name; k++)
+        if (strcmp(n->spec->attrs[k].name, full) == 0)
+            return n->attrs[k].present ? &n->attrs[k] : NULL;
+    return NULL;
+}
+
 // The selector as a Lua expression over the line `l`; empty when every line is selected.
-static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n)
+// `prefix` is "" for SELECTOR_ATTRS, "discount-" for a tier's discount exclusions.
+static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n, const char *prefix)
 {
     static const struct {
         const char *attr, *field;
@@ -357,14 +373,14 @@ static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n)
                  {"exclude-sku", "l.sku", true},           {"exclude-brand", "l.brand", true}};
     bool any = false;
     for (size_t k = 0; k < 3; k++) {
-        const kc_attr *a = kc__emit_written(n, parts[k].attr);
+        const kc_attr *a = sel_attr(n, prefix, parts[k].attr);
         if (!a || !a->v.n)
             continue;
         kc_buf_puts(b, any ? " and " : "");
         kc__emit_in(e, b, parts[k].field, &a->v, false);
         any = true;
     }
-    const kc_attr *at = kc__emit_written(n, "attribute");
+    const kc_attr *at = sel_attr(n, prefix, "attribute");
     if (at && at->v.s) {
         // `name=value` (value may be a space-separated list); a bare `name` only asks that
         // the line has the attribute.
@@ -402,7 +418,7 @@ static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n)
         kc_buf_free(&field);
     }
     for (size_t k = 3; k < 6; k++) {
-        const kc_attr *a = kc__emit_written(n, parts[k].attr);
+        const kc_attr *a = sel_attr(n, prefix, parts[k].attr);
         if (!a || !a->v.n)
             continue;
         kc_buf_puts(b, any ? " and " : "");
@@ -413,9 +429,14 @@ static void selector_expr(kc_emit *e, kc_buf *b, const kc_node *n)
 
 unsigned kc__emit_selector(kc_emit *e, const kc_node *n)
 {
+    return kc__emit_selector_prefixed(e, n, "");
+}
+
+unsigned kc__emit_selector_prefixed(kc_emit *e, const kc_node *n, const char *prefix)
+{
     kc_buf x;
     kc_buf_init(&x, 0);
-    selector_expr(e, &x, n);
+    selector_expr(e, &x, n, prefix);
     unsigned id = 0;
     if (x.len) {
         kc_buf key;
@@ -435,7 +456,40 @@ unsigned kc__emit_selector(kc_emit *e, const kc_node *n)
     return id;
 }
 
+unsigned kc__emit_total_helper(kc_emit *e, const kc_node *n, const char *field)
+{
+    unsigned sel = kc__emit_selector(e, n);
+    if (!sel)
+        return 0;
+    char key[64];
+    snprintf(key, sizeof key, "R%u.%s", sel, field);
+    unsigned id = memo_find(e, key);
+    if (id)
+        return id;
+    id = ++e->next_id;
+    memo_add(e, key, id);
+    kc_buf_printf(&e->locals,
+                  "  -- the receipt total (%s) of the lines sel_%u selects\n"
+                  "  local function total_%u(ctx)\n"
+                  "    local lines, t = ctx.lines, 0\n"
+                  "    for i = 1, #lines do\n"
+                  "      local l = lines[i]\n"
+                  "      if sel_%u(l) then\n"
+                  "        t = t + l.%s\n"
+                  "      end\n"
+                  "    end\n"
+                  "    return t\n"
+                  "  end\n",
+                  field, sel, id, sel, field);
+    return id;
+}
+
 void kc__describe_selector(kc_buf *b, const kc_node *n)
+{
+    kc__describe_selector_prefixed(b, n, "");
+}
+
+void kc__describe_selector_prefixed(kc_buf *b, const kc_node *n, const char *prefix)
 {
     static const char *const attrs[] = {"category", "sku", "brand", "attribute",
                                         "exclude-category", "exclude-sku", "exclude-brand"};
@@ -443,7 +497,7 @@ void kc__describe_selector(kc_buf *b, const kc_node *n)
                                         "not category", "not SKU", "not brand"};
     bool any = false;
     for (size_t k = 0; k < 7; k++) {
-        const kc_attr *a = kc__emit_written(n, attrs[k]);
+        const kc_attr *a = sel_attr(n, prefix, attrs[k]);
         if (!a)
             continue;
         kc_buf_printf(b, "%s%s ", any ? ", " : "", words[k]);
@@ -576,6 +630,17 @@ kc_status kc_emit_lua(const kc_program *p, const char *path_for_comments, kc_buf
     bool failed = e.failed || body.failed || out->failed;
     kc_buf_free(&body);
     return failed ? KC_ERR_NOMEM : KC_OK;
+}
+
+void kc__emit_template_src(kc_emit *e, kc_buf *b, const kc_node *n)
+{
+    if (!n->tmpl)
+        return;
+    kc_buf_puts(b, "    template_src = ");
+    char s[1200];
+    kc__src_text(e, s, sizeof s, n->tmpl->line);
+    kc__lua_str(b, s);
+    kc_buf_puts(b, ",\n");
 }
 
 void kc__emit_cu_set(kc_buf *b, const char *field, const kc_value *v)

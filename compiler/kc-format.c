@@ -182,16 +182,39 @@ static void format_node(kc_buf *out, const kc_node *n, unsigned depth, int minor
     }
     for (size_t k = 0; n->spec->attrs[k].name && na < 64; k++) {
         const kc_attr *a = &n->attrs[k];
-        if (!a->present)
+        bool placeholder = a->param && !a->present; // `{name}` in a template
+        if ((!a->present || a->inherited) && !placeholder)
             continue;
         kc_buf v;
         kc_buf_init(&v, 0);
-        canonical_value(&v, &n->spec->attrs[k], a, minor);
+        if (placeholder)
+            kc_buf_printf(&v, "{%s}", a->param);
+        else
+            canonical_value(&v, &n->spec->attrs[k], a, minor);
         kc_buf_init(&attrs[na], 0);
         kc_buf_printf(&attrs[na], "%s=\"", n->spec->attrs[k].name);
         escape(&attrs[na], v.data ? v.data : "", true);
         kc_buf_puts(&attrs[na], "\"");
         kc_buf_free(&v);
+        total += width(attrs[na].data, attrs[na].len) + 1;
+        na++;
+    }
+    // A template instance's parameter values, as written and in the order written.
+    for (unsigned i = 0; i < n->nargs && na < 64; i++) {
+        const kc_arg *g = &n->args[i];
+        kc_buf v;
+        kc_buf_init(&v, 0);
+        if (g->spec) { // spelt as the type it is used as: `5000` for money is `5000.00`
+            kc_attr typed = {.present = true, .raw = g->raw, .v = g->v};
+            canonical_value(&v, g->spec, &typed, minor);
+        } else {
+            kc_buf_puts(&v, g->raw);
+        }
+        kc_buf_init(&attrs[na], 0);
+        kc_buf_printf(&attrs[na], "%s=\"", g->name);
+        escape(&attrs[na], v.data ? v.data : "", true);
+        kc_buf_free(&v);
+        kc_buf_puts(&attrs[na], "\"");
         total += width(attrs[na].data, attrs[na].len) + 1;
         na++;
     }
@@ -214,12 +237,14 @@ static void format_node(kc_buf *out, const kc_node *n, unsigned depth, int minor
         kc_buf_printf(out, "</%s>\n", n->spec->name);
         return;
     }
-    if (!n->first) {
+    // A template instance is printed as written, never expanded.
+    const kc_node *children = n->tmpl ? n->written : n->first;
+    if (!children) {
         kc_buf_puts(out, "/>\n");
         return;
     }
     kc_buf_puts(out, ">\n");
-    for (const kc_node *c = n->first; c; c = c->next)
+    for (const kc_node *c = children; c; c = c->next)
         format_node(out, c, depth + 1, minor);
     indent(out, depth);
     kc_buf_printf(out, "</%s>\n", n->spec->name);

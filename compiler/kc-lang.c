@@ -87,6 +87,11 @@ static const kc_attr_spec tier_attrs[] = {
     {"from", KC_V_AMOUNT, REQ, NULL, NULL, "threshold: money for `paid`, a count otherwise"},
     {"discount", KC_V_PERCENT_REF, 0, "table", NULL, "privilege: discount on every line"},
     {"points-rate", KC_V_PERCENT_REF, 0, "table", NULL, "privilege: accrual rate of the tier"},
+    {"discount-exclude-category", KC_V_WORDS, 0, NULL, NULL,
+     "the tier discount leaves out these categories"},
+    {"discount-exclude-sku", KC_V_WORDS, 0, NULL, NULL, "the tier discount leaves out these SKUs"},
+    {"discount-exclude-brand", KC_V_WORDS, 0, NULL, NULL,
+     "the tier discount leaves out these brands"},
     END};
 
 static const kc_child_spec tables_children[] = {{KC_E_TABLE, 1, 0, 1}, END};
@@ -108,6 +113,12 @@ static const kc_attr_spec input_attrs[] = {
     {"days", KC_V_INT, 0, NULL, NULL, "length of a rolling-days window"},
     {"attribute", KC_V_TEXT, 0, NULL, NULL, "attribute name for *-attribute sources"},
     {"label", KC_V_TEXT, 0, NULL, NULL, "column title in the designer"},
+    {"category", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: count only lines of these categories"},
+    {"sku", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: count only these SKUs"},
+    {"brand", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: count only these brands"},
+    {"exclude-category", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: leave out these categories"},
+    {"exclude-sku", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: leave out these SKUs"},
+    {"exclude-brand", KC_V_WORDS, 0, NULL, NULL, "`receipt-total`: leave out these brands"},
     END};
 static const kc_attr_spec row_attrs[] = {
     {"when", KC_V_CELLS, REQ, NULL, NULL, "one cell per input, separated by `|`"},
@@ -126,6 +137,7 @@ static const kc_attr_spec rate_attrs[] = {
     {"percent", KC_V_PERCENT_REF, REQ, "table", NULL, "rate for matching customers and lines"},
     {"segments", KC_V_REFS, 0, "segment", NULL, "customer is in one of these segments"},
     {"tiers", KC_V_REFS, 0, "tier", NULL, "customer has one of these tiers"},
+    {"lists", KC_V_WORDS, 0, NULL, NULL, "customer is on one of these lists (co-brand cards)"},
     SELECTOR_ATTRS,
     END};
 static const kc_attr_spec exclude_attrs[] = {SELECTOR_ATTRS, END};
@@ -140,7 +152,7 @@ static const kc_attr_spec redemption_attrs[] = {
 static const kc_child_spec redemption_children[] = {{KC_E_EXCLUDE, 0, 0, 1}, END};
 
 static const kc_child_spec promotions_children[] = {
-    {KC_E_GROUP, 0, 0, 1}, {KC_E_PROMOTION, 0, 0, 2}, END};
+    {KC_E_GROUP, 0, 0, 1}, {KC_E_PROMOTION, 0, 0, 2}, {KC_E_TEMPLATE, 0, 0, 2}, END};
 static const kc_attr_spec group_attrs[] = {
     {"id", KC_V_ID, DECL, NULL, NULL, "exclusive group id"},
     {"name", KC_V_TEXT, 0, NULL, NULL, "name shown to marketers"},
@@ -158,6 +170,21 @@ static const kc_attr_spec promotion_attrs[] = {
     {"reward", KC_V_ENUM, 0, "discount|points|choice", "discount",
      "how a discount is given: as money off, as points, or as the customer chooses"},
     {"enabled", KC_V_BOOL, 0, NULL, "true", "a disabled promotion is kept but never applies"},
+    {"template", KC_V_REF, 0, "template", NULL,
+     "built from this template; its other attributes set the template's parameters"},
+    END};
+// A promotion template: the body of a promotion, with `{name}` placeholders for parameters.
+static const kc_attr_spec template_attrs[] = {
+    {"id", KC_V_ID, DECL, NULL, NULL, "template id, named by `template` on promotions"},
+    {"name", KC_V_TEXT, 0, NULL, NULL, "name shown to marketers (each promotion has its own)"},
+    {"params", KC_V_WORDS, 0, NULL, NULL, "parameter names; `{name}` in the body is the value"},
+    {"stage", KC_V_ENUM, 0, "line|receipt", NULL, "stage of its promotions, unless they set one"},
+    {"priority", KC_V_INT, 0, NULL, NULL, "priority of its promotions, unless they set one"},
+    {"group", KC_V_REF, 0, "group", NULL, "exclusive group of its promotions, unless they set one"},
+    {"stop", KC_V_BOOL, 0, NULL, NULL, "`stop` of its promotions, unless they set it"},
+    {"reward", KC_V_ENUM, 0, "discount|points|choice", NULL,
+     "`reward` of its promotions, unless they set it"},
+    {"enabled", KC_V_BOOL, 0, NULL, NULL, "`enabled` of its promotions, unless they set it"},
     END};
 static const kc_child_spec promotion_children[] = {
     {KC_E_VALID, 0, 1, 1},       {KC_E_WHERE, 0, 1, 2},   {KC_E_AUDIENCE, 0, 1, 3},
@@ -196,6 +223,7 @@ static const kc_attr_spec total_attrs[] = {
     {"max", KC_V_MONEY, 0, NULL, NULL, "receipt total is below this"},
     {"basis", KC_V_ENUM, 0, "before|after", "before",
      "`before`: amounts before any discount; `after`: after earlier stages"},
+    SELECTOR_ATTRS,
     END};
 static const kc_attr_spec lines_attrs[] = {
     SELECTOR_ATTRS,
@@ -427,6 +455,8 @@ static const kc_elem_spec elems[KC_E_COUNT] = {
       "a gamified challenge"),
     E(KC_E_AGREEMENTS, "agreements", NULL, agreements_attrs, no_children, false,
       "individual agreements from the ERP"),
+    E(KC_E_TEMPLATE, "template", "template", template_attrs, promotion_children, false,
+      "a promotion template"),
 };
 
 const kc_elem_spec *kc__elem_spec(kc_elem_id id)

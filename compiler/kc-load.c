@@ -164,6 +164,7 @@ typedef struct loader {
     scan sc;
     size_t next_tag;  // index into sc.tags of the next element in document order
     unsigned doc_index;
+    unsigned in_template; // > 0 while building a <template> and its body
 } loader;
 
 static tag_pos *next_pos(loader *L)
@@ -200,6 +201,50 @@ static const char *file(const loader *L)
     return L->prog->file;
 }
 
+size_t kc__placeholder(const char *raw)
+{
+    size_t n = raw ? strlen(raw) : 0;
+    if (n < 3 || raw[0] != '{' || raw[n - 1] != '}')
+        return 0;
+    if (!((raw[1] >= 'a' && raw[1] <= 'z') || (raw[1] >= 'A' && raw[1] <= 'Z')))
+        return 0;
+    for (size_t i = 2; i + 1 < n; i++) {
+        char ch = raw[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return 0;
+    }
+    return n - 2;
+}
+
+// An attribute of `<promotion template="...">` that `<promotion>` does not have is a value
+// of one of the template's parameters; kc-template.c checks its name against the template.
+static bool keep_arg(loader *L, kc_node *n, xmlNode *x, const char *name, const tag_attr *ap,
+                     unsigned line, unsigned col)
+{
+    if (n->spec->id != KC_E_PROMOTION || !xmlHasProp(x, (const xmlChar *)"template"))
+        return false;
+    if (!n->args) {
+        unsigned count = 0;
+        for (xmlAttr *xa = x->properties; xa; xa = xa->next)
+            count++;
+        n->args = kc__arena_alloc(&L->prog->arena, count * sizeof *n->args);
+        if (!n->args)
+            return true;
+    }
+    xmlChar *raw = xmlGetNoNsProp(x, (const xmlChar *)name);
+    kc_arg *g = &n->args[n->nargs++];
+    g->name = kc__arena_strndup(&L->prog->arena, name, strlen(name));
+    g->raw = kc__arena_strndup(&L->prog->arena, raw ? (const char *)raw : "",
+                               raw ? strlen((const char *)raw) : 0);
+    xmlFree(raw);
+    g->line = line;
+    g->col = col;
+    g->vline = ap ? ap->vline : line;
+    g->vcol = ap ? ap->vcol : col;
+    return true;
+}
+
 static void type_attrs(loader *L, kc_node *n, xmlNode *x, const tag_pos *t)
 {
     const kc_elem_spec *e = n->spec;
@@ -216,6 +261,8 @@ static void type_attrs(loader *L, kc_node *n, xmlNode *x, const tag_pos *t)
         size_t k = 0;
         while (k < na && strcmp(e->attrs[k].name, name) != 0)
             k++;
+        if (k == na && !xa->ns && keep_arg(L, n, x, name, ap, line, col))
+            continue;
         if (k == na) {
             const char *cands[64];
             size_t nc = 0;
@@ -240,6 +287,16 @@ static void type_attrs(loader *L, kc_node *n, xmlNode *x, const tag_pos *t)
         xmlFree(raw);
         if (!a->raw)
             return;
+        size_t pl = L->in_template && !(e->attrs[k].flags & KC_A_DECLARES) &&
+                            strcmp(name, "params") != 0
+                        ? kc__placeholder(a->raw)
+                        : 0;
+        if (pl) {
+            // `{name}` in a template: the value comes from each promotion built from it.
+            a->param = kc__arena_strndup(&L->prog->arena, a->raw + 1, pl);
+            a->present = false;
+            continue;
+        }
         char why[256], hint[256];
         if (!kc__parse_value(&e->attrs[k], a->raw, L->prog->minor_unit, &L->prog->arena, &a->v,
                              why, sizeof why, hint, sizeof hint)) {
@@ -468,10 +525,13 @@ static kc_node *build(loader *L, xmlNode *x, const kc_elem_spec *spec, const tag
     n->attrs = kc__arena_alloc(&L->prog->arena, (kc__attr_count(spec) + 1) * sizeof *n->attrs);
     if (!n->attrs)
         return NULL;
+    bool tmpl = spec->id == KC_E_TEMPLATE;
+    L->in_template += tmpl;
     type_attrs(L, n, x, t);
     if (spec->text)
         n->text = trimmed_text(L, x);
     build_children(L, n, x, depth);
+    L->in_template -= tmpl;
     return n;
 }
 
@@ -588,6 +648,8 @@ kc_program *kc_load_memory(const char *name, const char *buf, size_t len, kc_dia
             xmlFree(mu);
         }
         p->root = build(&L, root, kc__elem_spec(KC_E_PROGRAM), rt, 1);
+        if (p->root)
+            kc__expand_templates(p, d);
     }
     xmlFreeDoc(doc);
     free(L.sc.tags);

@@ -103,7 +103,22 @@ typedef struct kc_attr {
     unsigned vline, vcol; // of the value's first character
     const char *raw;    // as written (entity-decoded)
     kc_value v;
+    // Templates (kc-template.c). In a template's body, a value written `{name}` is a
+    // placeholder: `param` is "name" and the attribute is absent (not typed). In a promotion
+    // expanded from a template, `param` names the parameter whose value it holds (the
+    // positions are then those of the value in the instance).
+    const char *param;
+    bool inherited; // an instance's attribute taken from its template (not written there)
 } kc_attr;
+
+// One parameter value of a template instance: an attribute of `<promotion template=...>`
+// that is not an attribute of `<promotion>`.
+typedef struct kc_arg {
+    const char *name, *raw;       // arena strings
+    unsigned line, col, vline, vcol;
+    const kc_attr_spec *spec;     // the type of its first use that it fits (NULL: none yet)
+    kc_value v;                   // its value as that type (the formatter's canonical spelling)
+} kc_arg;
 
 typedef struct kc_node kc_node;
 struct kc_node {
@@ -115,6 +130,16 @@ struct kc_node {
     kc_node *next;
     const char *text;      // text content, trimmed; or the comment's text
     unsigned doc_index;    // position in document order (stable sorting)
+    // Templates (kc-template.c). A promotion with `template` is an instance: after loading,
+    // first..last is its expansion (copies of the template's body with the parameters filled
+    // in, and its own children in place of the template's of the same element), which the
+    // checks and the emitter see; `written` is the list of children as written, which the
+    // formatter prints. `args` are its parameter values, `tmpl` the template (borrowed).
+    kc_arg *args;
+    unsigned nargs;
+    kc_node *written;
+    const kc_node *tmpl;
+    const kc_node *copy_of; // a node of an expansion: the template's node it copies
 };
 
 struct kc_program {
@@ -154,6 +179,12 @@ void kc__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 // Parses one attribute value; on failure returns false and writes an explanation and hint.
 bool kc__parse_value(const kc_attr_spec *spec, const char *raw, int minor_unit, kc_arena *a,
                      kc_value *out, char *why, size_t whysz, char *hint, size_t hintsz);
+
+// Expands every template instance of the loaded tree (kc-template.c): fills in parameter
+// values, reports unknown, unset and mistyped parameters. Called once by the loader.
+void kc__expand_templates(kc_program *p, kc_diags *d);
+// A template placeholder `{name}`: the name's length (0 when `raw` is not a placeholder).
+size_t kc__placeholder(const char *raw);
 
 // SHA-256 of a buffer as lowercase hex.
 void kc__sha256_hex(const void *data, size_t len, char out[65]);

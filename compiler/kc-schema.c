@@ -96,14 +96,34 @@ static void type_pattern(kc_buf *out, const kc_attr_spec *a)
     }
 }
 
-static void define_element(kc_buf *out, const kc_elem_spec *e)
+// In a template (`<template>` and the elements of its body, defined a second time with the
+// prefix "t."), a value may also be a placeholder `{name}` for a parameter.
+#define PLACEHOLDER_PATTERN "\\{[A-Za-z][A-Za-z0-9_\\-]*\\}"
+
+static void define_element(kc_buf *out, const kc_elem_spec *e, const char *prefix)
 {
-    kc_buf_printf(out, "  <define name=\"%s\">\n    <element name=\"%s\">\n", e->name, e->name);
+    bool in_template = *prefix || e->id == KC_E_TEMPLATE;
+    kc_buf_printf(out, "  <define name=\"%s%s\">\n    <element name=\"%s\">\n", prefix, e->name,
+                  e->name);
     for (const kc_attr_spec *a = e->attrs; a->name; a++) {
         bool req = a->flags & KC_A_REQUIRED;
+        bool param = in_template && !(a->flags & KC_A_DECLARES) && strcmp(a->name, "params");
         kc_buf_printf(out, "      %s<attribute name=\"%s\">", req ? "" : "<optional>", a->name);
+        if (param)
+            kc_buf_puts(out, "<choice>");
         type_pattern(out, a);
+        if (param) {
+            pattern(out, PLACEHOLDER_PATTERN);
+            kc_buf_puts(out, "</choice>");
+        }
         kc_buf_printf(out, "</attribute>%s\n", req ? "" : "</optional>");
+    }
+    if (e->id == KC_E_PROMOTION) {
+        // A promotion built from a template sets the template's parameters as attributes.
+        kc_buf_puts(out, "      <zeroOrMore><attribute><nsName ns=\"\"><except>");
+        for (const kc_attr_spec *a = e->attrs; a->name; a++)
+            kc_buf_printf(out, "<name ns=\"\">%s</name>", a->name);
+        kc_buf_puts(out, "</except></nsName><text/></attribute></zeroOrMore>\n");
     }
     if (e->text)
         kc_buf_puts(out, "      <text/>\n");
@@ -113,7 +133,8 @@ static void define_element(kc_buf *out, const kc_elem_spec *e)
             const char *name = kc__elem_spec(c->elem)->name;
             const char *wrap = c->max == 1 ? (c->min ? "group" : "optional")
                                            : (c->min ? "oneOrMore" : "zeroOrMore");
-            kc_buf_printf(out, "        <%s><ref name=\"%s\"/></%s>\n", wrap, name, wrap);
+            kc_buf_printf(out, "        <%s><ref name=\"%s%s\"/></%s>\n", wrap,
+                          in_template ? "t." : "", name, wrap);
         }
         kc_buf_puts(out, "      </interleave>\n");
     } else if (!e->text) {
@@ -134,7 +155,23 @@ kc_status kc_write_schema(kc_buf *out)
                 "         datatypeLibrary=\"http://www.w3.org/2001/XMLSchema-datatypes\">\n"
                 "  <start><ref name=\"program\"/></start>\n");
     for (int i = KC_E_NONE + 1; i < KC_E_COUNT; i++)
-        define_element(out, kc__elem_spec((kc_elem_id)i));
+        define_element(out, kc__elem_spec((kc_elem_id)i), "");
+    // The elements a template's body may hold, again, accepting placeholders.
+    bool in_body[KC_E_COUNT] = {false};
+    kc_elem_id stack[KC_E_COUNT];
+    size_t depth = 0;
+    stack[depth++] = KC_E_TEMPLATE;
+    while (depth) {
+        const kc_elem_spec *e = kc__elem_spec(stack[--depth]);
+        for (const kc_child_spec *c = e->children; c->elem; c++)
+            if (!in_body[c->elem]) {
+                in_body[c->elem] = true;
+                stack[depth++] = c->elem;
+            }
+    }
+    for (int i = KC_E_NONE + 1; i < KC_E_COUNT; i++)
+        if (in_body[i])
+            define_element(out, kc__elem_spec((kc_elem_id)i), "t.");
     kc_buf_puts(out, "</grammar>\n");
     return out->failed ? KC_ERR_NOMEM : KC_OK;
 }

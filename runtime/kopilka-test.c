@@ -40,6 +40,7 @@ typedef enum action {
     A_CODES,
     A_OUTBOX,
     A_ACK,
+    A_CERTIFICATE,
     A_COUNT
 } action;
 
@@ -47,6 +48,7 @@ static const char *const action_names[A_COUNT] = {
     "confirm", "calculate", "return", "cancel", "jobs",   "balance", "history",
     "check",   "customer",  "merge",  "update", "event",  "grant",   "floor",
     "get",     "cards",     "attach", "block",  "codes",  "outbox",  "ack",
+    "certificate",
 };
 
 // One scenario being run.
@@ -341,7 +343,7 @@ static void run_step(run *r, const json_t *raw, size_t i)
         "at",      "note",   "expect", "status", "save",   "confirm", "calculate", "return",
         "cancel",  "jobs",   "balance", "history", "check", "customer", "merge",   "update",
         "event",   "grant",  "floor",  "get",    "cards",  "attach",  "block",     "codes",
-        "outbox",  "ack",    NULL};
+        "outbox",  "ack",    "certificate", NULL};
     kr_input_error err = {0};
     char where[32];
     snprintf(where, sizeof where, "steps[%zu]", i);
@@ -400,7 +402,7 @@ static void run_step(run *r, const json_t *raw, size_t i)
         ok = kr_json_fail(&obj, NULL, "a step needs one of confirm, calculate, return, cancel, "
                                       "jobs, balance, history, check, customer, merge, update, "
                                       "event, grant, floor, get, cards, attach, block, codes, "
-                                      "outbox, ack");
+                                      "outbox, ack, certificate");
     if (ok)
         ok = save_ok(&obj, save);
     if (ok && expect && !json_is_object(expect))
@@ -664,6 +666,16 @@ static void run_step(run *r, const json_t *raw, size_t i)
         writes = true;
         break;
     }
+    case A_CERTIFICATE:
+        // A gift certificate as the till sees it at the step's time.
+        if (!json_is_string(arg)) {
+            kr_buf_printf(&r->report, "%s: the certificate's number\n", field);
+            ran = false;
+            break;
+        }
+        snprintf(what, sizeof what, "certificate %s", json_string_value(arg));
+        st = kr_ops_certificate_show(r->ops, json_string_value(arg), r->now, &r->answer);
+        break;
     case A_COUNT:
         break;
     }

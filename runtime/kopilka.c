@@ -144,6 +144,12 @@ static kr_ops_status op_codes(const kp_options *o, kr_ops *ops, kr_buf *out, int
     return kr_ops_codes_generate(ops, o->batch, (size_t)o->count, o->at, out);
 }
 
+static kr_ops_status op_certificate(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
+{
+    (void)status;
+    return kr_ops_certificate_show(ops, o->args[0], o->at, out);
+}
+
 static kr_ops_status op_cancel(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
 {
     (void)status;
@@ -428,6 +434,10 @@ static int cmd_cancel(const kp_options *o)
 {
     return with_ledger(o, op_cancel);
 }
+static int cmd_certificate(const kp_options *o)
+{
+    return with_ledger(o, op_certificate);
+}
 static int cmd_balance(const kp_options *o)
 {
     char *who = who_json(o); // a usage error before any ledger file is opened or created
@@ -585,6 +595,8 @@ static const command commands[] = {
     {"tier", "set", cmd_tier_set, LEDGER "at ladder tier until id" WHO, 0, 0,
      "tier set [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
      "--customer ID) --ladder ID --tier ID [--until DATE] [--id OP]"},
+    {"certificate", "show", cmd_certificate, LEDGER "at ", 1, 1,
+     "certificate show [--db LEDGER] [--program XML] [--at TIME] NUMBER"},
     {"report", NULL, kp_cmd_report, LEDGER "from to by format store region channel limit ", 1, 1,
      "report NAME|list --from DATE --to DATE [--by GROUP] [--store S] [--region R] "
      "[--channel C] [--limit N] [--format json|csv] [--db LEDGER]"},

@@ -664,6 +664,48 @@ static void pay_with_points(calc *c)
     r->points_money = spend * c->pv;
 }
 
+// Stage 3, after points: the certificates pay what is left of the lines they may pay for (not
+// lines that sell a certificate), one after another in the receipt's order. Each pays the
+// least of what it may pay and what is left, spread over those lines by what is left of them
+// (largest remainder, exact). A certificate spent whole forfeits what the receipt could not
+// take. Certificates are a means of payment, like cash: the points rules (max-share,
+// min-receipt) were measured on the receipt before them, and the money they pay earns no
+// points (c->paid goes down by it before accrual).
+static void pay_with_certificates(calc *c)
+{
+    const kr_engine_receipt *rc = c->rc;
+    kr_engine_result *r = c->out;
+    size_t nc = rc->n_certificates;
+    if (!kr__result_certificates(r, nc))
+        nomem(c);
+    if (nc == 0)
+        return;
+    int64_t left = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        bool may = !rc->certificate_line || !rc->certificate_line[i];
+        c->w[i] = may ? c->paid[i] : 0;
+        left += c->w[i];
+    }
+    for (size_t k = 0; k < nc; k++) {
+        int64_t pay = min64(rc->certificates[k].available, left);
+        if (pay > 0)
+            allocate(c, pay, c->w, c->w, c->n, c->t);
+        for (size_t i = 0; i < c->n && pay > 0; i++) {
+            int64_t t = c->t[i];
+            r->certificate_split[i * nc + k] = t;
+            r->lines[i].paid_certificates += t;
+            c->paid[i] -= t;
+            c->w[i] -= t;
+        }
+        left -= pay;
+        r->certificate_pays[k] = pay;
+        r->certificate_forfeited[k] = rc->certificates[k].whole
+                                          ? rc->certificates[k].available - pay
+                                          : 0;
+        r->certificate_money += pay;
+    }
+}
+
 static void accrue(calc *c)
 {
     kr_engine *e = c->e;
@@ -791,7 +833,7 @@ static void finish(calc *c)
         r->total_final += l->final;
     }
     r->total_discount = r->total_original - r->total_final;
-    r->to_pay = r->total_final - r->points_money;
+    r->to_pay = r->total_final - r->points_money - r->certificate_money;
     r->points_earned = r->accrual_points;
     for (size_t p = 0; p < c->np; p++) {
         bool ok = true;
@@ -843,6 +885,7 @@ static int calc_body(lua_State *L)
     run_stage(c, KR__STAGE_RECEIPT);
     kr__ctx_set_current(e, c->ctx, c->cur, c->n);
     pay_with_points(c);
+    pay_with_certificates(c);
     accrue(c);
     finish(c);
     return 0;
@@ -898,6 +941,16 @@ static kr_engine_status validate(const kr_engine_receipt *rc, kr_engine_result *
         return invalid(out, R, "reward", "take is discount, points or split with 0..100%");
     if ((rc->n_codes && !rc->codes) || (rc->n_uses && !rc->uses))
         return invalid(out, R, rc->n_codes && !rc->codes ? "codes" : "uses", "missing array");
+    if (rc->n_certificates > KR_ENGINE_MAX_CERTIFICATES ||
+        (rc->n_certificates && !rc->certificates))
+        return invalid(out, R, "certificates", "a receipt is paid with at most 16 certificates");
+    for (size_t k = 0; k < rc->n_certificates; k++)
+        if (!rc->certificates[k].number || rc->certificates[k].available < 0 ||
+            rc->certificates[k].available > MAX_AMOUNT) {
+            char field[40];
+            snprintf(field, sizeof field, "certificates[%zu]", k);
+            return invalid(out, R, field, "needs a number and 0..10^15 to pay");
+        }
     const kr_engine_customer *cu = rc->customer;
     if (cu && ((cu->n_segments && !cu->segments) || (cu->n_tiers && !cu->tiers) ||
                (cu->n_lists && !cu->lists) || (cu->n_attrs && !cu->attrs) ||

@@ -24,6 +24,7 @@ void kr_engine_result_free(kr_engine_result *r)
     free(r->rejected);
     free(r->messages);
     free(r->text);
+    free(r->certificate_split);
     kr_engine_result_init(r);
 }
 
@@ -55,6 +56,21 @@ bool kr__result_reserve(kr_engine_result *r, size_t n_lines)
     r->total_original = r->total_discount = r->total_final = 0;
     r->max_points = r->points_spent = r->points_money = r->to_pay = 0;
     r->points_earned = r->accrual_points = 0;
+    r->certificate_money = 0;
+    r->n_certificates = 0;
+    return true;
+}
+
+bool kr__result_certificates(kr_engine_result *r, size_t n_certificates)
+{
+    size_t need = r->n_lines * n_certificates;
+    if (!grow(&r->certificate_split, &r->cap_split, need, sizeof *r->certificate_split))
+        return false;
+    if (need)
+        memset(r->certificate_split, 0, need * sizeof *r->certificate_split);
+    r->n_certificates = n_certificates;
+    for (size_t k = 0; k < n_certificates; k++)
+        r->certificate_pays[k] = r->certificate_forfeited[k] = 0;
     return true;
 }
 
@@ -210,6 +226,8 @@ kr_engine_status kr_engine_result_json(const kr_engine *e, const kr_engine_resul
     jw_puts(&w, ",");
     jw_key_money(&w, "points_money", r->points_money, e->minor_unit);
     jw_puts(&w, ",");
+    jw_key_money(&w, "certificate_money", r->certificate_money, e->minor_unit);
+    jw_puts(&w, ",");
     jw_key_money(&w, "to_pay", r->to_pay, e->minor_unit);
     jw_puts(&w, "},\"points\":{");
     jw_key_int(&w, "max_payable", r->max_points);
@@ -250,6 +268,19 @@ kr_engine_status kr_engine_result_json(const kr_engine *e, const kr_engine_resul
         jw_puts(&w, ",");
         jw_key_money(&w, "paid_points_money", l->paid_points_money, e->minor_unit);
         jw_puts(&w, ",");
+        jw_key_money(&w, "paid_certificates", l->paid_certificates, e->minor_unit);
+        jw_puts(&w, ",\"certificates\":[");
+        for (size_t k = 0, m = 0; rc && k < r->n_certificates; k++) {
+            int64_t a = r->certificate_split[i * r->n_certificates + k];
+            if (!a)
+                continue;
+            jw_puts(&w, m++ ? ",{\"number\":" : "{\"number\":");
+            jw_str(&w, rc->certificates[k].number);
+            jw_puts(&w, ",");
+            jw_key_money(&w, "amount", a, e->minor_unit);
+            jw_puts(&w, "}");
+        }
+        jw_puts(&w, "],");
         jw_key_money(&w, "paid_money", l->paid_money, e->minor_unit);
         jw_puts(&w, ",");
         jw_key_int(&w, "points_earned", l->points_earned);
@@ -262,6 +293,16 @@ kr_engine_status kr_engine_result_json(const kr_engine *e, const kr_engine_resul
             jw_puts(&w, "}");
         }
         jw_puts(&w, "]}");
+    }
+    jw_puts(&w, "],\"certificates\":[");
+    for (size_t k = 0; rc && k < r->n_certificates; k++) {
+        jw_puts(&w, k ? ",{\"number\":" : "{\"number\":");
+        jw_str(&w, rc->certificates[k].number);
+        jw_puts(&w, ",");
+        jw_key_money(&w, "pays", r->certificate_pays[k], e->minor_unit);
+        jw_puts(&w, ",");
+        jw_key_money(&w, "forfeited", r->certificate_forfeited[k], e->minor_unit);
+        jw_puts(&w, "}");
     }
     jw_puts(&w, "],\"applied\":[");
     for (size_t i = 0; i < r->n_applied; i++) {

@@ -155,6 +155,8 @@ void kr__ctx_set_current(kr_engine *e, int idx, const int64_t *cur, size_t n);
 
 // ---- kr-engine-explain.c ----
 bool kr__result_reserve(kr_engine_result *r, size_t n_lines);
+// Sizes the certificate split for n_certificates (after kr__result_reserve) and zeroes it.
+bool kr__result_certificates(kr_engine_result *r, size_t n_certificates);
 bool kr__result_discount(kr_engine_result *r, size_t line, size_t promo, int64_t amount);
 bool kr__result_applied(kr_engine_result *r, size_t promo, int64_t discount, int64_t points);
 bool kr__result_rejected(kr_engine_result *r, size_t promo, kr_engine_reason why,

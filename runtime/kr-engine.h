@@ -117,6 +117,17 @@ typedef struct kr_engine_customer {
     int64_t balance;                     // spendable points
 } kr_engine_customer;
 
+// A gift certificate the receipt is paid with (docs/formats.md "certificates"). The caller has
+// checked it (exists, in date, not void); the engine only spreads its money (stage 3).
+typedef struct kr_engine_certificate {
+    const char *number;
+    int64_t available; // most it may pay: its remaining value, or less when the till said so
+    bool whole;        // partial="false": spent whole; what the receipt cannot take is forfeited
+} kr_engine_certificate;
+
+// Certificates one receipt may be paid with.
+#define KR_ENGINE_MAX_CERTIFICATES 16
+
 typedef struct kr_engine_receipt {
     const char *id;
     int64_t time; // Unix seconds; converted to the program's time zone
@@ -134,6 +145,12 @@ typedef struct kr_engine_receipt {
     uint32_t points_bp; // KR_ENGINE_REWARD_SPLIT: share taken as points, 0..10000
     const kr_engine_uses *uses;
     size_t n_uses;
+    // Certificates paying for the receipt, in the order they are used (0..16).
+    const kr_engine_certificate *certificates;
+    size_t n_certificates;
+    // Per line (NULL: none): nonzero for a line that sells a certificate, which certificates
+    // cannot pay for (a certificate does not buy a certificate).
+    const unsigned char *certificate_line;
 } kr_engine_receipt;
 
 // ---- result ----------------------------------------------------------------------------------
@@ -165,7 +182,8 @@ typedef struct kr_engine_line_result {
     int64_t max_points;      // most points payable on it (the receipt's most, spread)
     int64_t points_spent;    // points paying for it
     int64_t paid_points_money; // money paid by those points
-    int64_t paid_money;      // final - paid_points_money
+    int64_t paid_certificates; // money paid by certificates (after points)
+    int64_t paid_money;      // final - paid_points_money - paid_certificates
     int64_t points_earned;   // accrual + promotion points on this line
     kr_engine_fiscal fiscal[2]; // one or two sub-lines
     size_t n_fiscal;
@@ -206,13 +224,21 @@ typedef struct kr_engine_result {
     int64_t max_points;     // most points payable (redemption rules and balance)
     int64_t points_spent;
     int64_t points_money;   // money paid by points
-    int64_t to_pay;         // money the customer pays
+    int64_t certificate_money; // money paid by certificates
+    int64_t to_pay;         // money the customer pays: final - points_money - certificate_money
     int64_t points_earned;  // accrual_points + all applied[].points
     int64_t accrual_points; // from the base accrual (with multipliers)
+    // Per certificate of the receipt (same order): what it pays and, for a certificate spent
+    // whole, the rest the receipt could not take (forfeited). certificate_split[i * n + k] is
+    // what certificate k pays of line i (n = n_certificates).
+    size_t n_certificates;
+    int64_t certificate_pays[KR_ENGINE_MAX_CERTIFICATES];
+    int64_t certificate_forfeited[KR_ENGINE_MAX_CERTIFICATES];
+    int64_t *certificate_split;
     char error[512];        // on a failing status: what went wrong and where
 
     // private: capacities and the message text store
-    size_t cap_lines, cap_discounts, cap_applied, cap_rejected, cap_messages;
+    size_t cap_lines, cap_discounts, cap_applied, cap_rejected, cap_messages, cap_split;
     char *text;
     size_t text_len, text_cap;
 } kr_engine_result;

@@ -61,6 +61,18 @@ static const check checks[] = {
     {"lot expires before it becomes spendable",
      "SELECT id AS lot, spendable_from, expires_at FROM lot"
      " WHERE expires_at IS NOT NULL AND expires_at <= spendable_from"},
+    {"certificate remaining differs from its face value less uses plus give-backs",
+     "SELECT c.number AS certificate, c.remaining, c.face_value,"
+     " coalesce(u.s, 0) AS used, coalesce(b.s, 0) AS given_back FROM certificate c"
+     " LEFT JOIN (SELECT number, sum(amount) AS s FROM certificate_use GROUP BY number) u"
+     " ON u.number = c.number"
+     " LEFT JOIN (SELECT number, sum(amount) AS s FROM certificate_back GROUP BY number) b"
+     " ON b.number = c.number"
+     " WHERE c.remaining <> c.face_value - coalesce(u.s, 0) + coalesce(b.s, 0)"},
+    {"voided certificate was used after its void",
+     "SELECT c.number AS certificate, c.voided_at, u.op_id, u.at FROM certificate c"
+     " JOIN certificate_use u ON u.number = c.number"
+     " WHERE c.voided_at IS NOT NULL AND u.at >= c.voided_at"},
 };
 
 kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,

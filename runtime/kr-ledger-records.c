@@ -965,6 +965,13 @@ static kr_ledger_status certificate_use(kr_ledger *db, const char *number, int64
     }
     if (until != KR_LEDGER_NEVER && at >= until)
         return kr_ledger_fail(db, KR_LEDGER_EXPIRED, "certificate '%s' expired", number);
+    kr_ledger_certificate c;
+    s = kr_ledger_certificate_read(db, number, &c);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (c.voided_at)
+        return kr_ledger_fail(db, KR_LEDGER_STATE,
+                              "certificate '%s' was voided (its sale was returned)", number);
     if (amount > remaining)
         return kr_ledger_fail(db, KR_LEDGER_INSUFFICIENT,
                               "certificate '%s' has %lld left, %lld requested", number,

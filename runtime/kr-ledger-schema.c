@@ -189,12 +189,32 @@ static const char migration_3[] =
     "ALTER TABLE promo_code ADD COLUMN owner_id INTEGER REFERENCES customer(id);"
     "CREATE INDEX promo_code_owner ON promo_code(owner_id) WHERE owner_id IS NOT NULL;";
 
-// Version 4: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
+// Version 4: gift certificates as sold goods: the kind and terms they were sold on, the receipt
+// line that sold them, voids (a sale returned), and give-backs (money of returned lines going
+// back to the certificate that paid for them).
+static const char migration_4[] =
+    "ALTER TABLE certificate ADD COLUMN kind TEXT;"
+    "ALTER TABLE certificate ADD COLUMN partial INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE certificate ADD COLUMN sold_receipt TEXT;"
+    "ALTER TABLE certificate ADD COLUMN sold_line TEXT;"
+    "ALTER TABLE certificate ADD COLUMN voided_at INTEGER;"
+    "ALTER TABLE certificate ADD COLUMN void_op TEXT;"
+    "CREATE INDEX certificate_sold ON certificate(sold_receipt, sold_line);"
+    "CREATE TABLE certificate_back ("
+    "  number TEXT NOT NULL REFERENCES certificate(number),"
+    "  op_id TEXT NOT NULL,"
+    "  receipt TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (number, op_id)"
+    ");";
+
+// Version 5: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
 // sold (store, region, channel as the receipt named them) and its totals, its lines (SKU,
 // quantity, amounts), the promotions that applied on it and, compactly, those that did not. Written by confirm in the same
 // transaction; receipts confirmed before this version are filled in from their stored answers
 // (their store, region and channel were not kept: NULL).
-static const char migration_4[] =
+static const char migration_5[] =
     // A rowid table (rows are appended in confirm order); the receipt id is its unique key.
     "CREATE TABLE sale ("
     "  id INTEGER PRIMARY KEY,"
@@ -261,7 +281,8 @@ const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
     {3, "promo code owners", migration_3},
-    {4, "sales, their lines and promotions, for reports", migration_4},
+    {4, "certificate sales, voids and give-backs", migration_4},
+    {5, "sales, their lines and promotions, for reports", migration_5},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

@@ -649,6 +649,73 @@ kr_ledger_status kr_ledger_certificate_use(kr_ledger *db, const char *number, in
 kr_ledger_status kr_ledger_certificate_get(kr_ledger *db, const char *number, int64_t *out_face,
                                            int64_t *out_remaining, int64_t *out_valid_until);
 
+// Certificates sold on receipts (kr-ledger-certificates.c). A certificate's value obeys
+// remaining = face_value - sum(uses) + sum(give-backs) (checked by kr_ledger_check). A voided
+// certificate (its sale was returned) keeps its remaining but can no longer be used.
+typedef struct kr_ledger_certificate_in {
+    const char *number;  // 1..KR_LEDGER_ID_MAX-1 bytes, unique
+    const char *kind;    // the program's certificate id
+    int64_t face_value;  // > 0
+    bool partial;        // false: must be spent whole in one receipt
+    int64_t valid_until; // exclusive instant, or KR_LEDGER_NEVER
+    int64_t issued_at;
+    const char *receipt, *line; // the receipt line that sold it
+} kr_ledger_certificate_in;
+
+typedef struct kr_ledger_certificate {
+    char number[KR_LEDGER_ID_MAX];
+    char kind[KR_LEDGER_ID_MAX];   // "" for a certificate added without a kind
+    int64_t face_value, remaining;
+    bool partial;
+    int64_t valid_until;           // KR_LEDGER_NEVER if none
+    int64_t issued_at;
+    char sold_receipt[KR_LEDGER_ID_MAX], sold_line[KR_LEDGER_ID_MAX]; // "" if not sold so
+    int64_t voided_at;             // 0: not voided
+    char void_op[KR_LEDGER_ID_MAX];
+} kr_ledger_certificate;
+
+// One entry of a certificate's history: "use" (amount taken by receipt op_id) or "give-back"
+// (amount given back by op_id, a return or cancel of `receipt`).
+typedef struct kr_ledger_certificate_event {
+    char kind[16];
+    char op_id[KR_LEDGER_ID_MAX];
+    char receipt[KR_LEDGER_ID_MAX];
+    int64_t amount, at;
+} kr_ledger_certificate_event;
+
+// kr_ledger_certificate_sell: stores a certificate sold by a receipt line (remaining = face
+//   value). CONFLICT if the number exists, INVALID.
+kr_ledger_status kr_ledger_certificate_sell(kr_ledger *db, const kr_ledger_certificate_in *in);
+// kr_ledger_certificate_read: the whole record into *out. NOT_FOUND, INVALID.
+kr_ledger_status kr_ledger_certificate_read(kr_ledger *db, const char *number,
+                                            kr_ledger_certificate *out);
+// kr_ledger_certificates_sold: numbers of the certificates sold by line `line` of `receipt`, in
+//   number order; *out malloc'd, free with kr_ledger_strings_free(*out, *n).
+kr_ledger_status kr_ledger_certificates_sold(kr_ledger *db, const char *receipt, const char *line,
+                                             char ***out, size_t *n);
+// kr_ledger_certificate_void: voids an unused certificate (its sale is returned). EXISTS when
+//   op_id already voided it; STATE when it was used (remaining below face value) or voided by
+//   another operation. NOT_FOUND.
+kr_ledger_status kr_ledger_certificate_void(kr_ledger *db, const char *number, const char *op_id,
+                                            int64_t at);
+// kr_ledger_certificate_used_by: what `receipt` took from the certificate (0 if nothing) and
+//   what returns of that receipt gave back so far (both optional). NOT_FOUND.
+kr_ledger_status kr_ledger_certificate_used_by(kr_ledger *db, const char *number,
+                                               const char *receipt, int64_t *out_used,
+                                               int64_t *out_given_back);
+// kr_ledger_certificate_give_back: gives `amount` (> 0) of what `receipt` took back to the
+//   certificate under operation op_id; validity is not changed. EXISTS when op_id already gave
+//   back the same amount (CONFLICT for another); INVALID when it would give back more than the
+//   receipt took. NOT_FOUND.
+kr_ledger_status kr_ledger_certificate_give_back(kr_ledger *db, const char *number,
+                                                 const char *receipt, int64_t amount,
+                                                 const char *op_id, int64_t at);
+// kr_ledger_certificate_history: uses and give-backs in time order (at the same instant uses
+//   first, then in the order they were written), at most
+//   `limit` (1..1000); *out malloc'd (free()), may be NULL with *n 0. NOT_FOUND.
+kr_ledger_status kr_ledger_certificate_history(kr_ledger *db, const char *number, size_t limit,
+                                               kr_ledger_certificate_event **out, size_t *n);
+
 // ---------------------------------------------------------------------------------------------
 // Invariants
 // ---------------------------------------------------------------------------------------------
@@ -658,7 +725,8 @@ typedef void (*kr_ledger_report_fn)(void *ud, const char *violation);
 // kr_ledger_check: verifies the invariants (docs/internals/ledger.md "Invariants"): cached
 //   balances and debts equal lot remainings / debt journal, every lot explained by its journal,
 //   0 <= remaining <= amount, nothing (identity, card, lot, counter, segment membership)
-//   points at a merged customer. Each violation is passed to report (optional).
+//   points at a merged customer, every certificate's remaining = face value - uses +
+//   give-backs, no voided certificate was used. Each violation is passed to report (optional).
 //   *out_violations = their number. DB_ERROR if the queries fail.
 kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,
                                  int64_t *out_violations);

@@ -127,6 +127,33 @@ kr_ledger_status kr__ops_add_points(kr_ops *o, int64_t customer, kr_source sourc
                                     int64_t points, int64_t at, const char *op_id,
                                     int64_t *spendable_from);
 
+// ---- kr-ops-certificates.c: gift certificates on receipts -------------------------------------
+// What a receipt does with certificates, prepared before evaluation (owned arrays).
+typedef struct kr__ops_certs {
+    kr_engine_certificate pay[KR_ENGINE_MAX_CERTIFICATES]; // borrowed numbers (the receipt's)
+    unsigned char *line;         // per line: 1 when it sells a certificate
+    const kr_certificate **kind; // per line: the kind it sells (NULL: none; policy-owned)
+} kr__ops_certs;
+// Checks the receipt's certificates against the program and the ledger — lines that sell one
+// (SKU of a kind, numbers carried one per unit and not sold before, sold at face value) and
+// certificates paying (exist, not void, in date, something left, the amount asked for) — and
+// points r->rc at them for the engine. Answers the error naming the field otherwise.
+kr_ops_status kr__ops_certs_prepare(kr_ops *o, kr_receipt *r, kr__ops_certs *c, kr_buf *out);
+void kr__ops_certs_free(kr__ops_certs *c);
+// Inside the confirm transaction, after evaluation: takes from the paying certificates what
+// o->result says (pays + forfeited), under the receipt id; issues the certificates the lines
+// sell. Appends `,"certificates_issued":[...]` to `issued` when it issued any.
+kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__ops_certs *c,
+                                    kr_buf *issued, kr_buf *out);
+// Inside a return or cancel `op` of `receipt` (its stored answer): voids the certificates the
+// returning lines (returning[i] for answer line i) sold — REFUSED, naming the certificate, if
+// one was used — and gives their certificate money back; `whole`: the receipt has now come back
+// entirely, so everything it took from certificates goes back. Appends
+// `,"certificates_voided":[...]` and `,"certificates_returned":[...]` to `note`.
+kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
+                                 const bool *returning, size_t n, bool whole, const char *op,
+                                 int64_t at, kr_buf *note, kr_buf *out);
+
 // ---- kr-ops-triggers.c: triggers that fire on a receipt or a registration -------------------
 // True when a trigger's segment and tier filters admit a customer with these segments/tiers.
 bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, size_t n_segments,

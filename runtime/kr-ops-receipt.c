@@ -4,9 +4,10 @@
 // A confirm is one transaction: idempotency record, points spent (from the lots that expire
 // first), new lots (accrual and promotion points with the program's hold and lifetime), codes
 // used, counters (per local day: money paid, receipts, points earned), tiers upgraded at once
-// where the ladder says so, paid-club memberships joined. The answer stored with the receipt
-// is returned verbatim on a replay and read back by returns: it carries, per line, the points
-// earned and spent, and the lots the points were spent from ("spent_from").
+// where the ladder says so, paid-club memberships joined, gift certificates taken from and
+// issued (kr-ops-certificates.c). The answer stored with the receipt is returned verbatim on
+// a replay and read back by returns: it carries, per line, the points earned and spent and the
+// money each certificate paid, and the lots the points were spent from ("spent_from").
 #include "kr-ops-private.h"
 
 #include "kr-ledger-codes.h"
@@ -265,9 +266,12 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
 
 // The whole answer for a calculated receipt: the engine's result plus customer, balance and
 // code notes. `spent_from` (may be NULL) lists the lots points were spent from.
+// `balance_after` (confirm only) is the customer's spendable balance once the confirm is
+// recorded: points spent are gone, and points it credited without a hold are in.
 static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
-                         int64_t spendable_from, const kr_ledger_take *takes, size_t n_takes,
-                         const char *extra, kr_buf *out)
+                         int64_t spendable_from, int64_t balance_after,
+                         const kr_ledger_take *takes, size_t n_takes, const char *extra,
+                         kr_buf *out)
 {
     kr_engine_result *res = &o->result;
     size_t needed = 0;
@@ -295,10 +299,9 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
     else
         kr_buf_puts(out, "null");
     int64_t before = s->c.balance;
-    int64_t after = before - res->points_spent;
     kr_buf_printf(out, ",\"balance_before\":%lld", (long long)before);
     if (spendable_from >= 0) {
-        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)after);
+        kr_buf_printf(out, ",\"balance_after\":%lld", (long long)balance_after);
         kr_buf_printf(out, ",\"points_pending\":%lld,\"points_spendable_from\":",
                       (long long)res->points_earned);
         kr_buf_json_time(out, spendable_from);
@@ -318,7 +321,7 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
 
 // Evaluates the receipt for `customer` (already resolved). Fills the snapshot and o->result.
 static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapshot *s,
-                              kr_buf *notes, kr_buf *out)
+                              kr__ops_certs *certs, kr_buf *notes, kr_buf *out)
 {
     kr_ledger_status ls = snapshot_build(o, customer, r->rc.time, s);
     if (ls == KR_LEDGER_OK)
@@ -331,6 +334,9 @@ static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapsh
     if (r->rc.points_to_spend && !customer)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "points",
                             "an anonymous receipt cannot be paid with points");
+    kr_ops_status st = kr__ops_certs_prepare(o, r, certs, out);
+    if (st != KR_OPS_OK)
+        return st;
     kr_engine_status es = kr_engine_calculate(o->engine, &r->rc, &o->result);
     if (es == KR_ENGINE_INVALID)
         return kr__ops_fail(o, out, KR_OPS_INVALID, NULL, "%s", o->result.error);
@@ -362,18 +368,20 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     memset(&s, 0, sizeof s);
     kr_buf notes;
     kr_buf_init(&notes, 0);
+    kr__ops_certs certs = {0};
     st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
     if (st == KR_OPS_OK)
-        st = evaluate(o, &r, customer, &s, &notes, out);
+        st = evaluate(o, &r, customer, &s, &certs, &notes, out);
     kr_buf extra;
     kr_buf_init(&extra, 0);
     if (st == KR_OPS_OK && kr__ops_left_out(o, &r, &o->result, 0, 0, &extra) != KR_LEDGER_OK)
         st = kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
     if (st == KR_OPS_OK)
-        write_answer(o, &r, &s, notes.data, -1, NULL, 0, extra.data, out);
+        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, extra.data, out);
     if (st == KR_OPS_OK && out->failed)
         st = KR_OPS_FAILED;
     kr_buf_free(&extra);
+    kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
@@ -466,8 +474,9 @@ static kr_ledger_status join_paid_segments(kr_ops *o, const kr_receipt *r, int64
 }
 
 // Records the effects of an evaluated receipt (inside the confirm transaction).
-static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
-                            const char *hash, kr_buf *out)
+static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
+                            const kr__ops_certs *certs, const char *notes, const char *hash,
+                            kr_buf *out)
 {
     const kr_engine_result *res = &o->result;
     const char *rid = r->rc.id;
@@ -509,7 +518,7 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
         ls = add_counters(o, s->customer, kr__ops_local_day(o, at), res->total_final, 1,
                           res->points_earned);
     // Lines a ladder leaves out: counted apart, and named in the answer for returns.
-    kr_buf extra; // answer fields after the engine's: not_counted, rewards
+    kr_buf extra; // answer fields after the engine's: not_counted, rewards, certificates_issued
     kr_buf_init(&extra, 0);
     if (ls == KR_LEDGER_OK)
         ls = kr__ops_left_out(o, r, res, s->customer, kr__ops_local_day(o, at), &extra);
@@ -519,12 +528,30 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s, c
         ls = join_paid_segments(o, r, s->customer);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &extra);
+    // What the till shows the customer afterwards: the ledger's spendable balance now, with the
+    // points spent gone and the points credited without a hold (a challenge bonus) in.
+    int64_t balance_after = 0;
+    if (ls == KR_LEDGER_OK && s->customer) {
+        kr_ledger_balance b;
+        ls = kr_ledger_balance_get(o->db, s->customer, at, &b);
+        if (ls == KR_LEDGER_OK) {
+            balance_after = b.spendable;
+            kr_ledger_balance_free(&b);
+        }
+    }
     if (ls != KR_LEDGER_OK) {
         free(takes);
         kr_buf_free(&extra);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
-    write_answer(o, r, s, notes, spendable_from, takes, n_takes, extra.data, out);
+    kr_ops_status cst = kr__ops_certs_confirm(o, r, certs, &extra, out);
+    if (cst != KR_OPS_OK) {
+        free(takes);
+        kr_buf_free(&extra);
+        return cst;
+    }
+    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, extra.data,
+                 out);
     kr_buf_free(&extra);
     free(takes);
     if (out->failed)
@@ -572,14 +599,16 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf notes;
     kr_buf_init(&notes, 0);
     int64_t customer = 0;
+    kr__ops_certs certs = {0};
     st = kr__ops_replay(o, r.rc.id, hash, out);
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
-        st = evaluate(o, &r, customer, &s, &notes, out);
+        st = evaluate(o, &r, customer, &s, &certs, &notes, out);
     if (st == KR_OPS_OK)
-        st = record(o, &r, &s, notes.data, hash, out);
+        st = record(o, &r, &s, &certs, notes.data, hash, out);
     st = in_transaction(o, out, st);
+    kr__ops_certs_free(&certs);
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
@@ -713,6 +742,21 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
             return kr__ops_ledger_error(o, out, ls, "lines");
     }
+    // Certificates first: a used certificate among the returned goods refuses the whole return.
+    bool *returning = calloc(n ? n : 1, sizeof *returning);
+    if (!returning)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        returning[i] = lines[i].returning;
+    kr_buf certs;
+    kr_buf_init(&certs, 0);
+    kr_ops_status cst = kr__ops_certs_undo(o, rec->id, answer, returning, n,
+                                           cancel || returned_total == n, op, at, &certs, out);
+    free(returning);
+    if (cst != KR_OPS_OK) {
+        kr_buf_free(&certs);
+        return cst;
+    }
     int64_t customer = rec->customer_id;
     kr_ledger_reverse_result rev = {0};
     kr_ledger_return_result back = {0};
@@ -728,8 +772,10 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         // Give back from the receipt's spends in their order, past what earlier returns gave.
         size_t nt = json_array_size(takes), k = 0;
         kr_ledger_take *give = calloc(nt ? nt : 1, sizeof *give);
-        if (!give)
+        if (!give) {
+            kr_buf_free(&certs);
             return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+        }
         int64_t skip = spent_before, want = spent;
         for (size_t i = 0; i < nt && want > 0; i++) {
             json_t *t = json_array_get(takes, i);
@@ -789,8 +835,10 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                                          : returned_total == n ? KR_LEDGER_RECEIPT_RETURNED
                                                                : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
                                          at);
-    if (ls != KR_LEDGER_OK)
+    if (ls != KR_LEDGER_OK) {
+        kr_buf_free(&certs);
         return kr__ops_ledger_error(o, out, ls, NULL);
+    }
     kr_buf_reset(out);
     kr_buf_puts(out, "{\"operation\":");
     kr_buf_json_string(out, op);
@@ -810,6 +858,9 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                   (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
                   (long long)back.dropped);
     kr_buf_json_money(out, paid, o->minor_unit);
+    if (certs.data)
+        kr_buf_puts(out, certs.data);
+    kr_buf_free(&certs);
     if (customer) {
         kr_ledger_balance b;
         ls = kr_ledger_balance_get(o->db, customer, at, &b);

@@ -13,6 +13,7 @@
 //   kr_ops_tier_floor      an operator's floor on a tier ladder (partner contracts)
 //   kr_ops_outbox_*        notifications waiting to be sent, and their acknowledgement
 //   kr_ops_jobs_run        the scheduled work due at an instant (expiry, tiers, birthdays ...)
+//   kr_ops_certificate_show a gift certificate: value left, validity, uses
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
 //   kr_ops_check           the ledger's invariants
 //   kr_ops_report          marketers' reports over the ledger (kr-reports.h)
@@ -77,13 +78,16 @@ void kr_ops_set_source(kr_ops *o, const char *name, unsigned line);
 // and rejected promotions with reasons, messages, the balance before and after.
 kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // As calculate, then records it all in one transaction: points spent from the lots that
-// expire first, new lots with hold and expiry, codes used, counters and tiers updated. A
+// expire first, new lots with hold and expiry, codes used, counters and tiers updated, gift
+// certificates taken from and issued (docs/formats.md "Gift certificates"). A
 // repeat with the same id and body answers KR_OPS_REPLAY with the first answer; the same id
 // with another body is KR_OPS_CONFLICT.
 kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Return JSON (docs/formats.md "Return"): reverses the accrual of exactly those lines and
 // gives back the points spent on them into their original lots (or by the program's policy
-// when those expired). Idempotent on the return's id.
+// when those expired), and their certificate money to the certificates it came from; lines
+// that sold certificates void them, and a used one refuses the whole return (REFUSED).
+// Idempotent on the return's id.
 kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Cancels a whole confirmed receipt (as a return of every line not yet returned).
 kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out);
@@ -158,6 +162,12 @@ kr_ops_status kr_ops_outbox_list(kr_ops *o, const char *json, size_t len, kr_buf
 // "ids[i]", and nothing changes.
 kr_ops_status kr_ops_outbox_ack(kr_ops *o, const char *json, size_t len, int64_t at,
                                 kr_buf *out);
+
+// ---- gift certificates ---------------------------------------------------------------------
+// A certificate for the till or the admin: kind, face value, remaining, state (valid, used up,
+// expired, void), validity, the receipt line that sold it and every use and give-back
+// (docs/formats.md "Certificate"). `at` decides whether it has expired. NOT_FOUND.
+kr_ops_status kr_ops_certificate_show(kr_ops *o, const char *number, int64_t at, kr_buf *out);
 
 // ---- scheduled work, import, checks ------------------------------------------------------------
 // Runs everything due at `at`: expiry of lots, end-of-period burns, tier recomputation at

@@ -9,10 +9,11 @@
 
 static const char *const receipt_keys[] = {"id",    "time",  "store",  "region", "channel",
                                            "customer", "lines", "codes", "points", "reward",
-                                           NULL};
+                                           "certificates", NULL};
 static const char *const customer_keys[] = {"card", "phone", "email", "id", NULL};
 static const char *const line_keys[] = {"id", "sku", "category", "brand", "qty", "price",
-                                        "amount", "attrs", NULL};
+                                        "amount", "attrs", "certificates", NULL};
+static const char *const pay_keys[] = {"number", "amount", NULL};
 static const char *const reward_keys[] = {"promotion", "take", "points_percent", NULL};
 static const char *const channels[] = {"store", "web", "phone", "app", "bot", NULL};
 
@@ -114,6 +115,103 @@ static bool read_reward(kr_json_obj *o, kr_receipt *r)
     return true;
 }
 
+// A certificate number: 1..KR_RECEIPT_CERTIFICATE_MAX printable ASCII characters, no spaces.
+static bool certificate_number_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > KR_RECEIPT_CERTIFICATE_MAX)
+        return false;
+    for (; *s; s++)
+        if (*s <= ' ' || *s > '~')
+            return false;
+    return true;
+}
+
+// Allocates r->sold, r->sold_first, r->sold_n for the numbers the lines carry and r->pay for
+// the certificates paying; false when out of memory.
+static bool alloc_certificates(const json_t *root, const json_t *lines, kr_receipt *r)
+{
+    size_t n = json_array_size(lines), total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_object_get(json_array_get(lines, i), "certificates");
+        total += json_is_array(a) ? json_array_size(a) : 0;
+    }
+    const json_t *pay = json_object_get(root, "certificates");
+    size_t np = json_is_array(pay) ? json_array_size(pay) : 0;
+    r->sold = calloc(total ? total : 1, sizeof *r->sold);
+    r->sold_first = calloc(n ? n : 1, sizeof *r->sold_first);
+    r->sold_n = calloc(n ? n : 1, sizeof *r->sold_n);
+    r->pay = calloc(np ? np : 1, sizeof *r->pay);
+    return r->sold && r->sold_first && r->sold_n && r->pay;
+}
+
+// Reads the certificate numbers every line carries into r->sold (after the lines were read).
+static bool read_sold(kr_json_obj *o, const json_t *lines, kr_receipt *r)
+{
+    size_t n = r->rc.n_lines, used = 0;
+    for (size_t i = 0; i < n; i++) {
+        kr_json_obj l;
+        bool present;
+        const json_t *a = NULL;
+        r->sold_first[i] = used;
+        if (!kr_json_child(o, "lines", lines, i, true, &l, &present) ||
+            !kr_json_array(&l, "certificates", false, &a))
+            return false;
+        for (size_t k = 0; a && k < json_array_size(a); k++) {
+            const char *num = json_string_value(json_array_get(a, k));
+            char key[40];
+            snprintf(key, sizeof key, "certificates[%zu]", k);
+            if (!num || !certificate_number_ok(num))
+                return kr_json_fail(&l, key, "a certificate number is 1 to %d printable "
+                                             "characters without spaces",
+                                    KR_RECEIPT_CERTIFICATE_MAX);
+            for (size_t j = 0; j < used; j++)
+                if (strcmp(r->sold[j], num) == 0)
+                    return kr_json_fail(&l, key, "certificate %s appears twice in the receipt",
+                                        num);
+            r->sold[used++] = num;
+        }
+        r->sold_n[i] = used - r->sold_first[i];
+    }
+    return true;
+}
+
+// Reads "certificates": the certificates that pay for the receipt.
+static bool read_pay(kr_json_obj *o, int minor, kr_receipt *r)
+{
+    const json_t *a = NULL;
+    if (!kr_json_array(o, "certificates", false, &a))
+        return false;
+    if (!a)
+        return true;
+    r->n_pay = json_array_size(a);
+    if (r->n_pay > KR_ENGINE_MAX_CERTIFICATES)
+        return kr_json_fail(o, "certificates", "a receipt is paid with at most %d certificates",
+                            KR_ENGINE_MAX_CERTIFICATES);
+    for (size_t i = 0; i < r->n_pay; i++) {
+        kr_json_obj c;
+        bool present;
+        r->pay[i].amount = -1;
+        if (!kr_json_child(o, "certificates", a, i, true, &c, &present) ||
+            !kr_json_expect_object(&c, pay_keys) ||
+            !kr_json_string(&c, "number", true, &r->pay[i].number) ||
+            !kr_json_money(&c, "amount", false, minor, false, &r->pay[i].amount))
+            return false;
+        if (!certificate_number_ok(r->pay[i].number))
+            return kr_json_fail(&c, "number", "a certificate number is 1 to %d printable "
+                                              "characters without spaces",
+                                KR_RECEIPT_CERTIFICATE_MAX);
+        if (r->pay[i].amount == 0)
+            return kr_json_fail(&c, "amount", "must be more than 0 (leave it out to pay as much "
+                                              "as the certificate can)");
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(r->pay[k].number, r->pay[i].number) == 0)
+                return kr_json_fail(&c, "number", "certificate %s is named twice",
+                                    r->pay[i].number);
+    }
+    return true;
+}
+
 kr_input_status kr_receipt_parse(const char *text, size_t len, unsigned line, int minor_unit,
                                  kr_receipt *out, kr_input_error *err)
 {
@@ -166,6 +264,12 @@ kr_input_status kr_receipt_parse(const char *text, size_t len, unsigned line, in
             goto invalid;
     r.rc.lines = r.lines;
     r.rc.n_lines = n;
+    if (!alloc_certificates(root, lines, &r)) {
+        kr_receipt_free(&r);
+        return KR_INPUT_NOMEM;
+    }
+    if (!read_sold(&o, lines, &r) || !read_pay(&o, minor_unit, &r))
+        goto invalid;
     if (codes) {
         r.n_codes = json_array_size(codes);
         r.codes = calloc(r.n_codes ? r.n_codes : 1, sizeof *r.codes);
@@ -199,6 +303,10 @@ void kr_receipt_free(kr_receipt *r)
     free(r->lines);
     free(r->kv);
     free(r->codes);
+    free(r->pay);
+    free(r->sold);
+    free(r->sold_first);
+    free(r->sold_n);
     json_decref(r->root);
     memset(r, 0, sizeof *r);
 }

@@ -14,6 +14,15 @@ typedef struct kr_customer_ref {
     const char *card, *phone, *email, *id; // at most one is set; all NULL: anonymous
 } kr_customer_ref;
 
+// A certificate the receipt is paid with ("certificates": [{"number", "amount"}]).
+typedef struct kr_receipt_certificate {
+    const char *number;
+    int64_t amount; // what the till asks it to pay; -1: as much as it can
+} kr_receipt_certificate;
+
+// Longest certificate number (pre-printed or generated).
+#define KR_RECEIPT_CERTIFICATE_MAX 64
+
 typedef struct kr_receipt {
     json_t *root;              // owned
     kr_engine_receipt rc;      // engine input; customer, codes and uses are set by the caller
@@ -22,6 +31,12 @@ typedef struct kr_receipt {
     kr_customer_ref customer;
     const char **codes;        // owned array of the raw codes
     size_t n_codes;
+    kr_receipt_certificate *pay; // owned: the certificates paying for it, in order
+    size_t n_pay;
+    // The certificate numbers a line carries (pre-printed certificates sold on it):
+    // sold[sold_first[i] .. sold_first[i] + sold_n[i]) for line i. Owned arrays.
+    const char **sold;
+    size_t *sold_first, *sold_n;
     bool has_region, has_channel;
 } kr_receipt;
 

@@ -34,6 +34,8 @@ typedef struct gen {
     char ids[MAX_LINES][24];
     kr_engine_customer cu;
     const char *segs[1], *tiers[1], *codes[1];
+    kr_engine_certificate certs[3];
+    unsigned char sells[MAX_LINES]; // lines selling a certificate
     kr_engine_receipt rc;
 } gen;
 
@@ -65,6 +67,18 @@ static void generate(gen *g)
         g->rc.codes = g->codes;
         g->rc.n_codes = 1;
     }
+    if (pick(0, 2) == 0) {
+        static const char *const numbers[] = {"C1", "C2", "C3"};
+        g->rc.n_certificates = (size_t)pick(1, 3);
+        for (size_t k = 0; k < g->rc.n_certificates; k++)
+            g->certs[k] = (kr_engine_certificate){.number = numbers[k],
+                                                  .available = pick(0, 3000000),
+                                                  .whole = pick(0, 3) == 0};
+        for (size_t i = 0; i < n; i++)
+            g->sells[i] = pick(0, 5) == 0;
+        g->rc.certificates = g->certs;
+        g->rc.certificate_line = g->sells;
+    }
     if (pick(0, 4)) {
         g->segs[0] = segments[pick(0, 2)];
         g->tiers[0] = tiers[pick(0, 2)];
@@ -92,7 +106,7 @@ static size_t spring_code = SIZE_MAX;
 
 static void verify(const kr_engine_receipt *rc, const kr_engine_result *r, int k)
 {
-    int64_t orig = 0, fin = 0, paid = 0, spent = 0, earned = 0;
+    int64_t orig = 0, fin = 0, paid = 0, spent = 0, earned = 0, certs = 0;
     for (size_t i = 0; i < r->n_lines; i++) {
         const kr_engine_line_result *l = &r->lines[i];
         int64_t disc = 0, spring = 0;
@@ -108,8 +122,17 @@ static void verify(const kr_engine_receipt *rc, const kr_engine_result *r, int k
         check(l->original == rc->lines[i].amount, "original is the input amount", k);
         check(l->original - disc == l->final, "discounts explain the final amount", k);
         check(l->final >= 0 && l->final <= l->original, "final within 0..original", k);
-        check(l->paid_money >= 0 && l->paid_money + l->paid_points_money == l->final,
-              "money plus points pay the line", k);
+        check(l->paid_money >= 0 &&
+                  l->paid_money + l->paid_points_money + l->paid_certificates == l->final,
+              "money, points and certificates pay the line", k);
+        int64_t by_cert = 0;
+        for (size_t c = 0; c < r->n_certificates; c++)
+            by_cert += r->certificate_split[i * r->n_certificates + c];
+        check(by_cert == l->paid_certificates && l->paid_certificates >= 0,
+              "the certificates' shares of a line add up", k);
+        check(!rc->certificate_line || !rc->certificate_line[i] || l->paid_certificates == 0,
+              "a certificate does not buy a certificate", k);
+        certs += l->paid_certificates;
         check(l->points_spent <= l->max_points, "points spent within the line's most", k);
         int64_t f = 0, q = 0;
         for (size_t s = 0; s < l->n_fiscal; s++) {
@@ -128,8 +151,28 @@ static void verify(const kr_engine_receipt *rc, const kr_engine_result *r, int k
     check(orig == r->total_original && fin == r->total_final &&
               r->total_discount == orig - fin,
           "lines add up to the totals", k);
-    check(paid == r->to_pay && r->to_pay + r->points_money == r->total_final,
-          "money and points add up to the total", k);
+    check(paid == r->to_pay &&
+              r->to_pay + r->points_money + r->certificate_money == r->total_final,
+          "money, points and certificates add up to the total", k);
+    check(certs == r->certificate_money && r->n_certificates == rc->n_certificates,
+          "line certificate money adds up", k);
+    int64_t pays = 0;
+    bool short_paid = false;
+    for (size_t c = 0; c < r->n_certificates; c++) {
+        const kr_engine_certificate *cert = &rc->certificates[c];
+        pays += r->certificate_pays[c];
+        check(r->certificate_pays[c] >= 0 && r->certificate_pays[c] <= cert->available,
+              "a certificate pays at most what it may", k);
+        check(r->certificate_forfeited[c] ==
+                  (cert->whole ? cert->available - r->certificate_pays[c] : 0),
+              "only a certificate spent whole forfeits, and exactly its rest", k);
+        short_paid |= r->certificate_pays[c] < cert->available;
+    }
+    check(pays == r->certificate_money, "certificates' payments add up", k);
+    // A certificate pays less than it may only when nothing it may pay for is left.
+    for (size_t i = 0; short_paid && i < r->n_lines; i++)
+        check((rc->certificate_line && rc->certificate_line[i]) || r->lines[i].paid_money == 0,
+              "certificates pay all they can", k);
     check(spent == r->points_spent && spent <= r->max_points, "points spent add up", k);
     check(!rc->customer || r->max_points <= rc->customer->balance, "no more than the balance", k);
     check(r->points_spent <= rc->points_to_spend, "no more than asked", k);

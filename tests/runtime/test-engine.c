@@ -227,6 +227,84 @@ static void test_points(kr_engine *e, kr_engine_result *r)
         check(r->points_spent == 0 && r->points_earned == 0, "points: anonymous earns nothing");
 }
 
+static void test_certificates(kr_engine *e, kr_engine_result *r)
+{
+    // A: 700.00 + 300.01 may be paid by a certificate, the 3000.00 line sells one. 500.00 of
+    // the certificate over 70000 : 30001 (of 100001): 34999.65 and 15000.35 -> 34999 and 15000,
+    // the kopeck left to the larger remainder -> 350.00 and 150.00.
+    kr_engine_line ls[] = {line("1", "K-1", "pipes", 1, 70000), line("2", "K-2", "pipes", 1, 30001),
+                           line("3", "K-CERT", "certificates", 1, 300000)};
+    const unsigned char sells[] = {0, 0, 1};
+    kr_engine_certificate c1 = {.number = "C1", .available = 50000};
+    kr_engine_customer cu = {.id = "c1", .balance = 0};
+    kr_engine_receipt rc = receipt(ls, 3);
+    rc.customer = &cu;
+    rc.certificates = &c1;
+    rc.n_certificates = 1;
+    rc.certificate_line = sells;
+    if (!calc(e, &rc, r, "certificates: calculates"))
+        return;
+    CHECK_EQ(r->certificate_money, 50000, "certificates: 500.00 paid by the certificate");
+    CHECK_EQ(r->lines[0].paid_certificates, 35000, "certificates: 350.00 of line 1");
+    CHECK_EQ(r->lines[1].paid_certificates, 15000, "certificates: 150.00 of line 2");
+    CHECK_EQ(r->lines[2].paid_certificates, 0, "certificates: a certificate does not buy one");
+    CHECK_EQ(r->certificate_split[0], 35000, "certificates: the split names line 1's share");
+    CHECK_EQ(r->certificate_pays[0], 50000, "certificates: the certificate pays 500.00");
+    CHECK_EQ(r->certificate_forfeited[0], 0, "certificates: a partial one forfeits nothing");
+    CHECK_EQ(r->to_pay, 400001 - 50000, "certificates: 3500.01 left in money");
+    // Accrual 3% of the money paid only: 350.00 -> 10.5 -> 10; 150.01 -> 4.5003 -> 4;
+    // 3000.00 -> 90 (worked.xml accrues on every category).
+    CHECK_EQ(r->lines[0].points_earned, 10, "certificates: 10 points on 350.00 paid in money");
+    CHECK_EQ(r->lines[1].points_earned, 4, "certificates: 4 points on 150.01 paid in money");
+    CHECK_EQ(r->accrual_points, 104, "certificates: 104 points in all");
+
+    // B: points first, then a certificate spent whole. 1000.00 + a 1000.00 certificate line;
+    // 30% of 2000.00 = 600 points, 300 on each line. The certificate (1000.00, whole) may pay
+    // only line 1's 700.00 left: it pays 700.00 and forfeits 300.00.
+    kr_engine_line lb[] = {line("1", "K-1", "pipes", 1, 100000),
+                           line("2", "K-CERT", "certificates", 1, 100000)};
+    const unsigned char sells_b[] = {0, 1};
+    kr_engine_certificate c2 = {.number = "C2", .available = 100000, .whole = true};
+    cu.balance = 1000;
+    rc = receipt(lb, 2);
+    rc.customer = &cu;
+    rc.points_to_spend = 1000;
+    rc.certificates = &c2;
+    rc.n_certificates = 1;
+    rc.certificate_line = sells_b;
+    if (!calc(e, &rc, r, "certificates: after points calculates"))
+        return;
+    CHECK_EQ(r->points_spent, 600, "certificates: 600 points first (30% of 2000.00)");
+    CHECK_EQ(r->lines[0].paid_certificates, 70000, "certificates: 700.00 left of line 1");
+    CHECK_EQ(r->certificate_forfeited[0], 30000, "certificates: 300.00 of a whole one forfeited");
+    CHECK_EQ(r->to_pay, 200000 - 60000 - 70000, "certificates: 700.00 left in money");
+    CHECK_EQ(r->lines[0].points_earned, 0, "certificates: nothing paid in money, no points");
+    CHECK_EQ(r->lines[1].points_earned, 21, "certificates: 3% of 700.00 = 21");
+
+    // C: two certificates in the receipt's order: 600.00 then up to 600.00 on 1000.00.
+    kr_engine_certificate two[] = {{.number = "C3", .available = 60000},
+                                   {.number = "C4", .available = 60000}};
+    rc = receipt(lb, 1);
+    rc.certificates = two;
+    rc.n_certificates = 2;
+    if (!calc(e, &rc, r, "certificates: two calculate"))
+        return;
+    CHECK_EQ(r->certificate_pays[0], 60000, "certificates: the first pays 600.00");
+    CHECK_EQ(r->certificate_pays[1], 40000, "certificates: the second pays the 400.00 left");
+    CHECK_EQ(r->certificate_split[1], 40000, "certificates: line 1's share of the second");
+    CHECK_EQ(r->to_pay, 0, "certificates: nothing left to pay");
+
+    // D: more than 16 certificates is refused, naming the field.
+    kr_engine_certificate many[17];
+    for (size_t k = 0; k < 17; k++)
+        many[k] = (kr_engine_certificate){.number = "C", .available = 1};
+    rc.certificates = many;
+    rc.n_certificates = 17;
+    kr_engine_status st = kr_engine_calculate(e, &rc, r);
+    check(st == KR_ENGINE_INVALID && strstr(r->error, "certificates"),
+          "certificates: 17 certificates are refused");
+}
+
 static void test_table(kr_engine *e, kr_engine_result *r)
 {
     // taps 5% of 1000.00 = 50.00; other 3% of 333.33 = 9.9999 -> 10.00
@@ -262,6 +340,29 @@ static void test_choice(kr_engine *e, kr_engine_result *r)
     rc.reward_promotion = "another";
     if (calc(e, &rc, r, "choice: for another promotion calculates"))
         CHECK_EQ(r->lines[0].final, 180000, "choice: a choice for another promotion is ignored");
+
+    // No kopeck lost in a split: 10% of 7451.00 = 745.10; half = 372.55 -> 372 whole points
+    // (points-rounding down) worth 372.00; the other 373.10 stays off the receipt, so
+    // 372 x 1.00 + 373.10 = 745.10, the whole benefit.
+    kr_engine_line odd[] = {line("1", "R-1", NULL, 1, 745100)};
+    rc = receipt(odd, 1);
+    rc.customer = &cu;
+    rc.reward = KR_ENGINE_REWARD_SPLIT;
+    rc.points_bp = 5000;
+    if (calc(e, &rc, r, "choice: odd split calculates")) {
+        a = applied(e, r, "choice");
+        check(a && a->points == 372 && a->discount == 37310,
+              "choice: 372 points and 373.10 off");
+        check(a && a->points * 100 + a->discount == 74510,
+              "choice: points x point value + discount = the whole 745.10");
+        CHECK_EQ(r->lines[0].final, 745100 - 37310, "choice: the line carries the 373.10");
+    }
+    // All as points: 745.10 -> 745 points, and the 0.10 that makes no point stays as money off.
+    rc.reward = KR_ENGINE_REWARD_POINTS;
+    if (calc(e, &rc, r, "choice: odd all-points calculates")) {
+        a = applied(e, r, "choice");
+        check(a && a->points == 745 && a->discount == 10, "choice: 745 points and 0.10 off");
+    }
 }
 
 static void test_rejected(kr_engine *e, kr_engine_result *r)
@@ -290,6 +391,29 @@ static void test_rejected(kr_engine *e, kr_engine_result *r)
     u.budget_left = 12345;
     if (calc(e, &rc, r, "budget: calculates"))
         CHECK_EQ(r->total_discount, 12345, "budget: the budget left trims the discount");
+}
+
+static void test_zero_row(kr_engine *e, kr_engine_result *r)
+{
+    // 9000.00: the table says 0%, so zero-row takes nothing off: rejected "nothing to
+    // discount", it stops nothing, and after-zero gives its 1% = 90.00.
+    kr_engine_line ls[] = {line("1", "Z0-1", "pipes", 1, 900000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    if (!calc(e, &rc, r, "zero row: calculates"))
+        return;
+    const kr_engine_rejected *x = rejected(e, r, "zero-row");
+    check(x && x->reason == KR_ENGINE_REASON_NOTHING, "zero row: rejected, nothing to discount");
+    check(!applied(e, r, "zero-row"), "zero row: not applied");
+    const kr_engine_applied *a = applied(e, r, "after-zero");
+    check(a && a->discount == 9000, "zero row: the next promotion is not stopped (90.00)");
+    // 12000.00: 3% = 360.00 applies and stops after-zero.
+    ls[0] = line("1", "Z0-1", "pipes", 1, 1200000);
+    if (!calc(e, &rc, r, "zero row: 12000.00 calculates"))
+        return;
+    a = applied(e, r, "zero-row");
+    check(a && a->discount == 36000, "zero row: 3% of 12000.00 = 360.00");
+    x = rejected(e, r, "after-zero");
+    check(x && x->reason == KR_ENGINE_REASON_STOPPED, "zero row: a real discount stops the stage");
 }
 
 static void test_json(kr_engine *e, kr_engine_result *r)
@@ -443,9 +567,11 @@ int main(int argc, char **argv)
     test_stop(e, &r);
     test_caps(e, &r);
     test_points(e, &r);
+    test_certificates(e, &r);
     test_table(e, &r);
     test_choice(e, &r);
     test_rejected(e, &r);
+    test_zero_row(e, &r);
     test_json(e, &r);
     test_invalid(e, &r);
     test_sandbox(&r);

@@ -176,6 +176,9 @@ static void test_migrations(void)
     tap_ok(count_rows(db, "SELECT count(*) FROM pragma_table_info('promo_code')"
                           " WHERE name = 'owner_id'") == 1,
            "version 3: promo codes have an owner");
+    tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'certificate_back'") ==
+               1,
+           "version 4: certificate give-backs");
     tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'receipt'") == 1,
            "receipt table now exists");
     // Pretend a newer program wrote the file.
@@ -1197,6 +1200,61 @@ static void test_records(void)
     int64_t rem = 0;
     kr_ledger_certificate_get(db, "CERT-1", NULL, &rem, NULL);
     tap_ok(rem == 380000, "remaining 3800.00");
+
+    // A certificate sold by receipt "sale-1" line "1": 3000.00, valid 10 days.
+    kr_ledger_certificate_in in = {.number = "GC-1", .kind = "gift-3000", .face_value = 300000,
+                                   .partial = true, .valid_until = T0 + 10 * DAY,
+                                   .issued_at = T0, .receipt = "sale-1", .line = "1"};
+    ST(db, kr_ledger_certificate_sell(db, &in), KR_LEDGER_OK, "certificate sold");
+    ST(db, kr_ledger_certificate_sell(db, &in), KR_LEDGER_CONFLICT, "the same number twice");
+    char **sold = NULL;
+    size_t n_sold = 0;
+    ST(db, kr_ledger_certificates_sold(db, "sale-1", "1", &sold, &n_sold), KR_LEDGER_OK,
+       "certificates of a line");
+    tap_ok(n_sold == 1 && strcmp(sold[0], "GC-1") == 0, "the line sold GC-1");
+    kr_ledger_strings_free(sold, n_sold);
+    // Receipt "pay-1" takes 1000.00; 600.00 of it comes back; 400.00 more cannot.
+    ST(db, kr_ledger_certificate_use(db, "GC-1", 100000, "pay-1", T0 + DAY), KR_LEDGER_OK,
+       "use 1000.00");
+    ST(db, kr_ledger_certificate_void(db, "GC-1", "return:sale-1", T0 + DAY), KR_LEDGER_STATE,
+       "a used certificate cannot be voided");
+    ST(db, kr_ledger_certificate_give_back(db, "GC-1", "pay-1", 60000, "return:r1", T0 + DAY),
+       KR_LEDGER_OK, "600.00 back");
+    ST(db, kr_ledger_certificate_give_back(db, "GC-1", "pay-1", 60000, "return:r1", T0 + DAY),
+       KR_LEDGER_EXISTS, "the same give-back again: EXISTS");
+    ST(db, kr_ledger_certificate_give_back(db, "GC-1", "pay-1", 50000, "return:r2", T0 + DAY),
+       KR_LEDGER_INVALID, "more back than pay-1 took (1000.00 - 600.00 = 400.00 left)");
+    int64_t took = 0, back = 0;
+    ST(db, kr_ledger_certificate_used_by(db, "GC-1", "pay-1", &took, &back), KR_LEDGER_OK,
+       "used by pay-1");
+    tap_ok(took == 100000 && back == 60000, "pay-1 took 1000.00, 600.00 went back");
+    ST(db, kr_ledger_certificate_give_back(db, "GC-1", "pay-1", 40000, "cancel:pay-1", T0 + DAY),
+       KR_LEDGER_OK, "the rest back");
+    kr_ledger_certificate gc;
+    ST(db, kr_ledger_certificate_read(db, "GC-1", &gc), KR_LEDGER_OK, "read");
+    tap_ok(gc.remaining == 300000 && gc.valid_until == T0 + 10 * DAY &&
+               strcmp(gc.sold_receipt, "sale-1") == 0,
+           "whole again (3000.00 - 1000.00 + 600.00 + 400.00), validity unchanged");
+    kr_ledger_certificate_event *ev = NULL;
+    size_t n_ev = 0;
+    ST(db, kr_ledger_certificate_history(db, "GC-1", 10, &ev, &n_ev), KR_LEDGER_OK, "history");
+    tap_ok(n_ev == 3 && strcmp(ev[0].kind, "use") == 0 && strcmp(ev[2].op_id, "return:r1") != 0 &&
+               ev[1].amount == 60000,
+           "history: the use, then the two give-backs");
+    free(ev);
+    ST(db, kr_ledger_certificate_void(db, "GC-1", "return:sale-1", T0 + 2 * DAY), KR_LEDGER_OK,
+       "whole again: it may be voided");
+    ST(db, kr_ledger_certificate_void(db, "GC-1", "return:sale-1", T0 + 2 * DAY),
+       KR_LEDGER_EXISTS, "the same void again: EXISTS");
+    ST(db, kr_ledger_certificate_use(db, "GC-1", 100, "pay-2", T0 + 3 * DAY), KR_LEDGER_STATE,
+       "a void certificate pays nothing");
+    int64_t violations = -1;
+    ST(db, kr_ledger_check(db, NULL, NULL, &violations), KR_LEDGER_OK, "check");
+    tap_ok(violations == 0, "certificates add up");
+    sqlite3_exec(db->sql, "UPDATE certificate SET remaining = remaining - 1 WHERE number = 'GC-1'",
+                 NULL, NULL, NULL);
+    ST(db, kr_ledger_check(db, NULL, NULL, &violations), KR_LEDGER_OK, "check again");
+    tap_ok(violations == 1, "a remaining that the uses do not explain is reported");
     kr_ledger_close(db);
 }
 
