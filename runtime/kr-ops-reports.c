@@ -21,7 +21,8 @@
 
 // ---- columns ------------------------------------------------------------------------------------
 typedef enum col_kind {
-    C_BUCKET, // SQL integer bucket index -> the period's label ("2026-03", "2026-03-02" ...)
+    C_BUCKET, // the row's key: a bucket index -> its label ("2026-03", "2026-03-02" ...) for a
+              // time grouping, else the grouping's text value, named after the grouping
     C_TEXT,   // SQL text (NULL -> null)
     C_INT,    // SQL integer: a count or points
     C_MONEY,  // SQL integer minor units
@@ -40,7 +41,9 @@ typedef struct col {
 
 typedef struct report_def {
     kr_report_info info;
-    const char *sql; // one %s: the grouping expression over the CTE's columns; ?1..?6 bound
+    // One %s: the grouping's SQL; ?1/?2 the period's instants, ?3..?5 store, region, channel
+    // (NULL: any), ?6 the row limit, ?7 the program's default segment.
+    const char *sql;
     const char *opening_sql; // points: balances before ?1 (lots, debt); else NULL
     struct {
         const char *by, *expr; // a grouping and the SQL put for %s
@@ -117,15 +120,15 @@ static const report_def reports[] = {
       {"member_average_check", C_AVG, 6, 5}}},
     {{"members", "new members: registered, and first purchases", "all day week month", true},
      "WITH firsts AS (SELECT coalesce(c.merged_into, s.customer_id) AS cust, min(s.at) AS at,"
-     " s.store, s.region, s.channel, s.final"
+     " s.store, s.region, s.channel"
      " FROM sale s JOIN receipt r ON r.id = s.receipt_id LEFT JOIN customer c ON c.id ="
      " s.customer_id WHERE s.customer_id IS NOT NULL AND r.state NOT IN ('cancelled', 'returned')"
      " GROUP BY 1)"
-     " SELECT %s AS key, sum(reg), sum(first), sum(money) FROM ("
-     "  SELECT registered_at AS at, 1 AS reg, 0 AS first, 0 AS money FROM customer"
+     " SELECT %s AS key, sum(reg), sum(first) FROM ("
+     "  SELECT registered_at AS at, 1 AS reg, 0 AS first FROM customer"
      "  WHERE anonymous = 0 AND merged_into IS NULL AND registered_at >= ?1 AND registered_at < ?2"
      "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL"
-     "  UNION ALL SELECT at, 0, 1, final FROM firsts WHERE at >= ?1 AND at < ?2"
+     "  UNION ALL SELECT at, 0, 1 FROM firsts WHERE at >= ?1 AND at < ?2"
      "  AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR region = ?4)"
      "  AND (?5 IS NULL OR channel = ?5))"
      " GROUP BY key ORDER BY key",
@@ -133,8 +136,7 @@ static const report_def reports[] = {
      {TIME_GROUPS},
      {{"period", C_BUCKET, 0, 0},
       {"registered", C_INT, 0, 0},
-      {"first_purchases", C_INT, 0, 0},
-      {"first_purchase_revenue", C_MONEY, 0, 0}}},
+      {"first_purchases", C_INT, 0, 0}}},
     {{"points", "points earned, granted, spent, expired, burned, given and taken back; "
                 "the liability at the period's end and its value in money",
       "all day week month", false},
@@ -841,6 +843,10 @@ kr_ops_status kr_ops_report(kr_ops *o, const char *name, const kr_report_query *
                             "or channel",
                             d->info.name,
                             strcmp(d->info.name, "points") == 0 ? "points are" : "tiers are");
+    if (q->limit && !strstr(d->sql, "?6"))
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "limit",
+                            "report %s has a row per group, not a top list: no limit applies",
+                            d->info.name);
     if (q->limit > 10000)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "limit", "at most 10000 rows, not %zu",
                             q->limit);

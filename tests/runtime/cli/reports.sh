@@ -68,6 +68,7 @@ run "--by" 2 'kopilka report: --by: report sales is grouped by all day week mont
 run "--store on points" 2 'kopilka report: --store: report points covers the whole ledger' -- report points --db "$db" $M --store s1
 run "--limit" 2 'kopilka report: --limit 1x: a whole number is expected' -- report products --db "$db" $M --limit 1x
 run "--limit too large" 2 'kopilka report: --limit: at most 10000 rows, not 20000' -- report products --db "$db" $M --limit 20000
+run "--limit on a report without a top list" 2 'kopilka report: --limit: report sales has a row per group, not a top list' -- report sales --db "$db" $M --limit 5
 run "an unknown report" 2 'kopilka report: no report named sale; the reports are sales, members' -- report sale --db "$db" $M
 run "no name" 2 'usage: kopilka report NAME|list' -- report --db "$db" $M
 echo "1..$n"
