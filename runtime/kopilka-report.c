@@ -15,7 +15,8 @@ static const char *flag_for(const char *field)
         return NULL;
     if (strcmp(field, "name") == 0)
         return "NAME";
-    static const char *const flags[] = {"from", "to", "by", "store", "region", "channel", "limit"};
+    static const char *const flags[] = {"from",    "to",      "by",   "store",
+                                        "region", "channel", "segment", "limit"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         if (strcmp(field, flags[i]) == 0)
             return flags[i];
@@ -47,7 +48,7 @@ static void list_reports(FILE *f)
     for (size_t i = 0; kr_report_at(i); i++) {
         const kr_report_info *r = kr_report_at(i);
         fprintf(f, "  %-11s %s\n  %-11s --by %s%s\n", r->name, r->description, "", r->bys,
-                r->sale_filters ? "; --store, --region, --channel" : "");
+                r->sale_filters ? "; --store, --region, --channel, --segment" : "");
     }
 }
 
@@ -71,6 +72,7 @@ int kp_cmd_report(const kp_options *o)
                          .store = o->store,
                          .region = o->region,
                          .channel = o->channel,
+                         .segment = o->segment,
                          .limit = (size_t)o->limit,
                          .format = KR_REPORT_JSON};
     if (o->format && strcmp(o->format, "csv") == 0) {

@@ -53,7 +53,7 @@ typedef struct kp_options {
     const char *ladder, *tier, *until; // tier set
     long long after;        // history and outbox list --after
     long long limit;        // outbox list --limit (0: the operation's default)
-    const char *to, *by, *format, *store, *region, *channel; // report (with --from, --limit)
+    const char *to, *by, *format, *store, *region, *channel, *segment; // report (--from, --limit)
     bool verbose;           // test -v: the answer of every step
     bool color;             // diagnostics in color
     const char **args;      // positional arguments

@@ -42,7 +42,7 @@ typedef struct col {
 typedef struct report_def {
     kr_report_info info;
     // One %s: the grouping's SQL; ?1/?2 the period's instants, ?3..?5 store, region, channel
-    // (NULL: any), ?6 the row limit, ?7 the program's default segment.
+    // (NULL: any), ?6 the row limit, ?7 the program's default segment, ?8 the segment filter.
     const char *sql;
     const char *opening_sql; // points: balances before ?1 (lots, debt); else NULL
     struct {
@@ -55,8 +55,19 @@ typedef struct report_def {
     {"all", "kr_report_bucket(at)"}, {"day", "kr_report_bucket(at)"},                              \
         {"week", "kr_report_bucket(at)"}, {"month", "kr_report_bucket(at)"}
 
+// A sale `s` (customer `c`) whose customer was in segment SEG at its time: a running membership,
+// or none at all and SEG is the program's default segment (?7), as the engine sees it.
+#define IN_SEGMENT(seg)                                                                            \
+    "(s.customer_id IS NOT NULL AND (EXISTS (SELECT 1 FROM customer_segment m"                    \
+    " WHERE m.customer_id = coalesce(c.merged_into, s.customer_id) AND m.segment_id = " seg        \
+    " AND m.joined_at <= s.at AND (m.until IS NULL OR m.until > s.at)) OR (" seg " = ?7"           \
+    " AND NOT EXISTS (SELECT 1 FROM customer_segment m WHERE m.customer_id ="                      \
+    " coalesce(c.merged_into, s.customer_id) AND m.joined_at <= s.at"                              \
+    " AND (m.until IS NULL OR m.until > s.at)))))"
+
 // The kept sales of the period: not cancelled, with the money of their returned lines, the
-// customer as the ledger knows them now (following merges), and the filters applied.
+// customer as the ledger knows them now (following merges), and the filters applied (store,
+// region, channel, the customer's segment at the sale's time).
 #define KEPT_SALES                                                                                 \
     "WITH k AS (SELECT s.receipt_id, s.at, s.store, s.region, s.channel, s.original, s.final,"    \
     " s.points_spent, s.points_earned, s.rejected, r.state,"                                      \
@@ -72,7 +83,7 @@ typedef struct report_def {
     " LEFT JOIN customer c ON c.id = s.customer_id"                                                \
     " WHERE s.at >= ?1 AND s.at < ?2 AND r.state <> 'cancelled'"                                   \
     " AND (?3 IS NULL OR s.store = ?3) AND (?4 IS NULL OR s.region = ?4)"                          \
-    " AND (?5 IS NULL OR s.channel = ?5))"
+    " AND (?5 IS NULL OR s.channel = ?5) AND (?8 IS NULL OR " IN_SEGMENT ("?8") "))"
 
 // A line of a kept sale (alias k) that has not come back (only receipts with returns are looked
 // up).
@@ -120,17 +131,17 @@ static const report_def reports[] = {
       {"member_average_check", C_AVG, 6, 5}}},
     {{"members", "new members: registered, and first purchases", "all day week month", true},
      "WITH firsts AS (SELECT coalesce(c.merged_into, s.customer_id) AS cust, min(s.at) AS at,"
-     " s.store, s.region, s.channel"
+     " s.store, s.region, s.channel, (?8 IS NULL OR " IN_SEGMENT("?8") ") AS in_segment"
      " FROM sale s JOIN receipt r ON r.id = s.receipt_id LEFT JOIN customer c ON c.id ="
      " s.customer_id WHERE s.customer_id IS NOT NULL AND r.state NOT IN ('cancelled', 'returned')"
      " GROUP BY 1)"
      " SELECT %s AS key, sum(reg), sum(first) FROM ("
      "  SELECT registered_at AS at, 1 AS reg, 0 AS first FROM customer"
      "  WHERE anonymous = 0 AND merged_into IS NULL AND registered_at >= ?1 AND registered_at < ?2"
-     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL"
+     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL AND ?8 IS NULL"
      "  UNION ALL SELECT at, 0, 1 FROM firsts WHERE at >= ?1 AND at < ?2"
      "  AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR region = ?4)"
-     "  AND (?5 IS NULL OR channel = ?5))"
+     "  AND (?5 IS NULL OR channel = ?5) AND in_segment)"
      " GROUP BY key ORDER BY key",
      NULL,
      {TIME_GROUPS},
@@ -642,6 +653,9 @@ static int bind_query(sqlite3_stmt *st, const run *r)
     if (rc == SQLITE_OK && n_params >= 7)
         rc = default_segment ? sqlite3_bind_text(st, 7, default_segment, -1, SQLITE_STATIC)
                              : sqlite3_bind_null(st, 7);
+    if (rc == SQLITE_OK && n_params >= 8)
+        rc = q->segment ? sqlite3_bind_text(st, 8, q->segment, -1, SQLITE_STATIC)
+                        : sqlite3_bind_null(st, 8);
     return rc;
 }
 
@@ -733,10 +747,10 @@ static void put_header(run *r)
     kr_buf_puts(out, ",\"by\":");
     kr_buf_json_string(out, r->b->by);
     kr_buf_puts(out, ",\"filters\":{");
-    const char *names[3] = {"store", "region", "channel"};
-    const char *values[3] = {q->store, q->region, q->channel};
+    const char *names[4] = {"store", "region", "channel", "segment"};
+    const char *values[4] = {q->store, q->region, q->channel, q->segment};
     bool first = true;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (values[i]) {
             kr_buf_printf(out, "%s\"%s\":", first ? "" : ",", names[i]);
             kr_buf_json_string(out, values[i]);
@@ -836,11 +850,14 @@ kr_ops_status kr_ops_report(kr_ops *o, const char *name, const kr_report_query *
     if (!expr)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "by", "report %s is grouped by %s, not %s",
                             d->info.name, d->info.bys, by);
-    if (!d->info.sale_filters && (q->store || q->region || q->channel))
+    if (!d->info.sale_filters && (q->store || q->region || q->channel || q->segment))
         return kr__ops_fail(o, out, KR_OPS_INVALID,
-                            q->store ? "store" : q->region ? "region" : "channel",
-                            "report %s covers the whole ledger: %s not kept per store, region "
-                            "or channel",
+                            q->store    ? "store"
+                            : q->region ? "region"
+                            : q->channel ? "channel"
+                                         : "segment",
+                            "report %s covers the whole ledger: %s not kept per store, region, "
+                            "channel or segment",
                             d->info.name,
                             strcmp(d->info.name, "points") == 0 ? "points are" : "tiers are");
     if (q->limit && !strstr(d->sql, "?6"))

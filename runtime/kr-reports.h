@@ -23,6 +23,7 @@ typedef struct kr_report_query {
     const char *from, *to; // "YYYY-MM-DD": the first day, and the day after the last (required)
     const char *by;        // grouping (NULL: the report's default); see kr_report_bys
     const char *store, *region, *channel; // only receipts of that store ... (NULL: all)
+    const char *segment; // only receipts of customers in that segment at the time (NULL: all)
     size_t limit;          // products and pairs: most rows (0: 100; at most 10,000)
     kr_report_format format;
 } kr_report_query;
@@ -32,13 +33,14 @@ typedef struct kr_report_info {
     const char *name;
     const char *description;
     const char *bys;     // the groupings it accepts, space separated; the first is the default
-    bool sale_filters;   // accepts store, region, channel
+    bool sale_filters;   // accepts store, region, channel, segment
 } kr_report_info;
 // The i-th report (0, 1 ...), or NULL past the last.
 const kr_report_info *kr_report_at(size_t i);
 
 // Runs report `name` over the ledger and appends it to `out` in q->format. INVALID names the
-// bad field ("name", "from", "to", "by", "store", "limit") in the error answer (always JSON);
+// bad field ("name", "from", "to", "by", "store", "segment", "limit") in the error answer
+// (always JSON);
 // nothing is written to the ledger in any case.
 kr_ops_status kr_ops_report(kr_ops *o, const char *name, const kr_report_query *q, kr_buf *out);
 

@@ -102,10 +102,17 @@ static void build(kr_ops *o)
 }
 
 // ---- running reports ------------------------------------------------------------------------------
+static const char *segment_filter; // the next report's --segment (NULL: none)
+
 static json_t *report(kr_ops *o, const char *name, const char *from, const char *to,
                       const char *by, const char *store, const char *channel)
 {
-    kr_report_query q = {.from = from, .to = to, .by = by, .store = store, .channel = channel};
+    kr_report_query q = {.from = from,
+                         .to = to,
+                         .by = by,
+                         .store = store,
+                         .channel = channel,
+                         .segment = segment_filter};
     kr_buf out;
     kr_buf_init(&out, 0);
     kr_ops_status st = kr_ops_report(o, name, &q, &out);
@@ -306,6 +313,30 @@ static void test_turnover_products(kr_ops *o)
     json_decref(r);
 }
 
+// "Which segments buy a product" (seed 001): the sale reports keep the receipts of one segment.
+static void test_segment_filter(kr_ops *o)
+{
+    segment_filter = "partner";
+    json_t *r = report(o, "sales", "2026-03-01", "2026-04-01", NULL, NULL, NULL);
+    expect_row(row(r, 0), "sales of partners: boris's R3", "receipts=1 revenue=400.00"
+                                                          " member_receipts=1");
+    json_decref(r);
+    r = report(o, "products", "2026-03-01", "2026-04-01", NULL, NULL, NULL);
+    tap_ok(n_rows(r) == 1, "products partners buy: one SKU");
+    expect_row(row(r, 0), "products partners buy: TAP-1", "sku=TAP-1 units=1 revenue=400.00");
+    json_decref(r);
+    r = report(o, "members", "2026-03-01", "2026-04-01", NULL, NULL, NULL);
+    expect_row(row(r, 0), "members: a partner's first purchase", "registered=0 first_purchases=1");
+    json_decref(r);
+    // anna has no membership: she is in the program's default segment, as receipts see her.
+    segment_filter = "retail";
+    r = report(o, "sales", "2026-03-01", "2026-04-01", NULL, NULL, NULL);
+    expect_row(row(r, 0), "sales of the default segment: anna's R1 and R4",
+               "receipts=2 revenue=1200.00 member_receipts=2");
+    json_decref(r);
+    segment_filter = NULL;
+}
+
 static void expect_invalid(kr_ops *o, const char *name, kr_report_query q, const char *field,
                            const char *what)
 {
@@ -337,6 +368,9 @@ static void test_refusals_and_csv(kr_ops *o)
     q = march;
     q.store = "s1";
     expect_invalid(o, "points", q, "store", "a store filter on the points report");
+    q = march;
+    q.segment = "partner";
+    expect_invalid(o, "tiers", q, "segment", "a segment filter on the tiers report");
 
     q = march;
     q.format = KR_REPORT_CSV;
@@ -440,6 +474,7 @@ int main(int argc, char **argv)
     test_points(o);
     test_promotions_codes(o);
     test_turnover_products(o);
+    test_segment_filter(o);
     test_refusals_and_csv(o);
     tap_ok(ops_test_check(o), "the ledger's invariants hold");
     kr_ops_close(o);
