@@ -51,8 +51,11 @@
 //   W-group-empty         an exclusive group has no promotions
 //   W-audience-empty      an accrual rate or a trigger whose segments and tiers exclude each other
 //   E-segment-transition  a segment's transition leads to itself
-//   E-segment-membership  `membership-days` without `join-sku`, or the other way round
+//   E-segment-membership  `membership-days` without `join-sku`, or the other way round;
+//                         `join-receipt` without `join-sku`
 //   E-segment-default     more than one default segment
+//   E-challenge-remind    a challenge's `remind-*` without `remind-days-before`, with a
+//                         rolling window, `remind-left` outside 1 .. receipts - 1, or no channel
 //   E-expiry-duplicate    two lifetimes for the same source
 //   W-warn-duplicate      two expiry warnings with the same `days-before`
 //   W-lifetime-hold       a lifetime's hold-days is not below its days
@@ -465,6 +468,12 @@ static void check_segments(kc_ck *c)
             ck_diag(c, KC_ERROR, "E-segment-membership", js->line, js->col,
                     "add `membership-days` with the length of a membership",
                     "`join-sku` needs `membership-days`: how long does the membership last?");
+        const kc_attr *jr = kc__attr(s, "join-receipt");
+        if (jr->present && jr->line && !js->present && !js->line && !typo)
+            ck_diag(c, KC_ERROR, "E-segment-membership", jr->line, jr->col,
+                    "add `join-sku` with the SKUs that sell the membership, or remove "
+                    "`join-receipt`",
+                    "`join-receipt` needs `join-sku`: no receipt sells this segment");
         const kc_attr *id = kc__attr(s, "id");
         for (kc_node *t = kc__child(s, KC_E_TRANSITION, NULL); t;
              t = kc__child(s, KC_E_TRANSITION, t)) {
@@ -736,11 +745,50 @@ static bool is_trigger(const kc_node *n)
     return n->spec && n->spec->kind && strcmp(n->spec->kind, "trigger") == 0;
 }
 
+// A challenge's reminder: `remind-*` needs `remind-days-before`, a window with an end, and a
+// goal of more than `remind-left` receipts (else it reminds before the first purchase).
+static void check_challenge_remind(kc_ck *c, const kc_node *t)
+{
+    static const char *const others[] = {"remind-left", "remind-channels", "remind-message"};
+    const kc_attr *d = kc__attr(t, "remind-days-before");
+    if (!d->present) {
+        for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+            const kc_attr *a = kc__attr(t, others[i]);
+            if (ck_written(t, others[i]))
+                ck_diag(c, KC_ERROR, "E-challenge-remind", a->line, a->col,
+                        "add `remind-days-before`: when to remind",
+                        "`%s` needs `remind-days-before`", others[i]);
+        }
+        return;
+    }
+    if (d->v.i < 1)
+        ck_diag(c, KC_ERROR, "E-challenge-remind", d->vline, d->vcol,
+                "1 reminds on the window's last day",
+                "`remind-days-before` %lld is not a day of the window", (long long)d->v.i);
+    const kc_attr *w = kc__attr(t, "window");
+    if (w->present && strcmp(w->v.s, "rolling-days") == 0)
+        ck_diag(c, KC_ERROR, "E-challenge-remind", d->line, d->col,
+                "use a calendar window, or remove `remind-days-before`",
+                "a rolling-days window never ends: there is no \"before the end\" to remind at");
+    const kc_attr *left = kc__attr(t, "remind-left"), *rc = kc__attr(t, "receipts");
+    if (ck_written(t, "remind-left") && (left->v.i < 1 || (rc->present && left->v.i >= rc->v.i)))
+        ck_diag(c, KC_ERROR, "E-challenge-remind", left->vline, left->vcol,
+                "remind-left is 1 .. receipts - 1",
+                "`remind-left` %lld reminds customers who bought nothing in the window",
+                (long long)left->v.i);
+    if (!ck_written(t, "remind-channels") && !ck_written(t, "channels"))
+        ck_diag(c, KC_ERROR, "E-challenge-remind", d->line, d->col,
+                "add `remind-channels` (or `channels`)",
+                "the reminder has no channel to go out by");
+}
+
 static void check_trigger(kc_ck *c, const kc_node *t)
 {
     check_audience_empty(c, t, "trigger");
-    if (kc__is(t, KC_E_CHALLENGE))
+    if (kc__is(t, KC_E_CHALLENGE)) {
         ck_window_days(c, t);
+        check_challenge_remind(c, t);
+    }
     if (kc__is(t, KC_E_TIER_REMINDER) && kc__has(t, "ladder")) {
         const ck_sym *l = ck_find(c, kc__str(t, "ladder"));
         const char *w = l && kc__is(l->node, KC_E_LADDER) ? kc__str(l->node, "window") : NULL;

@@ -38,6 +38,12 @@ static void emit_segments(kc_emit *e)
         const kc_attr *md = kc__emit_written(s, "membership-days");
         if (md)
             kc_buf_printf(o, "membership_days = %lld, ", (long long)md->v.i);
+        const kc_attr *jr = kc__emit_written(s, "join-receipt");
+        if (jr) {
+            kc_buf_puts(o, "join_receipt = ");
+            kc__lua_str(o, kc__str(s, "join-receipt"));
+            kc_buf_puts(o, ", ");
+        }
         kc__lua_src(e, o, s->line);
         kc_buf_puts(o, ",\n    transitions = {");
         bool any = false;

@@ -58,6 +58,8 @@ static const kc_attr_spec segment_attrs[] = {
     {"default", KC_V_BOOL, 0, NULL, "false", "customers without a segment belong to this one"},
     {"join-sku", KC_V_WORDS, 0, NULL, NULL, "buying one of these SKUs joins the segment (paid club)"},
     {"membership-days", KC_V_INT, 0, NULL, NULL, "days a paid membership lasts"},
+    {"join-receipt", KC_V_ENUM, 0, "member|guest", "member",
+     "whether the receipt that sells a join SKU already gets the members' rules"},
     END};
 static const kc_child_spec segment_children[] = {{KC_E_TRANSITION, 0, 0, 1}, END};
 static const kc_attr_spec transition_attrs[] = {
@@ -374,6 +376,14 @@ static const kc_attr_spec challenge_attrs[] = {
     {"days", KC_V_INT, 0, NULL, NULL, "length of a rolling-days window"},
     {"min-amount", KC_V_MONEY, 0, NULL, NULL, "only receipts of at least this count"},
     TRIGGER_REWARD,
+    {"remind-days-before", KC_V_INT, 0, NULL, NULL,
+     "remind customers short of the goal this many days before the window ends"},
+    {"remind-left", KC_V_INT, 0, NULL, NULL,
+     "remind those at most this many receipts short (absent: 1)"},
+    {"remind-channels", KC_V_ENUMS, 0, NOTIFY_CHANNELS, NULL,
+     "reminder channels in order (absent: `channels`)"},
+    {"remind-message", KC_V_TEXT, 0, NULL, NULL,
+     "reminder text; {left}, {points} and {date} are filled in"},
     END};
 
 static const kc_attr_spec agreements_attrs[] = {

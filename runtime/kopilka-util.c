@@ -206,7 +206,45 @@ int kp_ops_open(const char *db, const kp_program *p, int64_t at, kr_ops **out)
     return st == KR_OPS_BUSY || st == KR_OPS_FAILED ? KP_EXIT_IO : KP_EXIT_FAILED;
 }
 
+static int open_ledger(const kp_options *o, kp_program *p, kr_ops **out);
+
+// --card-guard LIMIT/WINDOW/LOCKOUT (minutes) or "off": the limits of the guessing protection
+// (kr_ops_set_card_guard). Returns false, having said why, on a malformed value.
+static bool card_guard(const kp_options *o, kr_ops *ops)
+{
+    if (!o->card_guard)
+        return true;
+    if (strcmp(o->card_guard, "off") == 0) {
+        kr_ops_set_card_guard(ops, 0, 0, 0);
+        return true;
+    }
+    long long limit = 0, window = 0, lockout = 0;
+    int used = 0;
+    if (sscanf(o->card_guard, "%lld/%lld/%lld%n", &limit, &window, &lockout, &used) != 3 ||
+        o->card_guard[used] != 0 || limit < 1 || limit > 1000000 || window < 1 || window > 525600 ||
+        lockout < 1 || lockout > 525600) {
+        fprintf(stderr,
+                "kopilka %s: --card-guard %s: LIMIT/WINDOW/LOCKOUT is expected (unknown card "
+                "numbers, minutes, minutes; e.g. 10/10/30), or off\n",
+                o->command, o->card_guard);
+        return false;
+    }
+    kr_ops_set_card_guard(ops, limit, window * 60, lockout * 60);
+    return true;
+}
+
 int kp_open_ledger(const kp_options *o, kp_program *p, kr_ops **out)
+{
+    int status = open_ledger(o, p, out);
+    if (status == KP_EXIT_OK && !card_guard(o, *out)) {
+        kr_ops_close(*out);
+        *out = NULL;
+        return KP_EXIT_USAGE;
+    }
+    return status;
+}
+
+static int open_ledger(const kp_options *o, kp_program *p, kr_ops **out)
 {
     *out = NULL;
     memset(p, 0, sizeof *p); // freed by the caller whatever happens

@@ -181,6 +181,8 @@ static char *who_json(const kp_options *o)
         return NULL;
     }
     json_t *ref = json_pack("{s:s}", kinds[found], values[found]);
+    if (ref && o->source)
+        json_object_set_new(ref, "source", json_string(o->source));
     char *text = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
     json_decref(ref);
     return text;
@@ -548,17 +550,19 @@ static const command commands[] = {
     {"simulate", NULL, kp_cmd_simulate, " at state confirm ", 2, 2,
      "simulate PROGRAM.xml RECEIPTS.jsonl [--state STATE.json] [--at TIME] [--confirm]"},
     {"test", NULL, kp_cmd_test, " verbose ", 1, -1, "test [-v] SCENARIO.scenario.json|DIR..."},
-    {"calculate", NULL, cmd_receipt, LEDGER, 1, 1, "calculate [--db LEDGER] [--program XML] "
-                                                   "RECEIPT.json|RECEIPTS.jsonl|-"},
-    {"confirm", NULL, cmd_receipt, LEDGER, 1, 1, "confirm [--db LEDGER] [--program XML] "
-                                                 "RECEIPT.json|RECEIPTS.jsonl|-"},
+    {"calculate", NULL, cmd_receipt, LEDGER "card-guard ", 1, 1,
+     "calculate [--db LEDGER] [--program XML] [--card-guard N/MIN/MIN|off] "
+     "RECEIPT.json|RECEIPTS.jsonl|-"},
+    {"confirm", NULL, cmd_receipt, LEDGER "card-guard ", 1, 1,
+     "confirm [--db LEDGER] [--program XML] [--card-guard N/MIN/MIN|off] "
+     "RECEIPT.json|RECEIPTS.jsonl|-"},
     {"return", NULL, cmd_receipt, LEDGER, 1, 1, "return [--db LEDGER] [--program XML] "
                                                 "RETURN.json|RETURNS.jsonl|-"},
     {"cancel", NULL, cmd_cancel, LEDGER "at ", 1, 1, "cancel [--db LEDGER] [--program XML] "
                                                      "[--at TIME] RECEIPT_ID"},
-    {"balance", NULL, cmd_balance, LEDGER "at" WHO, 0, 0,
+    {"balance", NULL, cmd_balance, LEDGER "at card-guard source" WHO, 0, 0,
      "balance [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
-     "--customer ID)"},
+     "--customer ID) [--source S] [--card-guard N/MIN/MIN|off]"},
     {"history", NULL, cmd_balance, LEDGER "after" WHO, 0, 0,
      "history [--db LEDGER] [--program XML] (--card N|--phone P|--email E|--customer ID) "
      "[--after N]"},
@@ -720,6 +724,7 @@ static int parse_options(const command *c, int argc, char **argv, int first, kp_
             {"email", &o->email}, {"customer", &o->customer}, {"from", &o->from},
             {"into", &o->into},   {"batch", &o->batch},     {"id", &o->op_id},
             {"ladder", &o->ladder}, {"tier", &o->tier},     {"until", &o->until},
+            {"card-guard", &o->card_guard}, {"source", &o->source},
             {"to", &o->to},         {"by", &o->by},         {"format", &o->format},
             {"store", &o->store},   {"region", &o->region}, {"channel", &o->channel},
             {"segment", &o->segment},

@@ -53,6 +53,8 @@ typedef struct kp_options {
     const char *ladder, *tier, *until; // tier set
     long long after;        // history and outbox list --after
     long long limit;        // outbox list --limit (0: the operation's default)
+    const char *card_guard; // --card-guard N/MIN/MIN or off (calculate, confirm, balance)
+    const char *source;     // balance --source: what unknown card numbers count against
     const char *to, *by, *format, *store, *region, *channel, *segment; // report (--from, --limit)
     bool verbose;           // test -v: the answer of every step
     bool color;             // diagnostics in color

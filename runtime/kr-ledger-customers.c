@@ -665,6 +665,66 @@ kr_ledger_status kr_ledger_segment_join(kr_ledger *db, int64_t customer_id, cons
     return e == KR_LEDGER_OK ? s : e;
 }
 
+kr_ledger_status kr_ledger_segment_set_until(kr_ledger *db, int64_t customer_id,
+                                             const char *segment, int64_t until)
+{
+    static const char upd[] = "UPDATE customer_segment SET until = ?3"
+                              " WHERE customer_id = ?1 AND segment_id = ?2 AND joined_at < ?3";
+    kr_ledger_status s = check_segment(db, segment);
+    if (s == KR_LEDGER_OK && until == KR_LEDGER_NEVER)
+        s = kr_ledger_fail(db, KR_LEDGER_INVALID, "a membership's end must be a time");
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_live_customer(db, customer_id);
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, upd);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "iti", customer_id, segment, until);
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_exec_done(db, st);
+    if (s != KR_LEDGER_OK)
+        return s;
+    if (sqlite3_changes(db->sql) == 0)
+        return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND,
+                              "customer %lld has no membership of '%s' that started before %lld",
+                              (long long)customer_id, segment, (long long)until);
+    return KR_LEDGER_OK;
+}
+
+kr_ledger_status kr_ledger_segment_open_ended(kr_ledger *db, const char *segment,
+                                              int64_t after_customer_id, size_t limit,
+                                              kr_ledger_segment_member *out, size_t *n)
+{
+    static const char sql[] = "SELECT customer_id, joined_at, segment_id FROM customer_segment"
+                              " WHERE segment_id = ?1 AND customer_id > ?2 AND until IS NULL"
+                              " ORDER BY customer_id LIMIT ?3";
+    *n = 0;
+    kr_ledger_status s = check_segment(db, segment);
+    if (s == KR_LEDGER_OK && (limit == 0 || limit > 10000))
+        s = kr_ledger_fail(db, KR_LEDGER_INVALID, "limit must be 1..10000");
+    if (s != KR_LEDGER_OK)
+        return s;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    s = kr_ledger_bind(db, st, "tii", segment, after_customer_id, (int64_t)limit);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        kr_ledger_segment_member *m = &out[(*n)++];
+        m->customer_id = sqlite3_column_int64(st, 0);
+        kr_ledger_col_copy(st, 2, m->segment, sizeof m->segment);
+        m->joined_at = sqlite3_column_int64(st, 1);
+        m->until = KR_LEDGER_NEVER;
+    }
+    if (s != KR_LEDGER_OK) {
+        *n = 0;
+        return s;
+    }
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}
+
 static kr_ledger_status segment_leave(kr_ledger *db, int64_t customer_id, const char *segment)
 {
     static const char del[] =

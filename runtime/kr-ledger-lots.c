@@ -394,7 +394,7 @@ kr_ledger_status kr_ledger_return(kr_ledger *db, const kr_ledger_take *takes, si
 // --- reversal of an accrual -----------------------------------------------------------------
 
 static kr_ledger_status reverse(kr_ledger *db, int64_t customer_id, const char *accrual_op,
-                                int64_t points, int64_t at, const char *op_id,
+                                const char *prefer, int64_t points, int64_t at, const char *op_id,
                                 kr_ledger_reverse_result *res)
 {
     static const char q_credited[] =
@@ -405,7 +405,8 @@ static kr_ledger_status reverse(kr_ledger *db, int64_t customer_id, const char *
         " (SELECT id FROM customer WHERE id = ?2 OR merged_into = ?2)";
     static const char q_own[] =
         "SELECT id, customer_id, remaining FROM lot WHERE op_id = ?1 AND customer_id = ?2"
-        " AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?3) ORDER BY id";
+        " AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?3)"
+        " ORDER BY coalesce(source = ?4, 0) DESC, id";
     static const char q_other[] =
         "SELECT id, customer_id, remaining FROM lot WHERE customer_id = ?1 AND remaining > 0"
         " AND (expires_at IS NULL OR expires_at > ?2)"
@@ -461,7 +462,7 @@ static kr_ledger_status reverse(kr_ledger *db, int64_t customer_id, const char *
         st = kr_ledger_stmt(db, pass == 0 ? q_own : q_other);
         if (!st)
             return KR_LEDGER_DB_ERROR;
-        s = pass == 0 ? kr_ledger_bind(db, st, "tii", accrual_op, customer_id, at)
+        s = pass == 0 ? kr_ledger_bind(db, st, "tiit", accrual_op, customer_id, at, prefer)
                       : kr_ledger_bind(db, st, "ii", customer_id, at);
         if (s == KR_LEDGER_OK)
             s = collect(db, st, &vec, need, &total);
@@ -502,7 +503,22 @@ kr_ledger_status kr_ledger_reverse_accrual(kr_ledger *db, int64_t customer_id,
     kr_ledger_status s = kr_ledger_sp_begin(db);
     if (s != KR_LEDGER_OK)
         return s;
-    s = kr_ledger_sp_end(db, reverse(db, customer_id, accrual_op, points, at, op_id, &res));
+    s = kr_ledger_sp_end(db, reverse(db, customer_id, accrual_op, NULL, points, at, op_id, &res));
+    if (s == KR_LEDGER_OK && out)
+        *out = res;
+    return s;
+}
+
+kr_ledger_status kr_ledger_reverse_accrual_source(kr_ledger *db, int64_t customer_id,
+                                                  const char *accrual_op, const char *source,
+                                                  int64_t points, int64_t at, const char *op_id,
+                                                  kr_ledger_reverse_result *out)
+{
+    kr_ledger_reverse_result res = {0};
+    kr_ledger_status s = kr_ledger_sp_begin(db);
+    if (s != KR_LEDGER_OK)
+        return s;
+    s = kr_ledger_sp_end(db, reverse(db, customer_id, accrual_op, source, points, at, op_id, &res));
     if (s == KR_LEDGER_OK && out)
         *out = res;
     return s;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // kr-ledger-sales.h: the facts reports read — one row per sale receipt, its lines and the
-// promotions that applied on it (schema version 5; docs/internals/ledger.md, "Tables"). Same
+// promotions that applied on it (schema version 6; docs/internals/ledger.md, "Tables"). Same
 // conventions as kr-ledger.h: strings are borrowed for the call, money in minor units.
 #ifndef KR_LEDGER_SALES_H
 #define KR_LEDGER_SALES_H

@@ -209,12 +209,22 @@ static const char migration_4[] =
     "  PRIMARY KEY (number, op_id)"
     ");";
 
-// Version 5: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
+// Version 5: unknown card numbers tried per source (kr-ledger-guard.h): misses in the window
+// that started at window_start; lookups from the source are refused while at < locked_until.
+static const char migration_5[] =
+    "CREATE TABLE card_guard ("
+    "  source TEXT PRIMARY KEY,"
+    "  window_start INTEGER NOT NULL,"
+    "  misses INTEGER NOT NULL CHECK (misses >= 0),"
+    "  locked_until INTEGER"
+    ");";
+
+// Version 6: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
 // sold (store, region, channel as the receipt named them) and its totals, its lines (SKU,
 // quantity, amounts), the promotions that applied on it and, compactly, those that did not. Written by confirm in the same
 // transaction; receipts confirmed before this version are filled in from their stored answers
 // (their store, region and channel were not kept: NULL).
-static const char migration_5[] =
+static const char migration_6[] =
     // A rowid table (rows are appended in confirm order); the receipt id is its unique key.
     "CREATE TABLE sale ("
     "  id INTEGER PRIMARY KEY,"
@@ -282,7 +292,8 @@ const kr_ledger_migration kr_ledger_migrations[] = {
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
     {3, "promo code owners", migration_3},
     {4, "certificate sales, voids and give-backs", migration_4},
-    {5, "sales, their lines and promotions, for reports", migration_5},
+    {5, "attempt counters for unknown card numbers", migration_5},
+    {6, "sales, their lines and promotions, for reports", migration_6},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

@@ -185,6 +185,12 @@ kr_ledger_status kr_ledger_customer_by_card(kr_ledger *db, const char *number, i
 kr_ledger_status kr_ledger_segment_join(kr_ledger *db, int64_t customer_id, const char *segment,
                                         int64_t at, int64_t until);
 
+// kr_ledger_segment_set_until: sets the end of a stored membership to `until` (a time after
+//   it was joined; later or earlier than the stored end: renewals and returns of a paid club
+//   decide). NOT_FOUND (not a member, or `until` is not after joined_at), MERGED, INVALID.
+kr_ledger_status kr_ledger_segment_set_until(kr_ledger *db, int64_t customer_id,
+                                             const char *segment, int64_t until);
+
 // kr_ledger_segment_leave: ends the membership now (the row is deleted; no history is kept,
 //   `at` is the business time of the call). NOT_FOUND (no such customer, or not a member),
 //   MERGED, INVALID.
@@ -216,6 +222,14 @@ typedef struct kr_ledger_segment_member {
 kr_ledger_status kr_ledger_segment_expired(kr_ledger *db, int64_t at, int64_t after_customer_id,
                                            const char *after_segment, size_t limit,
                                            kr_ledger_segment_member *out, size_t *n);
+
+// kr_ledger_segment_open_ended: memberships of `segment` without an end (until NULL), by
+//   customer id after `after_customer_id`, at most `limit` (1..10,000) into out (until is
+//   KR_LEDGER_NEVER); *n is how many. For giving a paid club's memberships their term
+//   (kr_ledger_segment_set_until). INVALID.
+kr_ledger_status kr_ledger_segment_open_ended(kr_ledger *db, const char *segment,
+                                              int64_t after_customer_id, size_t limit,
+                                              kr_ledger_segment_member *out, size_t *n);
 
 typedef enum kr_ledger_identity_kind {
     KR_LEDGER_PHONE,
@@ -377,6 +391,13 @@ typedef struct kr_ledger_reverse_result {
 kr_ledger_status kr_ledger_reverse_accrual(kr_ledger *db, int64_t customer_id,
                                            const char *accrual_op, int64_t points, int64_t at,
                                            const char *op_id, kr_ledger_reverse_result *out);
+// kr_ledger_reverse_accrual_source: kr_ledger_reverse_accrual taking from the op's lots of
+//   `source` first (a challenge bonus taken back comes off the bonus's lot, not the
+//   purchase's points of the same receipt).
+kr_ledger_status kr_ledger_reverse_accrual_source(kr_ledger *db, int64_t customer_id,
+                                                  const char *accrual_op, const char *source,
+                                                  int64_t points, int64_t at, const char *op_id,
+                                                  kr_ledger_reverse_result *out);
 
 // kr_ledger_expire: every lot with expires_at <= at and remaining > 0 gets a journal "expire"
 //   row and remaining 0. Idempotent. op_id NULL -> "expire@<at>". Counts are optional outputs.

@@ -15,8 +15,13 @@ static kr_ops_status who(kr_ops *o, const char *json, int64_t at, bool for_write
     kr_customer_ref ref;
     json_t *root = NULL;
     kr_ops_status st = kr__ops_parse_ref(o, json, &ref, &root, out);
+    // Balance counts unknown card numbers (kr-ops-guard.c) against the reference's "source";
+    // history has no time to lock by, and is an operator's tool.
+    if (st == KR_OPS_OK && at)
+        kr__ops_guard_source(o, NULL, NULL, json_string_value(json_object_get(root, "source")));
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &ref, at, for_write, id, out);
+    st = kr__ops_guard_flush(o, st, out);
     if (st == KR_OPS_OK && *id == 0)
         st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, "customer", "the card has no customer yet");
     json_decref(root);
@@ -300,6 +305,8 @@ kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, in
         if (ls == KR_LEDGER_NOT_FOUND)
             ls = kr_ledger_card_register(o->db, card, id, at);
     }
+    if (ls == KR_LEDGER_OK)
+        ls = kr__ops_club_terms(o, id);
     if (ls == KR_LEDGER_OK)
         ls = kr__ops_registration_triggers(o, id, in.segments, in.n_segments, in.registered_at);
     if (ls == KR_LEDGER_OK)
@@ -784,6 +791,8 @@ kr_ops_status kr_ops_customer_update(kr_ops *o, const char *json, size_t len, in
         ls = kr_ledger_begin(o->db);
         if (ls == KR_LEDGER_OK)
             ls = kr_ledger_customer_update(o->db, id, &in, at);
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_club_terms(o, id);
         if (ls == KR_LEDGER_OK && phone) {
             ls = kr_ledger_identity_add(o->db, id, KR_LEDGER_PHONE, phone);
             ls = ls == KR_LEDGER_EXISTS ? KR_LEDGER_OK : ls;

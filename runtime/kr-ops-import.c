@@ -543,6 +543,8 @@ kr_ops_status kr_ops_import_csv(kr_ops *o, const char *csv, size_t len, const ch
     if (ls == KR_LEDGER_OK) {
         ls = insert(x, op, &imported, &points, &line);
         if (ls == KR_LEDGER_OK)
+            ls = kr__ops_club_terms_all(o); // paid club memberships get their end
+        if (ls == KR_LEDGER_OK)
             ls = kr_ledger_commit(o->db);
         if (ls != KR_LEDGER_OK)
             kr_ledger_rollback(o->db);

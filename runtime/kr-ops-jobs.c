@@ -10,7 +10,8 @@
 //   2. segments memberships whose `until` passed are left (moving on by the segment's
 //               transition when it is due), then members due for a transition move.
 //   3. customers one pass over every customer: tiers per ladder, then the birthday,
-//               inactivity and tier-reminder triggers (which may filter on the new tiers).
+//               inactivity, tier-reminder and challenge reminders (which may filter on the
+//               new tiers).
 //   4. warnings outbox entries before points expire.
 //
 // Transactions: every job is its own transaction, and the long ones (segments, the customer
@@ -31,8 +32,8 @@
 //
 // The answer: {"at", "expired": {"lots", "points"}, "burned": {"lots", "points"},
 // "tiers_changed", "segment_moves", "memberships_ended", "birthdays" (rewards given by birthday
-// triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders",
-// "notifications" (all outbox entries added)}.
+// triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders"
+// (tier and challenge reminders), "notifications" (all outbox entries added)}.
 //
 // Outbox entries (channels in the program's order of preference; due at the run):
 //   expiry-warning  key "expiry-warning:<customer>:<last day>:<days_before>", payload
@@ -46,6 +47,9 @@
 //                   its points are recorded with source "event"
 //   tier-reminder   key "tier-reminder:<trigger>:<customer>:<period's last day>", payload
 //                   {"trigger", "ladder", "tier", "tier_name", "left", "message"}
+//   challenge-reminder key "challenge-reminder:<trigger>:<customer>:<window's last day>",
+//                   payload {"trigger", "left" (receipts), "points", "date" (the window's
+//                   last day), "message"}
 // Messages fill {points}, {date}, {code}, {until} (the code's last day), {left} (money with the
 // currency's decimals) and {tier} (the next tier's name); "message" is null when the program
 // gives none.
@@ -793,6 +797,71 @@ static kr_ledger_status tier_reminders(jobs_run *r, const customer_view *v)
     return KR_LEDGER_OK;
 }
 
+// "One more purchase for 500 points": a challenge's reminder goes out remind_days_before days
+// before its calendar window ends (or on a later run within the catch-up days) to customers
+// the trigger admits who are 1 .. remind_left counted receipts short and were not rewarded in
+// the window yet. Once per customer and window: the outbox key names the window's last day.
+static kr_ledger_status challenge_reminders(jobs_run *r, const customer_view *v)
+{
+    kr_ops *o = r->o;
+    for (size_t i = 0; i < o->policy.n_triggers; i++) {
+        const kr_trigger *t = &o->policy.triggers[i];
+        if (t->kind != KR_TRIGGER_CHALLENGE || t->remind_days_before <= 0 || !trigger_matches(t, v))
+            continue;
+        char *const *channels = t->n_remind_channels ? t->remind_channels : t->channels;
+        size_t n_channels = t->n_remind_channels ? t->n_remind_channels : t->n_channels;
+        kr_window w = t->window == KR_WINDOW_NONE ? KR_WINDOW_CALENDAR_MONTH : t->window;
+        int64_t end = kr_window_next_start(w, r->today);
+        if (!n_channels || end < 0)
+            continue; // rolling windows have no end to remind of
+        int64_t fire = end - t->remind_days_before;
+        if (fire > r->today || fire < r->lo)
+            continue;
+        int64_t from, to, count = 0, given = 0;
+        kr_window_range(w, t->days, r->today, &from, &to);
+        char metric[KR_LEDGER_ID_MAX], marker[KR_LEDGER_ID_MAX];
+        snprintf(metric, sizeof metric, "challenge:%.100s", t->id);
+        snprintf(marker, sizeof marker, "job:challenge:%.100s", t->id);
+        kr_ledger_status s = kr__ops_counter_sum(o, v->c->id, metric, from, to, &count);
+        if (s == KR_LEDGER_OK)
+            s = kr__ops_counter_sum(o, v->c->id, marker, from, to, &given);
+        if (s != KR_LEDGER_OK)
+            return s;
+        int64_t left = t->receipts - count;
+        if (given > 0 || left < 1 || left > t->remind_left)
+            continue;
+        char left_text[24], points_text[24], date[11];
+        snprintf(left_text, sizeof left_text, "%lld", (long long)left);
+        snprintf(points_text, sizeof points_text, "%lld", (long long)t->points);
+        kr__ops_day_key(end - 1, date);
+        const char *names[] = {"left", "points", "date"};
+        const char *values[] = {left_text, points_text, date};
+        kr_buf_reset(&r->tmp);
+        if (t->remind_message)
+            fill_template(&r->tmp, t->remind_message, names, values, 3);
+        kr_buf_reset(&r->text);
+        kr_buf_puts(&r->text, "{\"trigger\":");
+        kr_buf_json_string(&r->text, t->id);
+        kr_buf_printf(&r->text, ",\"left\":%lld,\"points\":%lld,\"date\":\"%s\",\"message\":",
+                      (long long)left, (long long)t->points, date);
+        if (t->remind_message)
+            kr_buf_json_string(&r->text, r->tmp.data ? r->tmp.data : "");
+        else
+            kr_buf_puts(&r->text, "null");
+        kr_buf_puts(&r->text, "}");
+        char key[KR_LEDGER_ID_MAX];
+        snprintf(key, sizeof key, "challenge-reminder:%.64s:%lld:%s", t->id, (long long)v->c->id,
+                 date);
+        bool added = false;
+        s = enqueue(r, key, v->c->id, "challenge-reminder", channels, n_channels, &added);
+        if (s != KR_LEDGER_OK)
+            return s;
+        if (added)
+            r->reminders++;
+    }
+    return KR_LEDGER_OK;
+}
+
 static kr_ledger_status customer_jobs(jobs_run *r, int64_t id)
 {
     kr_ops *o = r->o;
@@ -819,6 +888,8 @@ static kr_ledger_status customer_jobs(jobs_run *r, int64_t id)
         s = inactivity_triggers(r, &v);
     if (s == KR_LEDGER_OK && !c->anonymous)
         s = tier_reminders(r, &v);
+    if (s == KR_LEDGER_OK && !c->anonymous)
+        s = challenge_reminders(r, &v);
     kr_ledger_customer_free(c);
     return s;
 }

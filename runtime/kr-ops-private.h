@@ -33,6 +33,13 @@ struct kr_ops {
     char source[256];
     unsigned line;
 
+    // Unknown card numbers (kr-ops-guard.c): the limits, the source of the request being
+    // served, and a miss to record once the request's transaction is over.
+    int64_t guard_limit, guard_window, guard_lockout; // guard_limit 0: off
+    char guard_source[96];
+    bool guard_missed;
+    int64_t guard_missed_at;
+
     // Scratch reused across calls (owned).
     kr_engine_result result;
     kr_buf scratch;
@@ -164,10 +171,58 @@ bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, si
 kr_ledger_status kr__ops_receipt_triggers(kr_ops *o, int64_t customer,
                                           const kr_engine_customer *c, int64_t paid, int64_t at,
                                           const char *receipt_id, kr_buf *answer);
+// A return or cancel of a receipt confirmed at `receipt_at` whose stored answer is `answer`:
+// the challenges that counted it (its "challenges_counted"; older answers: by `paid_total`)
+// stop counting it when the receipt comes back whole (`whole_after`) or its money after
+// discounts falls from `paid_before` (before this return) to `paid_after` below the
+// challenge's min-amount; a bonus the receipt completed is then taken back under `op`. A
+// receipt leaves the count once: a later return finds paid_before below the amount already.
+kr_ledger_status kr__ops_challenge_return(kr_ops *o, int64_t customer, const char *receipt_id,
+                                          int64_t receipt_at, const json_t *answer,
+                                          int64_t paid_total, int64_t paid_before,
+                                          int64_t paid_after, bool whole_after, const char *op,
+                                          int64_t at);
 // After a new customer is created: registration triggers (welcome points, notification).
 kr_ledger_status kr__ops_registration_triggers(kr_ops *o, int64_t customer,
                                                const char *const *segments, size_t n_segments,
                                                int64_t at);
+
+// ---- kr-ops-club.c: paid club memberships (segments with join-sku and membership-days) -----
+// The snapshot of a receipt that sells a join SKU: adds the paid segments it sells (unless the
+// segment says join-receipt="guest") to `segments` (*n of max used; the default segments are
+// replaced when `lc`, NULL for a new card, has no segment of its own at `at`).
+void kr__ops_club_joining(const kr_ops *o, const kr_receipt *r, const kr_ledger_customer *lc,
+                          int64_t at, const char **segments, size_t *n, size_t max);
+// After a confirmed receipt (inside its transaction): joins or renews from the current end;
+// appends `,"memberships":[...]` (what each line added) to `answer`, nothing when none.
+kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t customer,
+                                   kr_buf *answer);
+// A return or cancel of the lines `lines` of a receipt whose stored answer is `answer`: takes
+// the days those lines added off the memberships' ends (ending them at `at` when nothing is
+// left); appends `,"memberships":[...]` to `json`, nothing when no membership changed.
+kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *answer,
+                                     const char *const *lines, size_t n_lines, int64_t at,
+                                     kr_buf *json);
+// After the ERP created or updated a customer: paid memberships without an end get
+// membership-days from the day they were joined.
+kr_ledger_status kr__ops_club_terms(kr_ops *o, int64_t customer);
+// After an import: every paid membership without an end gets membership-days from the day it
+// was joined (the import's customers, and any stored before memberships had ends).
+kr_ledger_status kr__ops_club_terms_all(kr_ops *o);
+
+// ---- kr-ops-guard.c: guessing protection for card numbers ----------------------------------
+// Sets the source the next card lookups count against: "store:<store>" when the receipt names
+// a store, else "channel:<channel>", else `fallback` ("any" when NULL).
+void kr__ops_guard_source(kr_ops *o, const char *store, const char *channel, const char *fallback);
+// Only requests that set a source take part (calculate, confirm, balance); kr__ops_guard_flush
+// ends the request's part. Before a card lookup at `at`: REFUSED (answered, field
+// "customer.card") while the source is locked out; OK otherwise.
+kr_ops_status kr__ops_guard_check(kr_ops *o, int64_t at, kr_buf *out);
+// A card number that is not known was tried at `at`: noted, recorded by kr__ops_guard_flush.
+void kr__ops_guard_missed(kr_ops *o, int64_t at);
+// After the request (outside its transaction, which may have been rolled back): records a
+// noted miss. `st` is the request's status, returned unless recording the miss fails.
+kr_ops_status kr__ops_guard_flush(kr_ops *o, kr_ops_status st, kr_buf *out);
 
 // ---- kr-ops-sales.c: the sale facts reports read ---------------------------------------------
 // Records a confirmed receipt's sale (where, who, totals, lines, applied promotions) inside the

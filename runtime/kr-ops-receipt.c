@@ -328,6 +328,9 @@ static kr_ops_status evaluate(kr_ops *o, kr_receipt *r, int64_t customer, snapsh
         ls = check_codes(o, r, s, notes);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "customer");
+    if (customer)
+        kr__ops_club_joining(o, r, s->lc, r->rc.time, s->segments, &s->c.n_segments,
+                             MAX_SNAPSHOT_ITEMS);
     r->rc.customer = customer ? &s->c : NULL;
     r->rc.codes = s->codes;
     r->rc.n_codes = s->n_codes;
@@ -368,6 +371,7 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     memset(&s, 0, sizeof s);
     kr_buf notes;
     kr_buf_init(&notes, 0);
+    kr__ops_guard_source(o, r.rc.store, r.rc.channel, NULL);
     kr__ops_certs certs = {0};
     st = kr__ops_resolve(o, &r.customer, r.rc.time, false, &customer, out);
     if (st == KR_OPS_OK)
@@ -385,7 +389,7 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
-    return st;
+    return kr__ops_guard_flush(o, st, out);
 }
 
 // ---- confirm -----------------------------------------------------------------------------------
@@ -451,28 +455,6 @@ static kr_ledger_status upgrade_tiers(kr_ops *o, const snapshot *s, int64_t at)
     return KR_LEDGER_OK;
 }
 
-// Paid clubs: buying a segment's join SKU makes the customer a member for membership-days.
-static kr_ledger_status join_paid_segments(kr_ops *o, const kr_receipt *r, int64_t customer)
-{
-    for (size_t i = 0; i < o->policy.n_segments; i++) {
-        const kr_segment *seg = &o->policy.segments[i];
-        for (size_t k = 0; k < r->rc.n_lines; k++) {
-            if (!seg->n_join_sku || !in_list(seg->join_sku, seg->n_join_sku, r->lines[k].sku))
-                continue;
-            int64_t until = seg->membership_days > 0
-                                ? kr__ops_day_start(o, kr__ops_local_day(o, r->rc.time) +
-                                                           seg->membership_days * r->lines[k].qty)
-                                : KR_LEDGER_NEVER;
-            kr_ledger_status ls =
-                kr_ledger_segment_join(o->db, customer, seg->id, r->rc.time, until);
-            if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
-                return ls;
-            break;
-        }
-    }
-    return KR_LEDGER_OK;
-}
-
 // Records the effects of an evaluated receipt (inside the confirm transaction).
 static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
                             const kr__ops_certs *certs, const char *notes, const char *hash,
@@ -525,7 +507,7 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
     if (ls == KR_LEDGER_OK && s->customer)
         ls = upgrade_tiers(o, s, at);
     if (ls == KR_LEDGER_OK && s->customer)
-        ls = join_paid_segments(o, r, s->customer);
+        ls = kr__ops_club_join(o, r, s->customer, &extra);
     if (ls == KR_LEDGER_OK && s->customer)
         ls = kr__ops_receipt_triggers(o, s->customer, &s->c, res->total_final, at, rid, &extra);
     // What the till shows the customer afterwards: the ledger's spendable balance now, with the
@@ -601,6 +583,7 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     int64_t customer = 0;
     kr__ops_certs certs = {0};
     st = kr__ops_replay(o, r.rc.id, hash, out);
+    kr__ops_guard_source(o, r.rc.store, r.rc.channel, NULL);
     if (st == KR_OPS_OK)
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
@@ -612,7 +595,7 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
     kr_buf_free(&notes);
     snapshot_free(&s);
     kr_receipt_free(&r);
-    return st;
+    return kr__ops_guard_flush(o, st, out);
 }
 
 // ---- returns -----------------------------------------------------------------------------------
@@ -647,46 +630,6 @@ static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, siz
             return false;
     }
     return true;
-}
-
-static kr_ledger_status undo_challenges(kr_ops *o, int64_t customer, const kr_ledger_receipt *rec,
-                                        json_t *answer, int64_t paid, const char *op, int64_t at)
-{
-    char day_key[11];
-    kr__ops_day_key(kr__ops_local_day(o, rec->created_at), day_key);
-    kr_ledger_status ls = KR_LEDGER_OK;
-    for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_triggers; i++) {
-        const kr_trigger *t = &o->policy.triggers[i];
-        if (t->kind != KR_TRIGGER_CHALLENGE || (t->min_amount && paid < t->min_amount))
-            continue;
-        char metric[KR_LEDGER_ID_MAX];
-        snprintf(metric, sizeof metric, "challenge:%.100s", t->id);
-        int64_t v = 0;
-        ls = kr_ledger_counter_get(o->db, customer, metric, day_key, &v);
-        if (ls == KR_LEDGER_OK && v > 0)
-            ls = kr_ledger_counter_add(o->db, customer, metric, day_key, -1, NULL);
-    }
-    json_t *rewards = json_object_get(answer, "rewards");
-    for (size_t i = 0; ls == KR_LEDGER_OK && i < json_array_size(rewards); i++) {
-        json_t *rw = json_array_get(rewards, i);
-        const char *kind = json_string_value(json_object_get(rw, "kind"));
-        const char *trig = json_string_value(json_object_get(rw, "trigger"));
-        int64_t pts = json_integer_value(json_object_get(rw, "points"));
-        if (!kind || !trig || strcmp(kind, "challenge") != 0 || pts <= 0)
-            continue;
-        kr_ledger_reverse_result rr;
-        ls = kr_ledger_reverse_accrual(o->db, customer, rec->id, pts, at, op, &rr);
-        if (ls == KR_LEDGER_INVALID || ls == KR_LEDGER_NOT_FOUND)
-            ls = KR_LEDGER_OK; // already taken back
-        char marker[KR_LEDGER_ID_MAX];
-        snprintf(marker, sizeof marker, "job:challenge:%.100s", trig);
-        int64_t v = 0;
-        if (ls == KR_LEDGER_OK)
-            ls = kr_ledger_counter_get(o->db, customer, marker, day_key, &v);
-        if (ls == KR_LEDGER_OK && v > 0)
-            ls = kr_ledger_counter_add(o->db, customer, marker, day_key, -1, NULL);
-    }
-    return ls;
 }
 
 // Takes back from the ladders' left-out counters what the confirm put there for the lines
@@ -819,16 +762,34 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                 ls = KR_LEDGER_OK; // nothing (more) to take back for this referrer
         }
     }
-    // A receipt that comes back whole no longer counts for challenges, and a challenge bonus
-    // it completed is taken back.
-    if (ls == KR_LEDGER_OK && customer && returned_total == n)
-        ls = undo_challenges(o, customer, rec, answer, total_paid, op, at);
+    // A receipt that comes back whole, or falls below a challenge's amount, no longer counts
+    // for it, and a challenge bonus it completed is taken back (kr-ops-triggers.c).
+    int64_t paid_before = total_paid;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i].returned_before)
+            paid_before -= lines[i].final;
+    if (ls == KR_LEDGER_OK && customer)
+        ls = kr__ops_challenge_return(o, customer, rec->id, rec->created_at, answer, total_paid,
+                                      paid_before, paid_before - paid, returned_total == n, op, at);
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
         ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);
         if (ls == KR_LEDGER_OK)
             ls = undo_left_out(o, customer, day, answer, lines, n, cancel);
     }
+    // Paid club days the returning lines added come off the membership (kr-ops-club.c).
+    kr_buf club;
+    kr_buf_init(&club, 0);
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    size_t n_ids = 0;
+    for (size_t i = 0; ids && i < n; i++)
+        if (lines[i].returning)
+            ids[n_ids++] = lines[i].id;
+    if (!ids)
+        ls = KR_LEDGER_NOMEM;
+    if (ls == KR_LEDGER_OK && customer)
+        ls = kr__ops_club_return(o, customer, answer, ids, n_ids, at, &club);
+    free(ids);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_receipt_set_state(o->db, rec->id,
                                          cancel                ? KR_LEDGER_RECEIPT_CANCELLED
@@ -836,6 +797,7 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                                                                : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
                                          at);
     if (ls != KR_LEDGER_OK) {
+        kr_buf_free(&club);
         kr_buf_free(&certs);
         return kr__ops_ledger_error(o, out, ls, NULL);
     }
@@ -858,6 +820,9 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                   (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
                   (long long)back.dropped);
     kr_buf_json_money(out, paid, o->minor_unit);
+    if (club.data)
+        kr_buf_puts(out, club.data);
+    kr_buf_free(&club);
     if (certs.data)
         kr_buf_puts(out, certs.data);
     kr_buf_free(&certs);

@@ -145,10 +145,12 @@ static kr_ledger_status referral(kr_ops *o, const kr_trigger *t, int64_t custome
 }
 
 static kr_ledger_status challenge(kr_ops *o, const kr_trigger *t, int64_t customer, int64_t paid,
-                                  int64_t at, const char *rid, kr_buf *answer, bool *first)
+                                  int64_t at, const char *rid, kr_buf *answer, bool *first,
+                                  bool *counted)
 {
     if (t->min_amount && paid < t->min_amount)
         return KR_LEDGER_OK;
+    *counted = true;
     char metric[KR_LEDGER_ID_MAX], marker[KR_LEDGER_ID_MAX], day_key[11];
     snprintf(metric, sizeof metric, "challenge:%.100s", t->id);
     snprintf(marker, sizeof marker, "job:challenge:%.100s", t->id);
@@ -185,16 +187,95 @@ kr_ledger_status kr__ops_receipt_triggers(kr_ops *o, int64_t customer,
 {
     bool first = true;
     kr_ledger_status ls = KR_LEDGER_OK;
+    kr_buf counted_ids; // the challenges that counted the receipt, for returns
+    kr_buf_init(&counted_ids, 0);
     for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_triggers; i++) {
         const kr_trigger *t = &o->policy.triggers[i];
+        bool counted = false;
         if (t->kind == KR_TRIGGER_REFERRAL)
             ls = referral(o, t, customer, c, paid, at, receipt_id, answer, &first);
         else if (t->kind == KR_TRIGGER_CHALLENGE &&
                  kr__ops_trigger_admits(t, c->segments, c->n_segments, c->tiers, c->n_tiers))
-            ls = challenge(o, t, customer, paid, at, receipt_id, answer, &first);
+            ls = challenge(o, t, customer, paid, at, receipt_id, answer, &first, &counted);
+        if (counted) {
+            kr_buf_puts(&counted_ids, counted_ids.data ? "," : "");
+            kr_buf_json_string(&counted_ids, t->id);
+        }
     }
     if (!first)
         kr_buf_puts(answer, "]");
+    bool any_challenge = false;
+    for (size_t i = 0; i < o->policy.n_triggers; i++)
+        any_challenge |= o->policy.triggers[i].kind == KR_TRIGGER_CHALLENGE;
+    if (any_challenge)
+        kr_buf_printf(answer, ",\"challenges_counted\":[%s]",
+                      counted_ids.data ? counted_ids.data : "");
+    kr_buf_free(&counted_ids);
+    return ls;
+}
+
+static bool json_lists(const json_t *arr, const char *s)
+{
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char *v = json_string_value(json_array_get(arr, i));
+        if (v && strcmp(v, s) == 0)
+            return true;
+    }
+    return false;
+}
+
+kr_ledger_status kr__ops_challenge_return(kr_ops *o, int64_t customer, const char *receipt_id,
+                                          int64_t receipt_at, const json_t *answer,
+                                          int64_t paid_total, int64_t paid_before,
+                                          int64_t paid_after, bool whole_after, const char *op,
+                                          int64_t at)
+{
+    char day_key[11];
+    kr__ops_day_key(kr__ops_local_day(o, receipt_at), day_key);
+    const json_t *counted = json_object_get(answer, "challenges_counted");
+    const json_t *rewards = json_object_get(answer, "rewards");
+    kr_ledger_status ls = KR_LEDGER_OK;
+    for (size_t i = 0; ls == KR_LEDGER_OK && i < o->policy.n_triggers; i++) {
+        const kr_trigger *t = &o->policy.triggers[i];
+        if (t->kind != KR_TRIGGER_CHALLENGE)
+            continue;
+        // Did the receipt count at its confirm? Answers stored before confirms said so
+        // ("challenges_counted") are judged by the receipt's amount, as confirm did.
+        bool did =
+            counted ? json_lists(counted, t->id) : !t->min_amount || paid_total >= t->min_amount;
+        // It counts until a return takes it whole, or brings it below the qualifying amount.
+        bool was = did && (!t->min_amount || paid_before >= t->min_amount);
+        bool still = !whole_after && (!t->min_amount || paid_after >= t->min_amount);
+        if (!was || still)
+            continue;
+        char metric[KR_LEDGER_ID_MAX];
+        snprintf(metric, sizeof metric, "challenge:%.100s", t->id);
+        int64_t v = 0;
+        ls = kr_ledger_counter_get(o->db, customer, metric, day_key, &v);
+        if (ls == KR_LEDGER_OK && v > 0)
+            ls = kr_ledger_counter_add(o->db, customer, metric, day_key, -1, NULL);
+        // The bonus this receipt completed is taken back (and may be won again).
+        for (size_t k = 0; ls == KR_LEDGER_OK && k < json_array_size(rewards); k++) {
+            const json_t *rw = json_array_get(rewards, k);
+            const char *kind = json_string_value(json_object_get(rw, "kind"));
+            const char *trig = json_string_value(json_object_get(rw, "trigger"));
+            int64_t pts = json_integer_value(json_object_get(rw, "points"));
+            if (!kind || !trig || strcmp(kind, "challenge") != 0 || strcmp(trig, t->id) != 0 ||
+                pts <= 0)
+                continue;
+            kr_ledger_reverse_result rr;
+            ls = kr_ledger_reverse_accrual_source(
+                o->db, customer, receipt_id, kr_source_name(KR_SOURCE_CHALLENGE), pts, at, op, &rr);
+            if (ls == KR_LEDGER_INVALID || ls == KR_LEDGER_NOT_FOUND)
+                ls = KR_LEDGER_OK; // already taken back
+            char marker[KR_LEDGER_ID_MAX];
+            snprintf(marker, sizeof marker, "job:challenge:%.100s", t->id);
+            if (ls == KR_LEDGER_OK)
+                ls = kr_ledger_counter_get(o->db, customer, marker, day_key, &v);
+            if (ls == KR_LEDGER_OK && v > 0)
+                ls = kr_ledger_counter_add(o->db, customer, marker, day_key, -1, NULL);
+        }
+    }
     return ls;
 }
 

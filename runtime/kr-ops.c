@@ -343,8 +343,9 @@ bool kr__ops_read_ref(kr_json_obj *obj, const char *key, kr_customer_ref *ref)
 kr_ops_status kr__ops_parse_ref(kr_ops *o, const char *json, kr_customer_ref *ref, json_t **root,
                                 kr_buf *out)
 {
-    static const char *const keys[] = {"card", "phone", "email", "id", NULL};
+    static const char *const keys[] = {"card", "phone", "email", "id", "source", NULL};
     kr_input_error err = {0};
+    const char *source = NULL;
     memset(ref, 0, sizeof *ref);
     *root = kr_json_parse(json, strlen(json), o->line, &err);
     if (!*root)
@@ -354,6 +355,9 @@ kr_ops_status kr__ops_parse_ref(kr_ops *o, const char *json, kr_customer_ref *re
         !kr_json_string(&obj, "phone", false, &ref->phone) ||
         !kr_json_string(&obj, "email", false, &ref->email) ||
         !kr_json_string(&obj, "id", false, &ref->id) ||
+        !kr_json_string(&obj, "source", false, &source) ||
+        (source && (!source[0] || strlen(source) > 64) &&
+         !kr_json_fail(&obj, "source", "a source is 1..64 bytes (a store, a site)")) ||
         (!ref->card && !ref->phone && !ref->email && !ref->id &&
          !kr_json_fail(&obj, NULL, "name the customer by card, phone, email or id"))) {
         json_decref(*root);
@@ -371,6 +375,9 @@ kr_ops_status kr__ops_resolve(kr_ops *o, const kr_customer_ref *ref, int64_t at,
     *customer_id = 0;
     if (ref->card) {
         field = "customer.card";
+        kr_ops_status gs = kr__ops_guard_check(o, at, out);
+        if (gs != KR_OPS_OK)
+            return gs;
         ls = kr_ledger_customer_by_card(o->db, ref->card, customer_id);
         if (ls == KR_LEDGER_STATE) {
             // An anonymous card handed out at a till: activated by its first confirmed receipt.
@@ -384,8 +391,10 @@ kr_ops_status kr__ops_resolve(kr_ops *o, const kr_customer_ref *ref, int64_t at,
         }
         if (ls == KR_LEDGER_BLOCKED)
             return kr__ops_fail(o, out, KR_OPS_REFUSED, field, "card %s is blocked", ref->card);
-        if (ls == KR_LEDGER_NOT_FOUND)
+        if (ls == KR_LEDGER_NOT_FOUND) {
+            kr__ops_guard_missed(o, at);
             return kr__ops_fail(o, out, KR_OPS_NOT_FOUND, field, "no card %s", ref->card);
+        }
     } else if (ref->phone) {
         field = "customer.phone";
         ls = kr_ledger_customer_by_phone(o->db, ref->phone, customer_id);
@@ -438,6 +447,7 @@ kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr
     }
     kr_engine_result_init(&o->result);
     kr_buf_init(&o->scratch, 0);
+    kr_ops_set_card_guard(o, 10, 600, 1800); // kr-ops.h: the defaults
     kr_ledger_status ls = kr_ledger_open(db_path, &o->db, err, errsz);
     if (ls != KR_LEDGER_OK) {
         kr_ops_close(o);

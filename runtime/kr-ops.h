@@ -67,6 +67,14 @@ kr_ops_status kr_ops_open(const char *db_path, const kr_ops_program *program, kr
 kr_ops_status kr_ops_open_deployed(const char *db_path, kr_ops **out, char *err, size_t errsz);
 void kr_ops_close(kr_ops *o);
 
+// Guessing protection for card numbers (docs/internals/ops.md "Unknown card numbers"):
+// calculate, confirm and balance count unknown card numbers per source (the receipt's store,
+// else its channel; balance: the reference's "source", else "any"); the `limit`-th within
+// `window_seconds` locks card lookups from that source for `lockout_seconds` (answered
+// `refused`). Defaults: 10 numbers in 600 s, 1800 s lockout. limit 0 turns it off.
+void kr_ops_set_card_guard(kr_ops *o, int64_t limit, int64_t window_seconds,
+                           int64_t lockout_seconds);
+
 // Sets the line number and file name that input errors carry (JSON Lines readers set them
 // before each call; 0/NULL when unknown).
 void kr_ops_set_source(kr_ops *o, const char *name, unsigned line);

@@ -460,6 +460,9 @@ static bool read_segment(reader *r, void *dst, const char *path)
     s->is_default = bool_field(r, -1, "default", false);
     s->join_sku = set_field(r, -1, "join_sku", path, &s->n_join_sku);
     s->membership_days = int_field(r, -1, "membership_days", path, 0);
+    char *jr = dup_field(r, -1, "join_receipt", path, false);
+    s->join_receipt_guest = jr && strcmp(jr, "guest") == 0;
+    free(jr);
     void *tr;
     each(r, -1, "transitions", path, &s->n_transitions, &tr, sizeof(kr_transition),
          read_transition);
@@ -499,6 +502,10 @@ static bool read_trigger(reader *r, void *dst, const char *path)
     t->window = window ? kr_window_parse(window) : KR_WINDOW_NONE;
     free(window);
     t->min_amount = int_field(r, -1, "min_amount", path, 0);
+    t->remind_days_before = int_field(r, -1, "remind_days_before", path, 0);
+    t->remind_left = int_field(r, -1, "remind_left", path, 1);
+    t->remind_channels = strings_field(r, -1, "remind_channels", path, &t->n_remind_channels);
+    t->remind_message = dup_field(r, -1, "remind_message", path, false);
     return !r->failed;
 }
 
@@ -716,6 +723,8 @@ void kr_policy_free(kr_policy *p)
         free(t->message);
         free(t->ladder);
         free(t->event);
+        free_strings(t->remind_channels, t->n_remind_channels);
+        free(t->remind_message);
     }
     free(p->triggers);
     for (size_t i = 0; i < p->n_warnings; i++) {

@@ -112,6 +112,7 @@ typedef struct kr_segment {
     char **join_sku;
     size_t n_join_sku;
     int64_t membership_days; // 0: none
+    bool join_receipt_guest; // the receipt selling a join SKU is not yet a member's
     kr_transition *transitions;
     size_t n_transitions;
 } kr_segment;
@@ -145,6 +146,12 @@ typedef struct kr_trigger {
     int64_t receipts;    // challenge
     kr_window window;    // challenge
     int64_t min_amount;  // challenge
+    // Challenge reminders (0 days: none): remind_days_before days before the window ends,
+    // customers at most remind_left receipts short, by remind_channels (else channels).
+    int64_t remind_days_before, remind_left;
+    char **remind_channels;
+    size_t n_remind_channels;
+    char *remind_message; // NULL: none
 } kr_trigger;
 
 typedef struct kr_warning {

@@ -179,6 +179,8 @@ static void test_migrations(void)
     tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'certificate_back'") ==
                1,
            "version 4: certificate give-backs");
+    tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'card_guard'") == 1,
+           "version 5: attempt counters for unknown card numbers");
     tap_ok(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'receipt'") == 1,
            "receipt table now exists");
     // Pretend a newer program wrote the file.

@@ -112,6 +112,33 @@ static void five_rows(void)
     kr_ops_close(o);
 }
 
+// A paid club membership from the ERP (club: join-sku CLUB-30, membership-days 30) gets its
+// end like a purchase: 30 local days from the day joined (registration), ending at midnight.
+static void paid_club_import(void)
+{
+    static const char csv[] = "external_id,name,registered,segments\n"
+                              "1C-101,Club member,2026-05-20,club\n"
+                              "1C-102,Partner,2026-05-20,partner\n";
+    kr_ops *o = ops_test_open();
+    kr_ops_status st = import(o, csv, "club.csv", T("2026-06-01T12:00:00+03:00"));
+    tap_ok(st == KR_OPS_OK, "club members imported (%s)", answer.data);
+    int64_t id = 0;
+    kr_ledger_customer *c = NULL;
+    tap_ok(kr_ledger_customer_by_external_id(o->db, "1C-101", &id) == KR_LEDGER_OK &&
+               kr_ledger_customer_get(o->db, id, &c) == KR_LEDGER_OK && c->n_segments == 1 &&
+               c->segments[0].until == T("2026-06-19T00:00:00+03:00"),
+           "the club membership ends at the midnight 30 days after 2026-05-20 (last day 18 June)");
+    kr_ledger_customer_free(c);
+    c = NULL;
+    tap_ok(kr_ledger_customer_by_external_id(o->db, "1C-102", &id) == KR_LEDGER_OK &&
+               kr_ledger_customer_get(o->db, id, &c) == KR_LEDGER_OK && c->n_segments == 1 &&
+               c->segments[0].until == KR_LEDGER_NEVER,
+           "a segment that is not paid keeps no end");
+    kr_ledger_customer_free(c);
+    tap_ok(ops_test_check(o), "check after the club import");
+    kr_ops_close(o);
+}
+
 static void refused(const char *what, const char *csv, kr_ops_status want_st, const char *want)
 {
     kr_ops *o = ops_test_open();
@@ -199,6 +226,7 @@ int main(int argc, char **argv)
     }
     kr_buf_init(&answer, 0);
     five_rows();
+    paid_club_import();
     refused("a bad phone on row 4 refuses the whole file",
             "external_id,name,phone\n"
             "X1,A,+79160000011\n"

@@ -515,6 +515,96 @@ static void inactivity(void)
     kr_ops_close(o);
 }
 
+// The challenge's reminder: 5 days before the month ends (1 June - 5 = 27 May), to players one
+// counted receipt short without the month's bonus; once per customer and month.
+static void challenge_reminder(void)
+{
+    kr_ops *o = ops_test_open();
+    int64_t reg = T("2026-05-01T10:00:00+03:00");
+    int64_t g1 = ops_test_customer(
+        o, "{\"id\":\"G1\",\"segments\":[\"gamers\"],\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        reg);
+    int64_t g2 = ops_test_customer(
+        o, "{\"id\":\"G2\",\"segments\":[\"gamers\"],\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        reg);
+    int64_t g3 = ops_test_customer(
+        o, "{\"id\":\"G3\",\"segments\":[\"gamers\"],\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        reg);
+    int64_t r1 =
+        ops_test_customer(o, "{\"id\":\"N1\",\"registered\":\"2026-05-01T10:00:00+03:00\"}", reg);
+    add_counter(o, g1, "challenge:monthly-three", "2026-05-04", 1); // 2 of 3: one short
+    add_counter(o, g1, "challenge:monthly-three", "2026-05-12", 1);
+    add_counter(o, g2, "challenge:monthly-three", "2026-05-04", 1); // 1 of 3: two short
+    add_counter(o, g3, "challenge:monthly-three", "2026-05-04", 3); // 3 of 3, rewarded
+    add_counter(o, g3, "job:challenge:monthly-three", "2026-05-04", 1);
+    add_counter(o, r1, "challenge:monthly-three", "2026-05-04", 2); // not a player
+    add_counter(o, g2, "challenge:monthly-three", "2026-04-20", 1); // April does not count
+    tap_ok(same(jobs(o, T("2026-05-26T03:00:00+03:00")), NOTHING("2026-05-26T00:00:00Z")),
+           "no reminder 6 days before the month ends");
+    tap_ok(same(jobs(o, T("2026-05-27T03:00:00+03:00")),
+                "{\"at\":\"2026-05-27T00:00:00Z\",\"expired\":{\"lots\":0,\"points\":0},"
+                "\"burned\":{\"lots\":0,\"points\":0},\"tiers_changed\":0,\"segment_moves\":0,"
+                "\"memberships_ended\":0,\"birthdays\":0,\"birthday_points\":0,\"inactive\":0,"
+                "\"inactivity_points\":0,\"warnings\":0,\"reminders\":1,\"notifications\":1}"),
+           "5 days before: the one player a receipt short is reminded");
+    size_t n;
+    kr_ledger_outbox_msg *v = outbox(o, &n);
+    tap_ok(n == 1, "one outbox entry (%zu)", n);
+    char key[96];
+    snprintf(key, sizeof key, "challenge-reminder:monthly-three:%lld:2026-05-31", (long long)g1);
+    expect_msg(v, n, key, "challenge-reminder", "push,sms",
+               "{\"trigger\":\"monthly-three\",\"left\":1,\"points\":500,\"date\":\"2026-05-31\","
+               "\"message\":\"1 more purchase by 2026-05-31: 500 points.\"}",
+               T("2026-05-27T03:00:00+03:00"));
+    kr_ledger_outbox_free(v, n);
+    tap_ok(same(jobs(o, T("2026-05-28T03:00:00+03:00")), NOTHING("2026-05-28T00:00:00Z")),
+           "once per customer and month");
+    tap_ok(ops_test_check(o), "check after the challenge reminder");
+    kr_ops_close(o);
+}
+
+// Guessing protection through balance: unknown card numbers count against the reference's
+// "source"; the 3rd within 10 minutes (limits set to 3 / 600 s / 1800 s) locks that source's
+// card lookups for 30 minutes, for the real card too; another source is not affected.
+static void card_guard_balance(void)
+{
+    kr_ops *o = ops_test_open();
+    int64_t c = ops_test_customer(
+        o,
+        "{\"id\":\"K1\",\"card\":\"7700000000001\",\"registered\":\"2026-05-01T10:00:00+03:00\"}",
+        T("2026-05-01T10:00:00+03:00"));
+    kr_ops_set_card_guard(o, 3, 600, 1800);
+    int64_t t0 = T("2026-06-01T12:00:00+03:00");
+    static const char *const guesses[] = {"{\"card\":\"7700000000002\",\"source\":\"kiosk-1\"}",
+                                          "{\"card\":\"7700000000003\",\"source\":\"kiosk-1\"}",
+                                          "{\"card\":\"7700000000004\",\"source\":\"kiosk-1\"}"};
+    for (int i = 0; i < 3; i++)
+        tap_ok(kr_ops_balance(o, guesses[i], t0 + i * 60, &answer) == KR_OPS_NOT_FOUND,
+               "guess %d from kiosk-1: not found", i + 1);
+    kr_ops_status st =
+        kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-1\"}", t0 + 180, &answer);
+    tap_ok(st == KR_OPS_REFUSED &&
+               strstr(answer.data, "too many unknown card numbers from source kiosk-1") &&
+               strstr(answer.data, "until 2026-06-01T09:32:00Z"),
+           "kiosk-1 locked from the 3rd miss (12:02) for 30 minutes, the real card too (%s)",
+           answer.data);
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-2\"}", t0 + 190,
+                          &answer) == KR_OPS_OK &&
+               field(answer.data, "customer") == c,
+           "kiosk-2 is not locked");
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\"}", t0 + 200, &answer) == KR_OPS_OK,
+           "a reference without a source counts against \"any\", not kiosk-1");
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"kiosk-1\"}",
+                          T("2026-06-01T12:32:00+03:00"), &answer) == KR_OPS_OK,
+           "12:32: the lockout is over");
+    tap_ok(kr_ops_balance(o, "{\"card\":\"7700000000001\",\"source\":\"\"}", t0, &answer) ==
+                   KR_OPS_INVALID &&
+               strstr(answer.data, "\"field\":\"source\""),
+           "an empty source is refused by name");
+    tap_ok(ops_test_check(o), "check after the guard");
+    kr_ops_close(o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !ops_test_load(argv[1])) {
@@ -531,6 +621,8 @@ int main(int argc, char **argv)
     birthdays();
     tier_reminder();
     inactivity();
+    challenge_reminder();
+    card_guard_balance();
     kr_buf_free(&answer);
     free(ops_test_lua);
     return tap_done();

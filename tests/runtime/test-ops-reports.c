@@ -401,8 +401,8 @@ static void test_backfill(void)
     unlink(path);
     kr_ledger *db = NULL;
     char err[256];
-    if (kr_ledger_open_version(path, 4, &db, err, sizeof err) != KR_LEDGER_OK) {
-        tap_ok(0, "open at version 4: %s", err);
+    if (kr_ledger_open_version(path, 5, &db, err, sizeof err) != KR_LEDGER_OK) {
+        tap_ok(0, "open at version 5: %s", err);
         return;
     }
     const char *answer =
