@@ -601,6 +601,10 @@ static const command commands[] = {
      "--customer ID) --ladder ID --tier ID [--until DATE] [--id OP]"},
     {"certificate", "show", cmd_certificate, LEDGER "at ", 1, 1,
      "certificate show [--db LEDGER] [--program XML] [--at TIME] NUMBER"},
+    {"report", NULL, kp_cmd_report,
+     LEDGER "from to by format store region channel segment limit ", 1, 1,
+     "report NAME|list --from DATE --to DATE [--by GROUP] [--store S] [--region R] "
+     "[--channel C] [--segment SEG] [--limit N] [--format json|csv] [--db LEDGER]"},
     {"merge", NULL, cmd_merge, LEDGER "at from into id ", 0, 0,
      "merge [--db LEDGER] [--program XML] [--at TIME] --from REF --into REF [--id OP]"},
 };
@@ -721,6 +725,9 @@ static int parse_options(const command *c, int argc, char **argv, int first, kp_
             {"into", &o->into},   {"batch", &o->batch},     {"id", &o->op_id},
             {"ladder", &o->ladder}, {"tier", &o->tier},     {"until", &o->until},
             {"card-guard", &o->card_guard}, {"source", &o->source},
+            {"to", &o->to},         {"by", &o->by},         {"format", &o->format},
+            {"store", &o->store},   {"region", &o->region}, {"channel", &o->channel},
+            {"segment", &o->segment},
         };
         bool done = false;
         for (size_t k = 0; k < sizeof strings / sizeof *strings && !done; k++)

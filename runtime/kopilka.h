@@ -8,6 +8,7 @@
 //   kopilka-state.c     scenario customers: creation and starting points (test and simulate)
 //   kopilka-simulate.c  `kopilka simulate`
 //   kopilka-test.c      `kopilka test`: the scenario runner
+//   kopilka-report.c    `kopilka report`: the marketers' reports
 //   kopilka-subset.c    the subset comparison behind expectations (pure, unit-tested)
 //   kopilka-saved.c     saved values of scenarios: paths into answers, ${name} (pure, unit-tested)
 #ifndef KOPILKA_H
@@ -54,6 +55,7 @@ typedef struct kp_options {
     long long limit;        // outbox list --limit (0: the operation's default)
     const char *card_guard; // --card-guard N/MIN/MIN or off (calculate, confirm, balance)
     const char *source;     // balance --source: what unknown card numbers count against
+    const char *to, *by, *format, *store, *region, *channel, *segment; // report (--from, --limit)
     bool verbose;           // test -v: the answer of every step
     bool color;             // diagnostics in color
     const char **args;      // positional arguments
@@ -143,5 +145,6 @@ bool kp_state_translate(const kp_state *s, json_t *receipt, char *why, size_t wh
 // ---- subcommands ---------------------------------------------------------------------------
 int kp_cmd_simulate(const kp_options *o);
 int kp_cmd_test(const kp_options *o);
+int kp_cmd_report(const kp_options *o); // kopilka-report.c
 
 #endif

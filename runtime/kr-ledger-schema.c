@@ -219,12 +219,81 @@ static const char migration_5[] =
     "  locked_until INTEGER"
     ");";
 
+// Version 6: what reports read (kr-ops-reports.c): one row per sale receipt with where it was
+// sold (store, region, channel as the receipt named them) and its totals, its lines (SKU,
+// quantity, amounts), the promotions that applied on it and, compactly, those that did not. Written by confirm in the same
+// transaction; receipts confirmed before this version are filled in from their stored answers
+// (their store, region and channel were not kept: NULL).
+static const char migration_6[] =
+    // A rowid table (rows are appended in confirm order); the receipt id is its unique key.
+    "CREATE TABLE sale ("
+    "  id INTEGER PRIMARY KEY,"
+    "  receipt_id TEXT NOT NULL UNIQUE REFERENCES receipt(id),"
+    "  at INTEGER NOT NULL,"
+    "  customer_id INTEGER REFERENCES customer(id),"
+    "  store TEXT,"
+    "  region TEXT,"
+    "  channel TEXT,"
+    "  original INTEGER NOT NULL CHECK (original >= 0),"
+    "  final INTEGER NOT NULL CHECK (final >= 0),"
+    "  points_spent INTEGER NOT NULL CHECK (points_spent >= 0),"
+    "  points_earned INTEGER NOT NULL CHECK (points_earned >= 0),"
+    // The promotions that did not apply, compactly: a JSON array of [promotion, reason, detail]
+    // with detail the failing condition's text or the winning promotion (NULL: none).
+    "  rejected TEXT"
+    ");"
+    "CREATE INDEX sale_at ON sale(at);"
+    "CREATE INDEX sale_customer ON sale(customer_id, at) WHERE customer_id IS NOT NULL;"
+    "CREATE TABLE sale_line ("
+    "  receipt_id TEXT NOT NULL REFERENCES sale(receipt_id),"
+    "  line_id TEXT NOT NULL,"
+    "  sku TEXT NOT NULL,"
+    "  qty INTEGER NOT NULL CHECK (qty >= 1),"
+    "  original INTEGER NOT NULL CHECK (original >= 0),"
+    "  final INTEGER NOT NULL CHECK (final >= 0),"
+    "  PRIMARY KEY (receipt_id, line_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE sale_promotion ("
+    "  receipt_id TEXT NOT NULL REFERENCES sale(receipt_id),"
+    "  promotion TEXT NOT NULL,"
+    "  discount INTEGER NOT NULL CHECK (discount >= 0),"
+    "  points INTEGER NOT NULL CHECK (points >= 0),"
+    "  PRIMARY KEY (receipt_id, promotion)"
+    ") WITHOUT ROWID;"
+    // Backfill: a sale's answer has "totals" and "lines"; return and cancel records do not.
+    // Money in an answer is a string with the currency's decimals, so dropping the point gives
+    // minor units exactly.
+    "INSERT INTO sale(receipt_id, at, customer_id, original, final, points_spent, points_earned,"
+    "    rejected)"
+    "  SELECT id, created_at, nullif(customer_id, 0),"
+    "    CAST(replace(json_extract(result, '$.totals.original'), '.', '') AS INTEGER),"
+    "    CAST(replace(json_extract(result, '$.totals.final'), '.', '') AS INTEGER),"
+    "    coalesce(json_extract(result, '$.points.spent'), 0),"
+    "    coalesce(json_extract(result, '$.points.earned'), 0),"
+    "    (SELECT nullif(json_group_array(json_array(json_extract(x.value, '$.promotion'),"
+    "      json_extract(x.value, '$.reason'), coalesce(json_extract(x.value, '$.condition'),"
+    "      json_extract(x.value, '$.by')))), '[]') FROM json_each(result, '$.rejected') x)"
+    "  FROM receipt WHERE json_valid(result) AND json_type(result, '$.totals') = 'object'"
+    "    AND json_type(result, '$.lines') = 'array';"
+    "INSERT INTO sale_line(receipt_id, line_id, sku, qty, original, final)"
+    "  SELECT r.id, json_extract(l.value, '$.id'), json_extract(l.value, '$.sku'),"
+    "    json_extract(l.value, '$.qty'),"
+    "    CAST(replace(json_extract(l.value, '$.original'), '.', '') AS INTEGER),"
+    "    CAST(replace(json_extract(l.value, '$.final'), '.', '') AS INTEGER)"
+    "  FROM sale s JOIN receipt r ON r.id = s.receipt_id, json_each(r.result, '$.lines') l;"
+    "INSERT INTO sale_promotion(receipt_id, promotion, discount, points)"
+    "  SELECT r.id, json_extract(a.value, '$.promotion'),"
+    "    CAST(replace(json_extract(a.value, '$.discount'), '.', '') AS INTEGER),"
+    "    coalesce(json_extract(a.value, '$.points'), 0)"
+    "  FROM sale s JOIN receipt r ON r.id = s.receipt_id, json_each(r.result, '$.applied') a;";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
     {3, "promo code owners", migration_3},
     {4, "certificate sales, voids and give-backs", migration_4},
     {5, "attempt counters for unknown card numbers", migration_5},
+    {6, "sales, their lines and promotions, for reports", migration_6},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

@@ -7,6 +7,8 @@
 //   kr-ops-jobs.c     scheduled work (kr_ops_jobs_run)
 //   kr-ops-outbox.c   the outbox for the messaging integration (list, ack)
 //   kr-ops-import.c   CSV import (kr_ops_import_csv)
+//   kr-ops-sales.c    the sale facts of a confirmed receipt, for reports
+//   kr-ops-reports.c  the marketers' reports (kr-reports.h)
 #ifndef KR_OPS_PRIVATE_H
 #define KR_OPS_PRIVATE_H
 
@@ -221,4 +223,11 @@ void kr__ops_guard_missed(kr_ops *o, int64_t at);
 // After the request (outside its transaction, which may have been rolled back): records a
 // noted miss. `st` is the request's status, returned unless recording the miss fails.
 kr_ops_status kr__ops_guard_flush(kr_ops *o, kr_ops_status st, kr_buf *out);
+
+// ---- kr-ops-sales.c: the sale facts reports read ---------------------------------------------
+// Records a confirmed receipt's sale (where, who, totals, lines, applied promotions) inside the
+// confirm transaction, after the receipt record. `customer` 0: anonymous.
+kr_ledger_status kr__ops_sale_record(kr_ops *o, const kr_receipt *r, const kr_engine_result *res,
+                                     int64_t customer, int64_t at);
+
 #endif

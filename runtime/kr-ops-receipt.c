@@ -541,6 +541,8 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
     kr_ledger_receipt_in rec = {
         .id = rid, .body_hash = hash, .customer_id = s->customer, .result = out->data, .at = at};
     ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+    if (ls == KR_LEDGER_OK)
+        ls = kr__ops_sale_record(o, r, res, s->customer, at);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "id");
     return KR_OPS_OK;

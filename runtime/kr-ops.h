@@ -16,6 +16,7 @@
 //   kr_ops_certificate_show a gift certificate: value left, validity, uses
 //   kr_ops_import_csv      customers, cards and opening balances from the ERP: all or nothing
 //   kr_ops_check           the ledger's invariants
+//   kr_ops_report          marketers' reports over the ledger (kr-reports.h)
 //
 // Formats: docs/formats.md. Every answer is one JSON object appended to `out`. On a failing
 // status `out` holds {"error": {"code": ..., "field": ..., "message": ...}} and nothing was

@@ -537,7 +537,8 @@ static void test_sandbox(kr_engine_result *r)
     // Bytecode is refused.
     lua_State *L = luaL_newstate();
     luaL_openlibs(L);
-    luaL_dostring(L, "return string.dump(function() return {} end)");
+    check(luaL_dostring(L, "return string.dump(function() return {} end)") == LUA_OK,
+          "sandbox: the host Lua dumps a function to bytecode");
     size_t blen;
     const char *bc = lua_tolstring(L, -1, &blen);
     st = kr_engine_open(bc, blen, "bytecode", NULL, &e, err, sizeof err);

@@ -171,8 +171,8 @@ static void test_migrations(void)
     ST(db, kr_ledger_open(path, &db, err, sizeof err), KR_LEDGER_OK, "reopen with current code");
     if (!db)
         return;
-    tap_ok(count_rows(db, "SELECT count(*) FROM schema_version") == 5,
-           "migrations 2, 3, 4 and 5 applied and recorded");
+    tap_ok(count_rows(db, "SELECT count(*) FROM schema_version") == kr_ledger_schema_version(),
+           "every later migration applied and recorded");
     tap_ok(count_rows(db, "SELECT count(*) FROM pragma_table_info('promo_code')"
                           " WHERE name = 'owner_id'") == 1,
            "version 3: promo codes have an owner");
