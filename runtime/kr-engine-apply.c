@@ -35,6 +35,7 @@ typedef struct calc {
     int64_t *ix;   // line indices of an effect
     int64_t *paid; // money paid after points
     int64_t *acc;  // base accrual
+    int64_t *shown; // `current` as ctx has it (written only when it moves)
     // per promotion
     int64_t *st, *pdisc, *ppts, *why, *cond, *other, *uses, *budget;
     int64_t *group_done; // per group (there are no more groups than promotions)
@@ -780,7 +781,7 @@ static void accrue(calc *c)
 static bool scratch(calc *c)
 {
     kr_engine *e = c->e;
-    size_t need = c->n * 8 + c->np * 9;
+    size_t need = c->n * 9 + c->np * 9;
     if (need > e->scratch_cap) {
         int64_t *s = realloc(e->scratch, need * sizeof *s);
         if (!s)
@@ -789,8 +790,9 @@ static bool scratch(calc *c)
         e->scratch_cap = need;
     }
     int64_t *s = e->scratch;
-    int64_t **line_arrays[] = {&c->cur, &c->d, &c->lim, &c->w, &c->t, &c->ix, &c->paid, &c->acc};
-    for (size_t k = 0; k < 8; k++, s += c->n)
+    int64_t **line_arrays[] = {&c->cur, &c->d,    &c->lim, &c->w,    &c->t,
+                               &c->ix,  &c->paid, &c->acc, &c->shown};
+    for (size_t k = 0; k < 9; k++, s += c->n)
         *line_arrays[k] = s;
     int64_t **promo_arrays[] = {&c->st,   &c->pdisc, &c->ppts,   &c->why,       &c->cond,
                                 &c->other, &c->uses, &c->budget, &c->group_done};
@@ -898,12 +900,12 @@ static int calc_body(lua_State *L)
     c->ctx = lua_gettop(L);
     e->what_label = NULL;
     for (size_t i = 0; i < c->n; i++)
-        c->cur[i] = rc->lines[i].amount;
+        c->cur[i] = c->shown[i] = rc->lines[i].amount;
 
     run_stage(c, KR__STAGE_LINE);
-    kr__ctx_set_current(e, c->ctx, c->cur, c->n);
+    kr__ctx_set_current(e, c->ctx, c->cur, c->shown, c->n);
     run_stage(c, KR__STAGE_RECEIPT);
-    kr__ctx_set_current(e, c->ctx, c->cur, c->n);
+    kr__ctx_set_current(e, c->ctx, c->cur, c->shown, c->n);
     pay_with_points(c);
     pay_with_certificates(c);
     accrue(c);

@@ -287,19 +287,27 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
     lua_remove(L, e->ctx_empty); // ctx is left on top
 }
 
-void kr__ctx_set_current(kr_engine *e, int ctx, const int64_t *cur, size_t n)
+void kr__ctx_set_current(kr_engine *e, int ctx, const int64_t *cur, int64_t *shown, size_t n)
 {
     lua_State *L = e->L;
-    lua_pushvalue(L, KR__KEY(lines));
-    lua_gettable(L, ctx);
-    int lines = lua_gettop(L);
+    int lines = 0; // ctx.lines, pushed at the first line that moved
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
+        total += cur[i];
+        if (cur[i] == shown[i])
+            continue;
+        if (!lines) {
+            lua_pushvalue(L, KR__KEY(lines));
+            lua_gettable(L, ctx);
+            lines = lua_gettop(L);
+        }
         lua_rawgeti(L, lines, (lua_Integer)i + 1);
         set_int(L, lines + 1, KR__KEY(current), cur[i]);
         lua_pop(L, 1);
-        total += cur[i];
+        shown[i] = cur[i];
     }
+    if (!lines)
+        return; // nothing moved: current_total is as it was
     lua_pop(L, 1);
     set_int(L, ctx, KR__KEY(current_total), total);
 }

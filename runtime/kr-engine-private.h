@@ -188,8 +188,10 @@ void kr__calc_closure(kr_engine *e);
 // These run inside the protected call of kr_engine_calculate (they may raise Lua errors).
 // Fills the reused ctx table for the receipt and leaves it on the stack top.
 void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc);
-// Writes the current amounts (and current_total) of the lines into ctx (on the stack at idx).
-void kr__ctx_set_current(kr_engine *e, int idx, const int64_t *cur, size_t n);
+// Writes the current amounts (and current_total) of the lines into ctx (on the stack at idx):
+// `shown` holds what ctx has (the amounts after kr__ctx_build); only lines whose amount moved
+// are written, and `shown` is updated to `cur`.
+void kr__ctx_set_current(kr_engine *e, int idx, const int64_t *cur, int64_t *shown, size_t n);
 
 // ---- kr-engine-explain.c ----
 bool kr__result_reserve(kr_engine_result *r, size_t n_lines);
