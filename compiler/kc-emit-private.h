@@ -21,6 +21,7 @@ enum {
     KC_H_SCALE_BP = 1u << 0,    // scale_bp(bp, factor): percent times a factor, half-up
     KC_H_SCALE_MONEY = 1u << 1, // scale_money(amount, factor): money times a factor
     KC_H_NO_TABLE = 1u << 2,    // no_table(): stands in for a table the program lacks
+    KC_H_NO_EFFECTS = 1u << 3,  // NO_EFFECTS: the empty array an `effects` gives nothing with
 };
 
 typedef struct kc_emit_memo {
@@ -34,6 +35,8 @@ typedef struct kc_emit {
     kc_buf *out;     // the chunk after the helper section
     unsigned helpers;
     unsigned next_id; // numbering of SET_n, sel_n, cond_n, tbl_n
+    unsigned effect_sites; // places in the current `effects` that add an effect (KC_EFFECT_AT)
+    bool effect_at_top;    // one of them is a statement of the function itself (a message)
     // the current block
     kc_buf consts, locals, body;
     kc_emit_memo *memo;
@@ -45,6 +48,13 @@ typedef struct kc_emit {
 // The exclusive group an <agreements policy="best"> makes of the agreement and the line
 // promotions without a group of their own.
 #define KC_AGREEMENT_GROUP "agreement-or-program"
+
+// In the body of an `effects` function an effect is added as `KC_EFFECT_AT { ... }
+// KC_EFFECT_END`; the promotion writer makes it `out[#out + 1] = { ... }`, or, when the
+// function has one such place, `return { { ... } }` (no `out` table for the usual promotion
+// of one effect). The two bytes never occur in generated text (kc__lua_str escapes them).
+#define KC_EFFECT_AT "\x01"
+#define KC_EFFECT_END "\x02"
 
 void kc__emit_block_begin(kc_emit *e);
 // Writes `-- <comment>\ndo\n<consts><locals><body>end\n\n` to e->out and resets the block.

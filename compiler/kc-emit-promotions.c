@@ -83,7 +83,8 @@ static bool table_reads_line(const kc_emit *e, const char *id)
 // A new list with room for 8 entries. Lua sizes the array part of a constructor by its items,
 // so the nils reserve 8 slots and leave the table empty (# is 0); filled from `{}` a list
 // would be reallocated and rehashed at 1, 2, 4 and 8 entries, and these lists are built for
-// every receipt that passes a check (the runtime spends a good part of its time there).
+// every receipt that passes a check (the runtime spends a good part of its time there). They
+// are made at the first line that matches, so an effect that matches none allocates nothing.
 #define LIST8 "{ nil, nil, nil, nil, nil, nil, nil, nil }"
 
 // How collect_lines left an effect's lines and values, for effect_close: the list `ls` or no
@@ -133,10 +134,8 @@ static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const char *p
         kc_buf_free(&sel);
         return;
     }
-    kc_buf_puts(b, "      local ls = " LIST8 " -- room for 8 lines\n");
-    if (by_line)
-        kc_buf_puts(b, "      local vs = " LIST8 "\n");
-    kc_buf_puts(b, "      local n = 0\n      for i = 1, #lines do\n        local l = lines[i]\n");
+    kc_buf_puts(b, by_line ? "      local ls, vs, n = nil, nil, 0\n" : "      local ls, n = nil, 0\n");
+    kc_buf_puts(b, "      for i = 1, #lines do\n        local l = lines[i]\n");
     char in[64] = "        ";
     unsigned ends = 0;
     if (any) {
@@ -154,7 +153,10 @@ static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const char *p
         strcat(in, "  ");
         ends++;
     }
-    kc_buf_printf(b, "%sn = n + 1\n%sls[n] = i\n", in, in);
+    // The lists are made at the first line that matches: no table when none does.
+    kc_buf_printf(b, "%sn = n + 1\n%sif n == 1 then\n%s  %s = " LIST8 "%s\n%send\n%sls[n] = i\n",
+                  in, in, in, by_line ? "ls, vs" : "ls", by_line ? ", " LIST8 : " -- room for 8 lines",
+                  in, in);
     if (by_line) {
         kc_buf_printf(b, "%svs[n] = ", in);
         value_expr(e, b, lv);
@@ -187,7 +189,8 @@ static void effect_close(kc_emit *e, kc_buf *b, const kc_node *n, const char *ki
     const char *in = sh->guard.len ? "        " : "      ";
     if (sh->guard.len)
         kc_buf_printf(b, "      if %s then\n", sh->guard.data);
-    kc_buf_printf(b, "%sout[#out + 1] = { ", in);
+    kc_buf_printf(b, "%s" KC_EFFECT_AT "{ ", in);
+    e->effect_sites++;
     kc__lua_src(e, b, n->line);
     kc_buf_printf(b, ", kind = \"%s\", ", kind);
     const char *at = strstr(fields, "%s");
@@ -199,7 +202,7 @@ static void effect_close(kc_emit *e, kc_buf *b, const kc_node *n, const char *ki
     }
     if (sh->every && b->len >= 2 && !memcmp(b->data + b->len - 2, ", ", 2))
         b->data[b->len -= 2] = '\0'; // the last field's separator
-    kc_buf_puts(b, sh->every ? " }\n" : "lines = ls }\n");
+    kc_buf_puts(b, sh->every ? " }" KC_EFFECT_END "\n" : "lines = ls }" KC_EFFECT_END "\n");
     if (sh->guard.len)
         kc_buf_puts(b, "      end\n");
     kc_buf_puts(b, "    end\n");
@@ -314,13 +317,15 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
         kc__src_text(e, src, sizeof src, n->line);
         kc_buf_puts(b, "    -- ");
         kc__lua_comment(b, src);
-        kc_buf_puts(b, " message\n    out[#out + 1] = { ");
+        kc_buf_puts(b, " message\n    " KC_EFFECT_AT "{ ");
+        e->effect_sites++;
+        e->effect_at_top = true;
         kc__lua_src(e, b, n->line);
         kc_buf_puts(b, ", kind = \"message\", to = ");
         kc__lua_str(b, kc__str(n, "to") ? kc__str(n, "to") : "cashier");
         kc_buf_puts(b, ", text = ");
         kc__lua_str(b, n->text ? n->text : "");
-        kc_buf_puts(b, " }\n");
+        kc_buf_puts(b, " }" KC_EFFECT_END "\n");
         return;
     }
     default:
@@ -460,6 +465,44 @@ static void emit_window(kc_buf *b, const conds *cs)
                                : "conditions 1 to 3");
 }
 
+// Turns the effect places (KC_EFFECT_AT ... KC_EFFECT_END) of the `effects` body that starts
+// at `at` into Lua and ends the function: with one place the effect is returned where it is
+// made and the function otherwise returns the shared NO_EFFECTS (unless that place is the
+// function's own last statement, a message); with more they add to `out`.
+static void finish_effects(kc_emit *e, kc_buf *b, size_t at)
+{
+    bool one = e->effect_sites == 1;
+    kc_buf t;
+    kc_buf_init(&t, 0);
+    if (!one && e->effect_sites)
+        kc_buf_puts(&t, "    local out = {}\n");
+    for (size_t i = at; i < b->len; i++) {
+        char ch = b->data[i];
+        if (ch == KC_EFFECT_AT[0])
+            kc_buf_puts(&t, one ? "return { " : "out[#out + 1] = ");
+        else if (ch == KC_EFFECT_END[0])
+            kc_buf_puts(&t, one ? " }" : "");
+        else
+            kc_buf_append(&t, &ch, 1);
+    }
+    b->len = at;
+    if (b->data)
+        b->data[at] = '\0';
+    if (t.len)
+        kc_buf_append(b, t.data, t.len);
+    if (e->effect_sites > 1) {
+        kc_buf_puts(b, "    return out\n  end\n");
+    } else if (one && e->effect_at_top) {
+        kc_buf_puts(b, "  end\n");
+    } else {
+        kc_buf_puts(b, "    return NO_EFFECTS\n  end\n");
+        e->helpers |= KC_H_NO_EFFECTS;
+    }
+    if (t.failed)
+        e->failed = true;
+    kc_buf_free(&t);
+}
+
 static void emit_promotion(kc_emit *e, const item *it, unsigned index)
 {
     if (it->agreement) {
@@ -477,8 +520,10 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
     kc__emit_check(e, &cs);
 
     kc_buf_puts(b, "  -- the effects, for a receipt that passed check()\n"
-                   "  local function effects(ctx)\n    local lines = ctx.lines\n"
-                   "    local out = {}\n");
+                   "  local function effects(ctx)\n    local lines = ctx.lines\n");
+    size_t effects_at = b->len; // where `local out = {}` goes when there is more than one place
+    e->effect_sites = 0;
+    e->effect_at_top = false;
     if (it->tier) {
         lineval lv = lineval_of(e, kc__emit_written(n, "discount"), NULL, false, 0, false);
         shape sh;
@@ -490,7 +535,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
             if (c->spec)
                 emit_effect(e, b, c);
     }
-    kc_buf_puts(b, "    return out\n  end\n");
+    finish_effects(e, b, effects_at);
 
     kc_buf_printf(b, "  P.promotions[%u] = {\n    id = ", index);
     if (it->tier) {

@@ -585,6 +585,10 @@ static void emit_helpers(kc_emit *e, kc_buf *o)
             kc_buf_puts(o, "  return (a * f + 5000) // 10000\n");
         kc_buf_puts(o, "end\n\n");
     }
+    if (e->helpers & KC_H_NO_EFFECTS)
+        kc_buf_puts(o, "-- What effects returns when a promotion gives nothing (the runtime only "
+                       "reads it).\n"
+                       "local NO_EFFECTS = {}\n\n");
     if (e->helpers & KC_H_NO_TABLE)
         kc_buf_puts(o, "-- Stands in for a table the program does not define: never answers.\n"
                        "local function no_table()\n"

@@ -5,6 +5,9 @@
 
 local TABLES = {}
 
+-- What effects returns when a promotion gives nothing (the runtime only reads it).
+local NO_EFFECTS = {}
+
 local P = {
   abi = 2,
   id = "loyalty",
@@ -180,13 +183,12 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:47 discount percent
       if #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = 300 }
+        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = 300 } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[1] = {
     id = "first",
@@ -214,13 +216,12 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:16 tier discount
       if #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = 500 }
+        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = 500 } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[2] = {
     id = "tier:gold",
@@ -251,25 +252,25 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:17 tier discount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
+      local ls, vs, n = nil, nil, 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_8(ctx, l)
         if v ~= nil then
           n = n + 1
+          if n == 1 then
+            ls, vs = { nil, nil, nil, nil, nil, nil, nil, nil }, { nil, nil, nil, nil, nil, nil, nil, nil }
+          end
           ls[n] = i
           vs[n] = v
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:17", kind = "percent", bp = vs, lines = ls }
+        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:17", kind = "percent", bp = vs, lines = ls } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[3] = {
     id = "tier:platinum",
@@ -295,13 +296,12 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:50 discount percent
       if #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = 200 }
+        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = 200 } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[4] = {
     id = "after",

@@ -5,6 +5,9 @@
 
 local TABLES = {}
 
+-- What effects returns when a promotion gives nothing (the runtime only reads it).
+local NO_EFFECTS = {}
+
 local P = {
   abi = 2,
   id = "additions",
@@ -119,12 +122,14 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:38 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if SET_4[l.category] ~= nil then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -133,12 +138,14 @@ do
       end
     end
     do -- tests/compiler/golden/language-additions/input.xml:39 points multiplier
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if SET_4[l.category] ~= nil then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -188,12 +195,14 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:38 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "bikes" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -202,12 +211,14 @@ do
       end
     end
     do -- tests/compiler/golden/language-additions/input.xml:39 points multiplier
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "bikes" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -249,22 +260,23 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:14 tier discount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category ~= "gift-cards" and l.sku ~= "SALE-1" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:14", kind = "percent", bp = 500, lines = ls }
+        return { { src = "tests/compiler/golden/language-additions/input.xml:14", kind = "percent", bp = 500, lines = ls } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[3] = {
     id = "tier:gold",
@@ -305,22 +317,23 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:66 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if SET_5[l.category] == nil then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:66", kind = "amount", per = "receipt", amount = 100000, lines = ls }
+        return { { src = "tests/compiler/golden/language-additions/input.xml:66", kind = "amount", per = "receipt", amount = 100000, lines = ls } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[4] = {
     id = "goods-1000",
@@ -348,23 +361,24 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:60 discount percent
       local v = tbl_7(ctx, nil)
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if SET_8[l.category] == nil then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
       if v ~= nil and n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:60", kind = "percent", bp = v, lines = ls }
+        return { { src = "tests/compiler/golden/language-additions/input.xml:60", kind = "percent", bp = v, lines = ls } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[5] = {
     id = "amount-discount",

@@ -10,6 +10,9 @@ local function scale_bp(bp, f)
   return (bp * f + 5000) // 10000
 end
 
+-- What effects returns when a promotion gives nothing (the runtime only reads it).
+local NO_EFFECTS = {}
+
 local P = {
   abi = 2,
   id = "mauro",
@@ -194,11 +197,8 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:49 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
+      local ls, vs, n = nil, nil, 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_4(ctx, l)
@@ -206,16 +206,19 @@ do
           local f = tbl_5(ctx, l)
           if f ~= nil then
             n = n + 1
+            if n == 1 then
+              ls, vs = { nil, nil, nil, nil, nil, nil, nil, nil }, { nil, nil, nil, nil, nil, nil, nil, nil }
+            end
             ls[n] = i
             vs[n] = scale_bp(v, f)
           end
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:49", kind = "percent", bp = vs, lines = ls }
+        return { { src = "tests/compiler/golden/plumbing/input.xml:49", kind = "percent", bp = vs, lines = ls } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[1] = {
     id = "partner-discount",
@@ -250,14 +253,13 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:57 discount percent
       local f = tbl_6(ctx, nil)
       if f ~= nil and #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:57", kind = "percent", bp = scale_bp(700, f) }
+        return { { src = "tests/compiler/golden/plumbing/input.xml:57", kind = "percent", bp = scale_bp(700, f) } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[2] = {
     id = "homeowner-discount",
@@ -296,13 +298,12 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:65 discount amount
       if #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000 }
+        return { { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000 } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[3] = {
     id = "spring-code",
@@ -342,15 +343,14 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:53 discount percent
       local v = tbl_7(ctx, nil)
       local f = tbl_8(ctx, nil)
       if v ~= nil and f ~= nil and #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:53", kind = "percent", bp = scale_bp(v, f) }
+        return { { src = "tests/compiler/golden/plumbing/input.xml:53", kind = "percent", bp = scale_bp(v, f) } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[4] = {
     id = "retail-discount",

@@ -15,6 +15,9 @@ local function scale_money(a, f)
   return (a * f + 5000) // 10000
 end
 
+-- What effects returns when a promotion gives nothing (the runtime only reads it).
+local NO_EFFECTS = {}
+
 local P = {
   abi = 2,
   id = "promos",
@@ -181,12 +184,14 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:48 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "taps" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -195,9 +200,7 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:49 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
+      local ls, vs, n = nil, nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category ~= "services" then
@@ -206,6 +209,9 @@ do
             local f = tbl_7(ctx, l)
             if f ~= nil then
               n = n + 1
+              if n == 1 then
+                ls, vs = { nil, nil, nil, nil, nil, nil, nil, nil }, { nil, nil, nil, nil, nil, nil, nil, nil }
+              end
               ls[n] = i
               vs[n] = scale_bp(v, f)
             end
@@ -217,12 +223,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:50 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.brand == "acme" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -231,12 +239,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:51 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if SET_8[l.attrs["color"]] ~= nil then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -262,12 +272,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:55 fixed-price
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if SET_9[l.sku] ~= nil then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -276,12 +288,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:56 cheapest
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "sinks" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -290,12 +304,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:57 buy-get
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "pipes" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -309,12 +325,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:59 points amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "taps" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -323,15 +341,16 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:60 points percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
+      local ls, vs, n = nil, nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.category == "taps" then
           local v = tbl_6(ctx, l)
           if v ~= nil then
             n = n + 1
+            if n == 1 then
+              ls, vs = { nil, nil, nil, nil, nil, nil, nil, nil }, { nil, nil, nil, nil, nil, nil, nil, nil }
+            end
             ls[n] = i
             vs[n] = v
           end
@@ -342,12 +361,14 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:61 points multiplier
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = 0
+      local ls, n = nil, 0
       for i = 1, #lines do
         local l = lines[i]
         if l.brand == "acme" then
           n = n + 1
+          if n == 1 then
+            ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
+          end
           ls[n] = i
         end
       end
@@ -429,10 +450,8 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     -- tests/compiler/golden/promotions/input.xml:79 message
-    out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:79", kind = "message", to = "cashier", text = "Offer the tap filter" }
-    return out
+    return { { src = "tests/compiler/golden/promotions/input.xml:79", kind = "message", to = "cashier", text = "Offer the tap filter" } }
   end
   P.promotions[2] = {
     id = "anyone",
@@ -463,13 +482,12 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/promotions/input.xml:68 discount percent
       if #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = 100 }
+        return { { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = 100 } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[3] = {
     id = "low",
@@ -496,13 +514,12 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/promotions/input.xml:31 discount amount
       if #lines > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000 }
+        return { { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000 } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[4] = {
     id = "receipt-late",

@@ -5,6 +5,9 @@
 
 local TABLES = {}
 
+-- What effects returns when a promotion gives nothing (the runtime only reads it).
+local NO_EFFECTS = {}
+
 local P = {
   abi = 2,
   id = "tables",
@@ -217,25 +220,25 @@ do
   -- the effects, for a receipt that passed check()
   local function effects(ctx)
     local lines = ctx.lines
-    local out = {}
     do -- tests/compiler/golden/tables/input.xml:59 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
+      local ls, vs, n = nil, nil, 0
       for i = 1, #lines do
         local l = lines[i]
         local v = tbl_6(ctx, l)
         if v ~= nil then
           n = n + 1
+          if n == 1 then
+            ls, vs = { nil, nil, nil, nil, nil, nil, nil, nil }, { nil, nil, nil, nil, nil, nil, nil, nil }
+          end
           ls[n] = i
           vs[n] = v
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/tables/input.xml:59", kind = "percent", bp = vs, lines = ls }
+        return { { src = "tests/compiler/golden/tables/input.xml:59", kind = "percent", bp = vs, lines = ls } }
       end
     end
-    return out
+    return NO_EFFECTS
   end
   P.promotions[1] = {
     id = "best",
