@@ -386,6 +386,23 @@ static void emit_rate_return(kc_emit *e, kc_buf *b, const kc_attr *a, unsigned l
     }
 }
 
+// Whether every line earns the base percent: no exclude, no rate, no tier with a points-rate,
+// and a constant percent. Then P.accrual has no `rate` (program-abi.md "Accrual").
+static bool flat_accrual(const kc_emit *e, const kc_node *ac)
+{
+    const kc_attr *base = kc__emit_attr(ac, "percent");
+    if (!base || base->v.is_ref || kc__child(ac, KC_E_EXCLUDE, NULL) ||
+        kc__child(ac, KC_E_RATE, NULL))
+        return false;
+    const kc_node *ts = kc__child(e->p->root, KC_E_TIERS, NULL);
+    for (const kc_node *l = ts ? kc__child(ts, KC_E_LADDER, NULL) : NULL; l;
+         l = kc__child(ts, KC_E_LADDER, l))
+        for (const kc_node *t = kc__child(l, KC_E_TIER, NULL); t; t = kc__child(l, KC_E_TIER, t))
+            if (kc__emit_written(t, "points-rate"))
+                return false;
+    return true;
+}
+
 void kc__emit_accrual(kc_emit *e)
 {
     const kc_node *ac = kc__child(e->p->root, KC_E_ACCRUAL, NULL);
@@ -393,6 +410,21 @@ void kc__emit_accrual(kc_emit *e)
         return;
     kc__emit_block_begin(e);
     kc_buf *b = &e->body;
+    if (flat_accrual(e, ac)) {
+        // One rate for every line: data, and the runtime calls nothing per line.
+        kc_buf_puts(b, "  P.accrual = { basis = ");
+        kc__lua_str(b, kc__str(ac, "basis"));
+        kc_buf_puts(b, ", percent = ");
+        kc__lua_attr_value(e, b, &ac->spec->attrs[0], kc__emit_attr(ac, "percent"));
+        kc_buf_puts(b, ", ");
+        kc__lua_src(e, b, ac->line);
+        kc_buf_puts(b, " } -- every line earns percent: no rate function\n");
+        char c[1200];
+        kc__src_text(e, c, sizeof c, ac->line);
+        strncat(c, " accrual", sizeof c - strlen(c) - 1);
+        kc__emit_block_end(e, c);
+        return;
+    }
     kc_buf_puts(b, "  -- The accrual rate of a line, in basis points, and the rule that gave it.\n"
                    "  local function rate(ctx, line)\n    local cu = ctx.customer\n");
     emit_excludes(e, b, ac, "0,");

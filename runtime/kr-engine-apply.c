@@ -738,26 +738,31 @@ static void accrue(calc *c)
         return;
     if (e->has_accrual) {
         e->what_label = "accrual";
-        int lines = push_lines(c);
+        bool call = e->accrual_rate_ref != LUA_NOREF; // else one rate, read at open
+        int lines = call ? push_lines(c) : 0;
         for (size_t i = 0; i < c->n; i++) {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, e->accrual_rate_ref);
-            lua_pushvalue(L, c->ctx);
-            lua_rawgeti(L, lines, (lua_Integer)i + 1);
-            lua_call(L, 2, 1);
-            int64_t bp = 0;
-            if (lua_isinteger(L, -1))
-                bp = (int64_t)lua_tointeger(L, -1);
-            else if (!lua_isnil(L, -1))
-                luaL_error(L, "rate returned %s, not an integer", luaL_typename(L, -1));
-            lua_pop(L, 1);
-            if (bp < 0 || bp > 1000000)
-                luaL_error(L, "rate %I bp is out of range", (lua_Integer)bp);
+            int64_t bp = e->accrual_percent;
+            if (call) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, e->accrual_rate_ref);
+                lua_pushvalue(L, c->ctx);
+                lua_rawgeti(L, lines, (lua_Integer)i + 1);
+                lua_call(L, 2, 1);
+                bp = 0;
+                if (lua_isinteger(L, -1))
+                    bp = (int64_t)lua_tointeger(L, -1);
+                else if (!lua_isnil(L, -1))
+                    luaL_error(L, "rate returned %s, not an integer", luaL_typename(L, -1));
+                lua_pop(L, 1);
+                if (bp < 0 || bp > 1000000)
+                    luaL_error(L, "rate %I bp is out of range", (lua_Integer)bp);
+            }
             int64_t base = e->accrual_total ? c->rc->lines[i].amount : c->paid[i];
             c->acc[i] = points(c, base, bp);
             r->lines[i].points_earned = c->acc[i];
             r->accrual_points += c->acc[i];
         }
-        lua_pop(L, 1);
+        if (call)
+            lua_pop(L, 1);
         e->what_label = NULL;
     }
     for (size_t k = 0; k < e->defer_len;) {

@@ -124,7 +124,8 @@ struct kr_engine {
 
     bool has_accrual;
     bool accrual_total;    // basis "total" (else "paid")
-    int accrual_rate_ref;
+    int accrual_rate_ref;  // LUA_NOREF: every line earns accrual_percent
+    int64_t accrual_percent;
     char *accrual_src;     // owned
 
     bool has_redemption;

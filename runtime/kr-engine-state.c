@@ -445,7 +445,14 @@ static int read_program(lua_State *L)
         e->accrual_total = basis && strcmp(basis, "total") == 0;
         const char *src = get_str(L, t, "src", false, "P.accrual");
         e->accrual_src = dup_or_raise(L, src ? src : "");
-        e->accrual_rate_ref = get_func_ref(L, t, "rate", true, "P.accrual");
+        // Without `rate` every line earns `percent` (program-abi.md "Accrual"): no call per line.
+        e->accrual_rate_ref = get_func_ref(L, t, "rate", false, "P.accrual");
+        if (e->accrual_rate_ref == LUA_NOREF) {
+            e->accrual_percent = get_int(L, t, "percent", true, 0, "P.accrual");
+            if (e->accrual_percent < 0 || e->accrual_percent > 1000000)
+                luaL_error(L, "P.accrual.percent: %I bp is out of range",
+                           (lua_Integer)e->accrual_percent);
+        }
         e->has_accrual = true;
         lua_pop(L, 1);
     }

@@ -556,6 +556,13 @@ static void test_sandbox(kr_engine_result *r)
     st = kr_engine_open(old_abi, strlen(old_abi), "old.lua", NULL, &e, err, sizeof err);
     check(st == KR_ENGINE_PROGRAM && strstr(err, "P.abi: this runtime reads ABI 2"),
           "sandbox: a program compiled for ABI 1 is refused, naming P.abi");
+    // P.accrual without `rate`: every line earns `percent`, which must then be an integer
+    // (worked.xml's accrual="3%" is read that way; the tiers scenario keeps a rate function).
+    const char *no_rate = "return { abi = 2, id = 'x', time_zone = 'Europe/Moscow', "
+                          "promotions = {}, accrual = { basis = 'paid', percent = '@t' } }";
+    st = kr_engine_open(no_rate, strlen(no_rate), "norate.lua", NULL, &e, err, sizeof err);
+    check(st == KR_ENGINE_PROGRAM && strstr(err, "P.accrual.percent: expected an integer"),
+          "sandbox: an accrual without rate needs an integer percent, naming the field");
     const char *forever = "while true do end";
     st = kr_engine_open(forever, strlen(forever), "forever.lua", &lim, &e, err, sizeof err);
     check(st == KR_ENGINE_BUDGET, "sandbox: a chunk that never returns hits the budget");
