@@ -50,11 +50,14 @@ typedef struct kc_emit {
 #define KC_AGREEMENT_GROUP "agreement-or-program"
 
 // In the body of an `effects` function an effect is added as `KC_EFFECT_AT { ... }
-// KC_EFFECT_END`; the promotion writer makes it `out[#out + 1] = { ... }`, or, when the
-// function has one such place, `return { { ... } }` (no `out` table for the usual promotion
-// of one effect). The two bytes never occur in generated text (kc__lua_str escapes them).
+// KC_EFFECT_END` (KC_EFFECT_CONST_AT when the table is the same on every receipt); the
+// promotion writer makes it `out[#out + 1] = { ... }`, or, when the function has one such
+// place, `return { { ... } }` (no `out` table for the usual promotion of one effect), or for a
+// constant one `return EFFECTS`, a block local made once. These bytes never occur in generated
+// text (kc__lua_str escapes them).
 #define KC_EFFECT_AT "\x01"
 #define KC_EFFECT_END "\x02"
+#define KC_EFFECT_CONST_AT "\x03"
 
 void kc__emit_block_begin(kc_emit *e);
 // Writes `-- <comment>\ndo\n<consts><locals><body>end\n\n` to e->out and resets the block.

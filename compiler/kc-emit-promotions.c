@@ -189,7 +189,9 @@ static void effect_close(kc_emit *e, kc_buf *b, const kc_node *n, const char *ki
     const char *in = sh->guard.len ? "        " : "      ";
     if (sh->guard.len)
         kc_buf_printf(b, "      if %s then\n", sh->guard.data);
-    kc_buf_printf(b, "%s" KC_EFFECT_AT "{ ", in);
+    // Constant: on every line (no list), and no value asked of a table for the receipt.
+    bool constant = sh->every && strcmp(sh->guard.data ? sh->guard.data : "", "#lines > 0") == 0;
+    kc_buf_printf(b, "%s%s{ ", in, constant ? KC_EFFECT_CONST_AT : KC_EFFECT_AT);
     e->effect_sites++;
     kc__lua_src(e, b, n->line);
     kc_buf_printf(b, ", kind = \"%s\", ", kind);
@@ -317,7 +319,7 @@ static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
         kc__src_text(e, src, sizeof src, n->line);
         kc_buf_puts(b, "    -- ");
         kc__lua_comment(b, src);
-        kc_buf_puts(b, " message\n    " KC_EFFECT_AT "{ ");
+        kc_buf_puts(b, " message\n    " KC_EFFECT_CONST_AT "{ ");
         e->effect_sites++;
         e->effect_at_top = true;
         kc__lua_src(e, b, n->line);
@@ -467,8 +469,9 @@ static void emit_window(kc_buf *b, const conds *cs)
 
 // Turns the effect places (KC_EFFECT_AT ... KC_EFFECT_END) of the `effects` body that starts
 // at `at` into Lua and ends the function: with one place the effect is returned where it is
-// made and the function otherwise returns the shared NO_EFFECTS (unless that place is the
-// function's own last statement, a message); with more they add to `out`.
+// made (a constant one made once, as the block local EFFECTS) and the function otherwise
+// returns the shared NO_EFFECTS (unless that place is the function's own last statement, a
+// message); with more they add to `out`.
 static void finish_effects(kc_emit *e, kc_buf *b, size_t at)
 {
     bool one = e->effect_sites == 1;
@@ -478,12 +481,23 @@ static void finish_effects(kc_emit *e, kc_buf *b, size_t at)
         kc_buf_puts(&t, "    local out = {}\n");
     for (size_t i = at; i < b->len; i++) {
         char ch = b->data[i];
-        if (ch == KC_EFFECT_AT[0])
+        if (ch == KC_EFFECT_CONST_AT[0] && one) {
+            // The same table on every receipt: made once, as a block local.
+            const char *end = memchr(b->data + i, KC_EFFECT_END[0], b->len - i);
+            size_t len = end ? (size_t)(end - (b->data + i)) - 1 : 0;
+            kc_buf_puts(&e->locals, "  -- the effects, the same on every receipt (read only)\n"
+                                    "  local EFFECTS = { ");
+            kc_buf_append(&e->locals, b->data + i + 1, len);
+            kc_buf_puts(&e->locals, " }\n");
+            kc_buf_puts(&t, "return EFFECTS");
+            i += len + 1; // the KC_EFFECT_END
+        } else if (ch == KC_EFFECT_AT[0] || ch == KC_EFFECT_CONST_AT[0]) {
             kc_buf_puts(&t, one ? "return { " : "out[#out + 1] = ");
-        else if (ch == KC_EFFECT_END[0])
+        } else if (ch == KC_EFFECT_END[0]) {
             kc_buf_puts(&t, one ? " }" : "");
-        else
+        } else {
             kc_buf_append(&t, &ch, 1);
+        }
     }
     b->len = at;
     if (b->data)

@@ -176,6 +176,8 @@ end
 
 -- tests/compiler/golden/accrual-tiers/input.xml:46 promotion "first"
 do
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = 300 } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     return nil
@@ -185,7 +187,7 @@ do
     local lines = ctx.lines
     do -- tests/compiler/golden/accrual-tiers/input.xml:47 discount percent
       if #lines > 0 then
-        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = 300 } }
+        return EFFECTS
       end
     end
     return NO_EFFECTS
@@ -205,6 +207,8 @@ end
 
 -- tests/compiler/golden/accrual-tiers/input.xml:16 tier "gold" (discount privilege)
 do
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = 500 } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     local cu = ctx.customer
@@ -218,7 +222,7 @@ do
     local lines = ctx.lines
     do -- tests/compiler/golden/accrual-tiers/input.xml:16 tier discount
       if #lines > 0 then
-        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = 500 } }
+        return EFFECTS
       end
     end
     return NO_EFFECTS
@@ -289,6 +293,8 @@ end
 
 -- tests/compiler/golden/accrual-tiers/input.xml:49 promotion "after"
 do
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = 200 } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     return nil
@@ -298,7 +304,7 @@ do
     local lines = ctx.lines
     do -- tests/compiler/golden/accrual-tiers/input.xml:50 discount percent
       if #lines > 0 then
-        return { { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = 200 } }
+        return EFFECTS
       end
     end
     return NO_EFFECTS

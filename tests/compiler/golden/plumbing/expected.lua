@@ -279,6 +279,8 @@ end
 
 -- tests/compiler/golden/plumbing/input.xml:59 promotion "spring-code"
 do
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000 } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     if not (ctx.date >= 20513) then
@@ -300,7 +302,7 @@ do
     local lines = ctx.lines
     do -- tests/compiler/golden/plumbing/input.xml:65 discount amount
       if #lines > 0 then
-        return { { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000 } }
+        return EFFECTS
       end
     end
     return NO_EFFECTS

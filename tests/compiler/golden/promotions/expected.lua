@@ -431,6 +431,8 @@ do
     end
     return false
   end
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/promotions/input.xml:79", kind = "message", to = "cashier", text = "Offer the tap filter" } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     if not (0x1f & (1 << (ctx.weekday - 1)) ~= 0) then
@@ -451,7 +453,7 @@ do
   local function effects(ctx)
     local lines = ctx.lines
     -- tests/compiler/golden/promotions/input.xml:79 message
-    return { { src = "tests/compiler/golden/promotions/input.xml:79", kind = "message", to = "cashier", text = "Offer the tap filter" } }
+    return EFFECTS
   end
   P.promotions[2] = {
     id = "anyone",
@@ -475,6 +477,8 @@ end
 
 -- tests/compiler/golden/promotions/input.xml:67 promotion "low"
 do
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = 100 } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     return nil
@@ -484,7 +488,7 @@ do
     local lines = ctx.lines
     do -- tests/compiler/golden/promotions/input.xml:68 discount percent
       if #lines > 0 then
-        return { { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = 100 } }
+        return EFFECTS
       end
     end
     return NO_EFFECTS
@@ -504,6 +508,8 @@ end
 
 -- tests/compiler/golden/promotions/input.xml:27 promotion "receipt-late"
 do
+  -- the effects, the same on every receipt (read only)
+  local EFFECTS = { { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000 } }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     if not (ctx.total >= 10000) then
@@ -516,7 +522,7 @@ do
     local lines = ctx.lines
     do -- tests/compiler/golden/promotions/input.xml:31 discount amount
       if #lines > 0 then
-        return { { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000 } }
+        return EFFECTS
       end
     end
     return NO_EFFECTS
