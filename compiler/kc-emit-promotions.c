@@ -517,6 +517,44 @@ static void finish_effects(kc_emit *e, kc_buf *b, size_t at)
     kc_buf_free(&t);
 }
 
+// `audience = { member = k, segment = k2, segments = { ... } }`: the audience's first
+// conditions as data — "the receipt has an identified customer" (number k) and "the customer
+// is in segment a or b" (k2), each when the promotion has it — so the runtime can turn away the
+// wrong audience without calling check. Written only when every condition before them is in
+// the window (nothing the runtime does not test comes between), so the first failing
+// condition, and the answer, stay the ones check gives.
+static void emit_audience(kc_buf *b, const conds *cs)
+{
+    size_t k = 0;
+    while (k < cs->n && cs->v[k].parent == -1 && cs->v[k].a &&
+           (cs->v[k].what == C_FROM || cs->v[k].what == C_TO || cs->v[k].what == C_DAYS))
+        k++; // the window (emit_window writes exactly these)
+    size_t member = 0, segment = 0;
+    if (k < cs->n && cs->v[k].what == C_MEMBERS && cs->v[k].parent == -1)
+        member = ++k;
+    if (k < cs->n && cs->v[k].what == C_SEGMENTS && cs->v[k].parent == -1 && cs->v[k].a &&
+        cs->v[k].a->v.n > 0)
+        segment = ++k;
+    if (!member && !segment)
+        return;
+    kc_buf_puts(b, "    audience = { ");
+    if (member)
+        kc_buf_printf(b, "member = %zu%s", member, segment ? ", " : "");
+    if (segment) {
+        const kc_value *v = &cs->v[segment - 1].a->v;
+        kc_buf_printf(b, "segment = %zu, segments = { ", segment);
+        for (size_t j = 0; j < v->n; j++) {
+            kc_buf_puts(b, j ? ", " : "");
+            kc__lua_str(b, v->list[j]);
+        }
+        kc_buf_puts(b, " }");
+    }
+    if (member && segment)
+        kc_buf_printf(b, " }, -- conditions %zu and %zu\n", member, segment);
+    else
+        kc_buf_printf(b, " }, -- condition %zu\n", member ? member : segment);
+}
+
 static void emit_promotion(kc_emit *e, const item *it, unsigned index)
 {
     if (it->agreement) {
@@ -587,6 +625,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");
     kc__emit_conditions_list(e, b, &cs);
     emit_window(b, &cs);
+    emit_audience(b, &cs);
     // The batches whose codes this promotion asks for: a code is used (and counted against its
     // limits) only by a receipt on which such a promotion applied.
     bool any_code = false;

@@ -392,8 +392,10 @@ typedef enum eval_outcome { EV_FAILED, EV_NOTHING, EV_GIVES } eval_outcome;
 
 // The validity window of a promotion as data (P.promotions[k].window): the conditions its
 // check tests first, tested here without calling it — most promotions of a program are out of
-// their dates on most days. Returns the number of the failing condition, 0 when they hold.
-static int64_t window_fails(const kr_engine *e, const kr__promo *pr)
+// their dates on most days. Then the audience as data (P.promotions[k].audience): a customer,
+// in one of the segments — most promotions for a segment are not for most customers. Returns
+// the number of the failing condition, 0 when they hold.
+static int64_t window_fails(const kr_engine *e, const kr__promo *pr, const kr_engine_customer *cu)
 {
     int64_t k = 0;
     if (pr->win_from >= 0 && (++k, e->ctx_date < pr->win_from))
@@ -402,6 +404,17 @@ static int64_t window_fails(const kr_engine *e, const kr__promo *pr)
         return k;
     if (pr->win_days && (++k, !(pr->win_days & (INT64_C(1) << (e->ctx_weekday - 1)))))
         return k;
+    if (pr->aud_member && !cu)
+        return pr->aud_member;
+    if (pr->aud_segment) {
+        if (!cu)
+            return pr->aud_segment;
+        for (size_t i = 0; i < cu->n_segments; i++)
+            for (size_t j = 0; cu->segments[i] && j < pr->n_aud_segments; j++)
+                if (strcmp(cu->segments[i], pr->aud_segments[j]) == 0)
+                    return 0;
+        return pr->aud_segment;
+    }
     return 0;
 }
 
@@ -417,7 +430,7 @@ static eval_outcome eval_promo(calc *c, size_t p, bool commit, int64_t *value)
     const kr_engine_line *ln = c->rc->lines;
     e->what_promo = p;
 
-    int64_t outside = window_fails(e, pr);
+    int64_t outside = window_fails(e, pr, c->rc->customer);
     if (outside) {
         c->cond[p] = outside;
         return EV_FAILED;

@@ -38,6 +38,11 @@ typedef struct kr__promo {
     // weekday mask (0: none), which are conditions 1.. in this order; the runtime tests them
     // before calling check.
     int64_t win_from, win_to, win_days;
+    // P.promotions[k].audience: the numbers of the conditions "an identified customer" and
+    // "in segment a or b" (0: none), tested after the window, before calling check.
+    int64_t aud_member, aud_segment;
+    char **aud_segments; // owned, n_aud_segments
+    size_t n_aud_segments;
 } kr__promo;
 
 // Strings the engine uses as table keys or compares on every receipt: field names of ctx and of

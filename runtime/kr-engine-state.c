@@ -392,6 +392,34 @@ static void read_promotion(lua_State *L, kr_engine *e, int P, int t, size_t i)
             luaL_error(L, "%s.days: expected a weekday mask 0..0x7f", wpath);
         lua_pop(L, 1);
     }
+    if (get_table(L, t, "audience", false, path)) {
+        int a = lua_gettop(L);
+        char apath[80];
+        snprintf(apath, sizeof apath, "%s.audience", path);
+        p->aud_member = get_int(L, a, "member", false, 0, apath);
+        p->aud_segment = get_int(L, a, "segment", false, 0, apath);
+        if (p->aud_member < 0 || p->aud_segment < 0)
+            luaL_error(L, "%s: expected condition numbers", apath);
+        if (p->aud_segment) {
+            if (!get_table(L, a, "segments", true, apath))
+                luaL_error(L, "%s.segments: expected a table", apath);
+            int sg = lua_gettop(L);
+            size_t n = (size_t)lua_rawlen(L, sg);
+            p->aud_segments = calloc(n ? n : 1, sizeof *p->aud_segments);
+            if (!p->aud_segments)
+                luaL_error(L, "out of memory");
+            for (size_t k = 0; k < n; k++) {
+                lua_rawgeti(L, sg, (lua_Integer)k + 1);
+                if (lua_type(L, -1) != LUA_TSTRING)
+                    luaL_error(L, "%s.segments[%d]: expected a string", apath, (int)k + 1);
+                p->aud_segments[k] = dup_or_raise(L, lua_tostring(L, -1));
+                p->n_aud_segments = k + 1;
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     p->check_ref = get_func_ref(L, t, "check", true, path);
     p->effects_ref = get_func_ref(L, t, "effects", true, path);
 }
@@ -573,6 +601,9 @@ void kr_engine_close(kr_engine *e)
         }
         free(p->cond_text);
         free(p->cond_src);
+        for (size_t k = 0; k < p->n_aud_segments; k++)
+            free(p->aud_segments[k]);
+        free(p->aud_segments);
     }
     free(e->promos);
     for (size_t g = 0; g < e->n_groups; g++)

@@ -620,6 +620,75 @@ static void test_window(kr_engine_result *r)
     kr_engine_close(e);
 }
 
+// ---- the audience as data -------------------------------------------------------------------
+// P.promotions[k].audience: "an identified customer" and "in segment a or b" are tested after
+// the window and before check. Checks that raise prove a rejection was made without them.
+static const char *const audience_lua =
+    "local function p(id, audience, conds, raise)\n"
+    "  local cs = {}\n"
+    "  for i, t in ipairs(conds) do cs[i] = { text = t, src = 'a.lua:' .. i } end\n"
+    "  return { id = id, name = id, src = 'a.lua:' .. id, stage = 'line', enabled = true,\n"
+    "    audience = audience, conditions = cs,\n"
+    "    check = function(ctx)\n"
+    "      if raise == true or (raise == 'anonymous' and ctx.customer == nil) then\n"
+    "        error('check called')\n"
+    "      end\n"
+    "    end,\n"
+    "    effects = function(ctx) return { { kind = 'percent', bp = 1000 } } end }\n"
+    "end\n"
+    "return { abi = 2, id = 'a', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "  time_zone = 'Europe/Moscow', groups = {}, promotions = {\n"
+    "  p('members', { member = 1 }, { 'customer' }, 'anonymous'),\n"
+    "  p('gold', { member = 1, segment = 2, segments = { 'gold', 'vip' } },\n"
+    "    { 'customer', 'segment' }, true),\n"
+    "  p('retail', { segment = 1, segments = { 'retail' } }, { 'segment' }, false),\n"
+    "} }\n";
+
+static void test_audience(kr_engine_result *r)
+{
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st =
+        kr_engine_open(audience_lua, strlen(audience_lua), "a.lua", NULL, &e, err, sizeof err);
+    if (!check(st == KR_ENGINE_OK, "audience: the program loads")) {
+        printf("#   %s\n", err);
+        return;
+    }
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    // Anonymous: every promotion fails its first audience condition, none calls check.
+    st = kr_engine_calculate(e, &rc, r);
+    if (!check(st == KR_ENGINE_OK, "audience: an anonymous receipt is evaluated"))
+        printf("#   %s\n", r->error);
+    static const struct {
+        const char *id, *cond;
+    } anon[] = {{"members", "customer"}, {"gold", "customer"}, {"retail", "segment"}};
+    for (size_t k = 0; k < 3 && st == KR_ENGINE_OK; k++) {
+        const kr_engine_rejected *x = rejected(e, r, anon[k].id);
+        char name[96];
+        snprintf(name, sizeof name, "audience: anonymous, '%s' is rejected by '%s' without check",
+                 anon[k].id, anon[k].cond);
+        check(x && x->reason == KR_ENGINE_REASON_CONDITION &&
+                  strcmp(x->condition, anon[k].cond) == 0,
+              name);
+    }
+    // A customer in 'retail' (and 'staff'): 'members' and 'retail' pass to their checks, which
+    // pass; 'gold' fails its segment condition without check. 10% of 1000.00 is 100.00, then
+    // 10% of the 900.00 left is 90.00: 190.00 off.
+    const char *segs[] = {"staff", "retail"};
+    kr_engine_customer cu = {.id = "c1", .segments = segs, .n_segments = 2};
+    rc.customer = &cu;
+    st = kr_engine_calculate(e, &rc, r);
+    if (!check(st == KR_ENGINE_OK, "audience: a member's receipt is evaluated"))
+        printf("#   %s\n", r->error);
+    const kr_engine_rejected *x = st == KR_ENGINE_OK ? rejected(e, r, "gold") : NULL;
+    check(x && x->reason == KR_ENGINE_REASON_CONDITION && strcmp(x->condition, "segment") == 0,
+          "audience: a customer in neither 'gold' nor 'vip' is rejected by 'segment' without check");
+    CHECK_EQ(r->total_discount, 19000,
+             "audience: 'members' and 'retail' apply to a customer in 'retail'");
+    kr_engine_close(e);
+}
+
 // ---- the deadline ------------------------------------------------------------------------------
 // An evaluation runs without the instruction hook until its deadline (engine.md "Sandbox").
 static const char *const deadline_lua =
@@ -735,6 +804,7 @@ int main(int argc, char **argv)
     test_invalid(e, &r);
     test_sandbox(&r);
     test_window(&r);
+    test_audience(&r);
     test_deadline();
     kr_engine_result_free(&r);
     kr_engine_close(e);

@@ -169,6 +169,7 @@ do
       { src = "tests/compiler/golden/language-additions/input.xml:37", text = "the receipt has an identified customer" }, -- 3
     },
     window = { from = 20788, to = 20818 }, -- conditions 1 and 2
+    audience = { member = 3 }, -- condition 3
     check = check,
     effects = effects,
   }
@@ -242,6 +243,7 @@ do
       { src = "tests/compiler/golden/language-additions/input.xml:37", text = "the receipt has an identified customer" }, -- 3
     },
     window = { from = 20544, to = 20573 }, -- conditions 1 and 2
+    audience = { member = 3 }, -- condition 3
     check = check,
     effects = effects,
   }

@@ -231,6 +231,7 @@ do
       { src = "tests/compiler/golden/plumbing/input.xml:48", text = "the receipt has an identified customer" }, -- 1
       { src = "tests/compiler/golden/plumbing/input.xml:48", text = "the customer is in segment partner" }, -- 2
     },
+    audience = { member = 1, segment = 2, segments = { "partner" } }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }
@@ -272,6 +273,7 @@ do
       { src = "tests/compiler/golden/plumbing/input.xml:56", text = "the receipt has an identified customer" }, -- 1
       { src = "tests/compiler/golden/plumbing/input.xml:56", text = "the customer is in segment homeowner" }, -- 2
     },
+    audience = { member = 1, segment = 2, segments = { "homeowner" } }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }
@@ -365,6 +367,7 @@ do
       { src = "tests/compiler/golden/plumbing/input.xml:52", text = "the receipt has an identified customer" }, -- 1
       { src = "tests/compiler/golden/plumbing/input.xml:52", text = "the customer is in segment retail" }, -- 2
     },
+    audience = { member = 1, segment = 2, segments = { "retail" } }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }
