@@ -13,6 +13,7 @@
 // of F(u) the points take floor(P x F(u) / final), each certificate floor(C x rest / what is
 // left of final), the money paid the rest; points earned follow the money paid and points spent
 // follow the points' money. A return of k units takes share(before + k) - share(before).
+#include "kr-reports.h"
 #include "ops/ops-test.h"
 
 #include <jansson.h>
@@ -364,6 +365,33 @@ static void test_expired(void)
     kr_ops_close(o);
 }
 
+// ---- reports -------------------------------------------------------------------------------
+// The sale facts of the parts: R1 of Ivan (3 mixers, 1000.00) with one unit back (333.33) and
+// R0 (2 pipes, 1000.00) kept. products: MIX 2 units, 666.67, 1 unit returned; PIPE 2 units,
+// 1000.00. sales: 2 receipts, revenue 1666.67, returned 333.33.
+static void test_reports(void)
+{
+    kr_ops *o = ops_test_open();
+    setup_ivan(o);
+    run(o, RETURN, "{\"id\":\"X1\",\"receipt\":\"R1\",\"time\":\"2026-03-03T09:00:00Z\","
+                   "\"lines\":[{\"id\":\"1\",\"qty\":1}]}");
+    kr_report_query q = {.from = "2026-03-01", .to = "2026-04-01"};
+    json_decref(ans);
+    ans = kr_ops_report(o, "products", &q, &out) == KR_OPS_OK ? json_loads(out.data, 0, NULL)
+                                                              : NULL;
+    tap_ok(is("rows.0.sku", "\"PIPE\"") && is("rows.0.units", "2") &&
+               is("rows.0.revenue", "\"1000.00\"") && is("rows.1.sku", "\"MIX\"") &&
+               is("rows.1.units", "2") && is("rows.1.revenue", "\"666.67\"") &&
+               is("rows.1.receipts", "1") && is("rows.1.returned_units", "1"),
+           "products: MIX 2 units for 666.67 with 1 returned, PIPE untouched");
+    json_decref(ans);
+    ans = kr_ops_report(o, "sales", &q, &out) == KR_OPS_OK ? json_loads(out.data, 0, NULL) : NULL;
+    tap_ok(is("rows.0.receipts", "2") && is("rows.0.revenue", "\"1666.67\"") &&
+               is("rows.0.returned", "\"333.33\""),
+           "sales: 2 receipts, 1666.67, 333.33 returned");
+    kr_ops_close(o);
+}
+
 // ---- property: pieces add up to the whole -------------------------------------------------------
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static int64_t rnd(int64_t n) // 0..n-1, deterministic
@@ -537,6 +565,7 @@ int main(int argc, char **argv)
     test_one_by_one();
     test_certificates_and_club();
     test_expired();
+    test_reports();
     test_property();
     json_decref(ans);
     kr_buf_free(&out);
