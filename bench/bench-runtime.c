@@ -3,6 +3,7 @@
 // one core), durable confirms per second into a ledger file, and a customer import.
 //
 //   bench-runtime engine PROGRAM.lua [N]        evaluate N generated receipts (default 200000)
+//   bench-runtime compare A.lua B.lua           the same results from both on the receipt pool?
 //   bench-runtime confirm PROGRAM.lua DB [N]    confirm N receipts (default 2000) into DB
 //   bench-runtime import PROGRAM.lua DB [N]     import N customers from generated CSV (100000)
 //
@@ -61,19 +62,15 @@ static char *read_file(const char *path, size_t *len)
 enum { POOL = 4096, MAX_LINES = 8 };
 static char skus[2000][16];
 
-static int bench_engine(const char *lua, size_t len, long n)
+static kr_engine_line lines[POOL][MAX_LINES];
+static kr_engine_receipt rcs[POOL];
+static kr_engine_customer custs[POOL];
+static const char *segv[POOL][1];
+static char ids[POOL][24];
+
+// The pool of generated receipts (the same on every run: the generator's seed is fixed).
+static void make_pool(void)
 {
-    kr_engine *e = NULL;
-    char err[512];
-    if (kr_engine_open(lua, len, "bench", NULL, &e, err, sizeof err) != KR_ENGINE_OK) {
-        fprintf(stderr, "bench: %s\n", err);
-        return 1;
-    }
-    static kr_engine_line lines[POOL][MAX_LINES];
-    static kr_engine_receipt rcs[POOL];
-    static kr_engine_customer custs[POOL];
-    static const char *segv[POOL][1];
-    static char ids[POOL][24];
     for (int i = 0; i < POOL; i++) {
         size_t nl = 1 + next() % MAX_LINES;
         for (size_t k = 0; k < nl; k++) {
@@ -95,6 +92,25 @@ static int bench_engine(const char *lua, size_t len, long n)
                                      .lines = lines[i], .n_lines = nl, .customer = &custs[i],
                                      .points_to_spend = (int64_t)(next() % 3) * 100};
     }
+}
+
+static kr_engine *open_engine(const char *lua, size_t len, const char *name)
+{
+    kr_engine *e = NULL;
+    char err[512];
+    if (kr_engine_open(lua, len, name, NULL, &e, err, sizeof err) != KR_ENGINE_OK) {
+        fprintf(stderr, "bench: %s\n", err);
+        return NULL;
+    }
+    return e;
+}
+
+static int bench_engine(const char *lua, size_t len, long n)
+{
+    kr_engine *e = open_engine(lua, len, "bench");
+    if (!e)
+        return 1;
+    make_pool();
     kr_engine_result res;
     kr_engine_result_init(&res);
     for (int i = 0; i < POOL; i++) // warm up, and fail early on a broken program
@@ -116,6 +132,81 @@ static int bench_engine(const char *lua, size_t len, long n)
     kr_engine_result_free(&res);
     kr_engine_close(e);
     return 0;
+}
+
+// Whether two results agree on everything money and points: line finals, points spent and
+// earned, totals, the applied promotions with their discount and points, and the rejected
+// promotions with their reason and, when both programs have condition texts (a hand-written
+// one may leave them out), the failing condition. Promotions are compared by id.
+static bool same_result(const kr_engine *ea, const kr_engine_result *a, const kr_engine *eb,
+                        const kr_engine_result *b)
+{
+    if (a->n_lines != b->n_lines || a->total_discount != b->total_discount ||
+        a->to_pay != b->to_pay || a->points_spent != b->points_spent ||
+        a->points_earned != b->points_earned || a->max_points != b->max_points ||
+        a->n_applied != b->n_applied || a->n_rejected != b->n_rejected)
+        return false;
+    for (size_t i = 0; i < a->n_lines; i++)
+        if (a->lines[i].final != b->lines[i].final ||
+            a->lines[i].points_earned != b->lines[i].points_earned ||
+            a->lines[i].points_spent != b->lines[i].points_spent)
+            return false;
+    for (size_t k = 0; k < a->n_applied; k++)
+        if (strcmp(kr_engine_promotion_id(ea, a->applied[k].promotion),
+                   kr_engine_promotion_id(eb, b->applied[k].promotion)) != 0 ||
+            a->applied[k].discount != b->applied[k].discount ||
+            a->applied[k].points != b->applied[k].points)
+            return false;
+    for (size_t k = 0; k < a->n_rejected; k++)
+        if (strcmp(kr_engine_promotion_id(ea, a->rejected[k].promotion),
+                   kr_engine_promotion_id(eb, b->rejected[k].promotion)) != 0 ||
+            a->rejected[k].reason != b->rejected[k].reason)
+            return false;
+    for (size_t k = 0; k < a->n_rejected; k++) { // the failing condition, when both name one
+        const char *ca = a->rejected[k].condition, *cb = b->rejected[k].condition;
+        if (ca && cb && strcmp(ca, "(unknown condition)") != 0 &&
+            strcmp(cb, "(unknown condition)") != 0 && strcmp(ca, cb) != 0)
+            return false;
+    }
+    return true;
+}
+
+// Evaluates every receipt of the pool with both programs and reports the first difference.
+static int bench_compare(const char *lua_a, size_t len_a, const char *lua_b, size_t len_b)
+{
+    kr_engine *ea = open_engine(lua_a, len_a, "a");
+    kr_engine *eb = ea ? open_engine(lua_b, len_b, "b") : NULL;
+    if (!eb)
+        return 1;
+    make_pool();
+    kr_engine_result ra, rb;
+    kr_engine_result_init(&ra);
+    kr_engine_result_init(&rb);
+    int rc = 0;
+    long applied = 0;
+    for (int i = 0; i < POOL && rc == 0; i++) {
+        if (kr_engine_calculate(ea, &rcs[i], &ra) != KR_ENGINE_OK ||
+            kr_engine_calculate(eb, &rcs[i], &rb) != KR_ENGINE_OK) {
+            fprintf(stderr, "compare: receipt %d: %s%s\n", i, ra.error, rb.error);
+            rc = 1;
+        } else if (!same_result(ea, &ra, eb, &rb)) {
+            fprintf(stderr,
+                    "compare: receipt %d differs (discount %lld / %lld, points %lld / %lld)\n", i,
+                    (long long)ra.total_discount, (long long)rb.total_discount,
+                    (long long)ra.points_earned, (long long)rb.points_earned);
+            rc = 1;
+        }
+        applied += (long)ra.n_applied;
+    }
+    if (rc == 0)
+        printf("compare: %d receipts, the same result from both programs (%.1f promotions "
+               "applied per receipt)\n",
+               POOL, (double)applied / POOL);
+    kr_engine_result_free(&ra);
+    kr_engine_result_free(&rb);
+    kr_engine_close(ea);
+    kr_engine_close(eb);
+    return rc;
 }
 
 static int bench_confirm(const char *lua, size_t len, const char *db, long n)
@@ -209,7 +300,8 @@ static int bench_import(const char *lua, size_t len, const char *db, long n)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench-runtime engine|confirm|import PROGRAM.lua [DB] [N]\n");
+        fprintf(stderr,
+                "usage: bench-runtime engine|compare|confirm|import PROGRAM.lua [DB] [N]\n");
         return 2;
     }
     for (int i = 0; i < 2000; i++)
@@ -223,12 +315,20 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(argv[1], "engine") == 0)
         rc = bench_engine(lua, len, argc > 3 ? atol(argv[3]) : 200000);
-    else if (strcmp(argv[1], "confirm") == 0 && argc > 3)
+    else if (strcmp(argv[1], "compare") == 0 && argc > 3) {
+        size_t len_b = 0;
+        char *lua_b = read_file(argv[3], &len_b);
+        rc = lua_b ? bench_compare(lua, len, lua_b, len_b) : 3;
+        if (!lua_b)
+            fprintf(stderr, "bench: cannot read %s\n", argv[3]);
+        free(lua_b);
+    } else if (strcmp(argv[1], "confirm") == 0 && argc > 3)
         rc = bench_confirm(lua, len, argv[3], argc > 4 ? atol(argv[4]) : 2000);
     else if (strcmp(argv[1], "import") == 0 && argc > 3)
         rc = bench_import(lua, len, argv[3], argc > 4 ? atol(argv[4]) : 100000);
     else {
-        fprintf(stderr, "usage: bench-runtime engine|confirm|import PROGRAM.lua [DB] [N]\n");
+        fprintf(stderr,
+                "usage: bench-runtime engine|compare|confirm|import PROGRAM.lua [DB] [N]\n");
         rc = 2;
     }
     free(lua);

@@ -285,7 +285,9 @@ static unsigned lines_helper(kc_emit *e, const cond *c)
     const kc_attr *m = kc__emit_written(c->n, "min-amount");
     const char *basis = kc__str(c->n, "basis");
     const char *field = basis && !strcmp(basis, "after") ? "current" : "amount";
-    unsigned sel = kc__emit_selector(e, c->n);
+    kc_buf sel;
+    kc_buf_init(&sel, 0);
+    bool any = kc__emit_selector_inline(e, &sel, c->n, ""); // tested inline: no call per line
     unsigned id = ++e->next_id;
     kc_buf *b = &e->locals;
     char src[1200];
@@ -293,20 +295,25 @@ static unsigned lines_helper(kc_emit *e, const cond *c)
     kc_buf_puts(b, "  -- ");
     kc__lua_comment(b, src);
     kc_buf_printf(b, " lines\n  local function cond_%u(ctx)\n    local lines = ctx.lines\n", id);
-    if (q || m)
-        kc_buf_puts(b, "    local units, amount = 0, 0\n");
+    if (q)
+        kc_buf_puts(b, "    local units = 0\n");
+    if (m)
+        kc_buf_puts(b, "    local amount = 0\n");
     kc_buf_puts(b, "    for i = 1, #lines do\n      local l = lines[i]\n");
     const char *in = "      ";
-    if (sel) {
-        kc_buf_printf(b, "      if sel_%u(l) then\n", sel);
+    if (any) {
+        kc_buf_printf(b, "      if %s then\n", sel.data ? sel.data : "false");
         in = "        ";
     }
-    if (q || m)
-        kc_buf_printf(b, "%sunits = units + l.qty\n%samount = amount + l.%s\n", in, in, field);
-    else
+    if (q)
+        kc_buf_printf(b, "%sunits = units + l.qty\n", in);
+    if (m)
+        kc_buf_printf(b, "%samount = amount + l.%s\n", in, field);
+    if (!q && !m)
         kc_buf_printf(b, "%sreturn true\n", in);
-    if (sel)
+    if (any)
         kc_buf_puts(b, "      end\n");
+    kc_buf_free(&sel);
     kc_buf_puts(b, "    end\n");
     if (q || m) {
         kc_buf_puts(b, "    return ");

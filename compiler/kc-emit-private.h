@@ -87,6 +87,10 @@ void kc__emit_in(kc_emit *e, kc_buf *b, const char *expr, const kc_value *v, boo
 // The selector of an element with SELECTOR_ATTRS as a local function of the block: returns
 // its number (sel_n), or 0 when the element selects every line.
 unsigned kc__emit_selector(kc_emit *e, const kc_node *n);
+// The selector of an element (its attributes named `prefix` + selector name) as a Lua
+// expression over the line `l`, written into b for a loop to test inline (no call per line);
+// false (nothing written) when it selects every line.
+bool kc__emit_selector_inline(kc_emit *e, kc_buf *b, const kc_node *n, const char *prefix);
 // The same for attributes named `prefix` + selector name: "discount-" gives a tier's
 // `discount-exclude-*`; selector attributes the element lacks are skipped.
 unsigned kc__emit_selector_prefixed(kc_emit *e, const kc_node *n, const char *prefix);

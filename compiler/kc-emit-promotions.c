@@ -19,6 +19,7 @@ typedef struct lineval {
     unsigned tbl_f;   // table giving the factor per line (0: `fconst`)
     int64_t fconst;   // 10000 = no factor
     bool money;       // scale with scale_money (else scale_bp)
+    bool by_line;     // a table reads the line: the value may differ from line to line
 } lineval;
 
 static int64_t scale_money_c(const kc_emit *e, int64_t a, int64_t f)
@@ -57,58 +58,116 @@ static void value_expr(kc_emit *e, kc_buf *b, const lineval *lv)
     }
 }
 
+// Whether the decision table `id` has an input about the line (then its answer may differ
+// from line to line); a table the program does not define counts as one that does.
+static bool table_reads_line(const kc_emit *e, const char *id)
+{
+    const kc_node *t = kc__find_table(e->p, id);
+    if (!t)
+        return true;
+    static const char *const receipt_inputs[] = {"segment",       "tier",     "region",
+                                                 "store",         "channel",  "customer-attribute",
+                                                 "receipt-total", "turnover", "receipt-count"};
+    for (const kc_node *in = kc__child(t, KC_E_INPUT, NULL); in;
+         in = kc__child(t, KC_E_INPUT, in)) {
+        const char *src = kc__str(in, "source");
+        bool receipt = false;
+        for (size_t k = 0; src && k < sizeof receipt_inputs / sizeof *receipt_inputs; k++)
+            receipt |= strcmp(src, receipt_inputs[k]) == 0;
+        if (!receipt)
+            return true;
+    }
+    return false;
+}
+
 // A new list with room for 8 entries. Lua sizes the array part of a constructor by its items,
 // so the nils reserve 8 slots and leave the table empty (# is 0); filled from `{}` a list
 // would be reallocated and rehashed at 1, 2, 4 and 8 entries, and these lists are built for
 // every receipt that passes a check (the runtime spends a good part of its time there).
 #define LIST8 "{ nil, nil, nil, nil, nil, nil, nil, nil }"
 
-// `local ls[, vs], n` and the loop that fills them with the selected lines (and values).
-static void collect_lines(kc_emit *e, kc_buf *b, unsigned sel, const lineval *lv)
+// How collect_lines left an effect's lines and values, for effect_close: the list `ls` or no
+// list at all (every line: the effect has no `lines`), the value (`vs`, parallel to `ls`, or
+// one expression for every listed line) and the Lua condition on which the effect is there.
+typedef struct shape {
+    bool every;
+    kc_buf value;
+    kc_buf guard; // empty: always
+} shape;
+
+static void guard_and(kc_buf *g, const char *test)
 {
-    kc_buf_puts(b, "      local ls = " LIST8 " -- room for 8 lines\n");
-    if (lv)
-        kc_buf_puts(b, "      local vs = " LIST8 "\n");
-    if (!sel && (!lv || (!lv->tbl_v && !lv->tbl_f))) {
-        // Every line, with one value: no line to look at, n is the line count.
-        kc_buf_puts(b, "      local n = #lines\n      for i = 1, n do\n        ls[i] = i\n");
-        if (lv) {
-            kc_buf_puts(b, "        vs[i] = ");
-            value_expr(e, b, lv);
-            kc_buf_puts(b, "\n");
+    kc_buf_printf(g, "%s%s", g->len ? " and " : "", test);
+}
+
+// Writes the code that finds the lines of an effect (the selector of element n, its attributes
+// named with `prefix`) and their values
+// (lv; NULL for an effect without a per-line value). A value that is the same on every line —
+// a constant, or tables without line inputs, asked once for the receipt (line = nil) — is
+// one expression; the lines are listed only when a selector picks some (each tested inline,
+// no call per line); without one the effect covers every line and lists none. Values that
+// depend on the line go into `vs`, and a line without a value is left out.
+static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const char *prefix,
+                          const lineval *lv, shape *sh)
+{
+    kc_buf_init(&sh->value, 0);
+    kc_buf_init(&sh->guard, 0);
+    kc_buf sel;
+    kc_buf_init(&sel, 0);
+    bool any = kc__emit_selector_inline(e, &sel, n, prefix);
+    bool by_line = lv && lv->by_line;
+    if (lv && !by_line) {
+        if (lv->tbl_v) {
+            kc_buf_printf(b, "      local v = tbl_%u(ctx, nil)\n", lv->tbl_v);
+            guard_and(&sh->guard, "v ~= nil");
         }
-        kc_buf_puts(b, "      end\n");
+        if (lv->tbl_f) {
+            kc_buf_printf(b, "      local f = tbl_%u(ctx, nil)\n", lv->tbl_f);
+            guard_and(&sh->guard, "f ~= nil");
+        }
+        value_expr(e, &sh->value, lv);
+    }
+    sh->every = !any && !by_line;
+    if (sh->every) {
+        guard_and(&sh->guard, "#lines > 0"); // as with a list: no line, no effect
+        kc_buf_free(&sel);
         return;
     }
+    kc_buf_puts(b, "      local ls = " LIST8 " -- room for 8 lines\n");
+    if (by_line)
+        kc_buf_puts(b, "      local vs = " LIST8 "\n");
     kc_buf_puts(b, "      local n = 0\n      for i = 1, #lines do\n        local l = lines[i]\n");
     char in[64] = "        ";
     unsigned ends = 0;
-    if (sel) {
-        kc_buf_printf(b, "%sif sel_%u(l) then\n", in, sel);
+    if (any) {
+        kc_buf_printf(b, "%sif %s then\n", in, sel.data ? sel.data : "false");
         strcat(in, "  ");
         ends++;
     }
-    if (lv && lv->tbl_v) {
+    if (by_line && lv->tbl_v) {
         kc_buf_printf(b, "%slocal v = tbl_%u(ctx, l)\n%sif v ~= nil then\n", in, lv->tbl_v, in);
         strcat(in, "  ");
         ends++;
     }
-    if (lv && lv->tbl_f) {
+    if (by_line && lv->tbl_f) {
         kc_buf_printf(b, "%slocal f = tbl_%u(ctx, l)\n%sif f ~= nil then\n", in, lv->tbl_f, in);
         strcat(in, "  ");
         ends++;
     }
     kc_buf_printf(b, "%sn = n + 1\n%sls[n] = i\n", in, in);
-    if (lv) {
+    if (by_line) {
         kc_buf_printf(b, "%svs[n] = ", in);
         value_expr(e, b, lv);
         kc_buf_puts(b, "\n");
+        kc_buf_puts(&sh->value, "vs");
     }
     while (ends--) {
         in[strlen(in) - 2] = '\0';
         kc_buf_printf(b, "%send\n", in);
     }
     kc_buf_puts(b, "      end\n");
+    guard_and(&sh->guard, "n > 0");
+    kc_buf_free(&sel);
 }
 
 static void effect_open(kc_emit *e, kc_buf *b, const kc_node *n, const char *what)
@@ -120,31 +179,55 @@ static void effect_open(kc_emit *e, kc_buf *b, const kc_node *n, const char *wha
     kc_buf_printf(b, " %s\n", what);
 }
 
-// `if n > 0 then out[#out + 1] = { src, kind, <fields>lines = ls } end` and the block's end.
+// `[if <guard> then] out[#out + 1] = { src, kind, <fields>[lines = ls] } [end]`, the block's
+// end, and the shape freed. `fields` may hold one "%s": where the shape's value goes.
 static void effect_close(kc_emit *e, kc_buf *b, const kc_node *n, const char *kind,
-                         const char *fields)
+                         const char *fields, shape *sh)
 {
-    kc_buf_puts(b, "      if n > 0 then\n        out[#out + 1] = { ");
+    const char *in = sh->guard.len ? "        " : "      ";
+    if (sh->guard.len)
+        kc_buf_printf(b, "      if %s then\n", sh->guard.data);
+    kc_buf_printf(b, "%sout[#out + 1] = { ", in);
     kc__lua_src(e, b, n->line);
-    kc_buf_printf(b, ", kind = \"%s\", %slines = ls }\n      end\n    end\n", kind, fields);
+    kc_buf_printf(b, ", kind = \"%s\", ", kind);
+    const char *at = strstr(fields, "%s");
+    if (at) {
+        kc_buf_printf(b, "%.*s%s%s", (int)(at - fields), fields,
+                      sh->value.data ? sh->value.data : "nil", at + 2);
+    } else {
+        kc_buf_puts(b, fields);
+    }
+    if (sh->every && b->len >= 2 && !memcmp(b->data + b->len - 2, ", ", 2))
+        b->data[b->len -= 2] = '\0'; // the last field's separator
+    kc_buf_puts(b, sh->every ? " }\n" : "lines = ls }\n");
+    if (sh->guard.len)
+        kc_buf_puts(b, "      end\n");
+    kc_buf_puts(b, "    end\n");
+    kc_buf_free(&sh->value);
+    kc_buf_free(&sh->guard);
 }
 
-// A percent-or-@table attribute and a factor-or-@table attribute as a lineval.
+// A percent-or-@table attribute and a factor-or-@table attribute as a lineval. `receipt`:
+// the value is one for the receipt (tables are asked with line = nil whatever their inputs).
 static lineval lineval_of(kc_emit *e, const kc_attr *pct, const kc_attr *fac, bool money,
-                          int64_t constant)
+                          int64_t constant, bool receipt)
 {
     lineval lv = {.fconst = 10000, .money = money, .constant = constant};
     if (pct) {
-        if (pct->v.is_ref)
+        if (pct->v.is_ref) {
             lv.tbl_v = kc__emit_table_ref(e, pct->v.s);
-        else
+            lv.by_line |= !receipt && table_reads_line(e, pct->v.s);
+        } else {
             lv.constant = pct->v.i;
+        }
     }
     if (fac) {
-        if (fac->v.is_ref)
+        if (fac->v.is_ref) {
             lv.tbl_f = kc__emit_table_ref(e, fac->v.s);
-        else
+            lv.by_line |= !receipt && table_reads_line(e, fac->v.s);
+        } else {
             lv.fconst = fac->v.i;
+        }
     }
     return lv;
 }
@@ -152,102 +235,77 @@ static lineval lineval_of(kc_emit *e, const kc_attr *pct, const kc_attr *fac, bo
 static void emit_effect(kc_emit *e, kc_buf *b, const kc_node *n)
 {
     char fields[256];
+    shape sh;
     switch (n->spec->id) {
     case KC_E_DISCOUNT: {
         const kc_attr *pct = kc__emit_written(n, "percent"), *am = kc__emit_written(n, "amount");
         const kc_attr *fac = kc__emit_written(n, "factor");
-        unsigned sel = kc__emit_selector(e, n);
         if (pct) {
-            lineval lv = lineval_of(e, pct, fac, false, 0);
+            lineval lv = lineval_of(e, pct, fac, false, 0, false);
             effect_open(e, b, n, "discount percent");
-            collect_lines(e, b, sel, &lv);
-            effect_close(e, b, n, "percent", "bp = vs, ");
+            collect_lines(e, b, n, "", &lv, &sh);
+            effect_close(e, b, n, "percent", "bp = %s, ", &sh);
         }
         if (am) {
             const char *per = kc__str(n, "per");
             per = per ? per : "line";
+            bool receipt = strcmp(per, "receipt") == 0;
+            // For the receipt: one amount, the factor table answering for the receipt (line =
+            // nil); no answer, no effect.
+            lineval lv = lineval_of(e, NULL, fac, true, am->v.i, receipt);
             effect_open(e, b, n, "discount amount");
-            if (strcmp(per, "receipt") != 0) {
-                lineval lv = lineval_of(e, NULL, fac, true, am->v.i);
-                collect_lines(e, b, sel, &lv);
-                snprintf(fields, sizeof fields, "per = \"%s\", amount = vs, ", per);
-                effect_close(e, b, n, "amount", fields);
-            } else if (fac && fac->v.is_ref) {
-                // One amount for the receipt: the factor table answers for the receipt
-                // (line = nil); no answer, no effect.
-                unsigned t = kc__emit_table_ref(e, fac->v.s);
-                e->helpers |= KC_H_SCALE_MONEY;
-                kc_buf_printf(b, "      local f = tbl_%u(ctx, nil)\n", t);
-                collect_lines(e, b, sel, NULL);
-                kc_buf_puts(b, "      if f ~= nil and n > 0 then\n        out[#out + 1] = { ");
-                kc__lua_src(e, b, n->line);
-                kc_buf_printf(b, ", kind = \"amount\", per = \"receipt\", amount = "
-                                 "scale_money(%lld, f), lines = ls }\n      end\n    end\n",
-                              (long long)am->v.i);
-            } else {
-                int64_t a = fac ? scale_money_c(e, am->v.i, fac->v.i) : am->v.i;
-                collect_lines(e, b, sel, NULL);
-                snprintf(fields, sizeof fields, "per = \"receipt\", amount = %lld, ", (long long)a);
-                effect_close(e, b, n, "amount", fields);
-            }
+            collect_lines(e, b, n, "", &lv, &sh);
+            snprintf(fields, sizeof fields, "per = \"%s\", amount = %%s, ", per);
+            effect_close(e, b, n, "amount", fields, &sh);
         }
         return;
     }
     case KC_E_FIXED_PRICE: {
-        unsigned sel = kc__emit_selector(e, n);
         effect_open(e, b, n, "fixed-price");
-        collect_lines(e, b, sel, NULL);
+        collect_lines(e, b, n, "", NULL, &sh);
         snprintf(fields, sizeof fields, "price = %lld, ", (long long)kc__int(n, "price"));
-        effect_close(e, b, n, "fixed_price", fields);
+        effect_close(e, b, n, "fixed_price", fields, &sh);
         return;
     }
     case KC_E_CHEAPEST: {
-        unsigned sel = kc__emit_selector(e, n);
         effect_open(e, b, n, "cheapest");
-        collect_lines(e, b, sel, NULL);
+        collect_lines(e, b, n, "", NULL, &sh);
         snprintf(fields, sizeof fields, "bp = %lld, count = %lld, ",
                  (long long)kc__int(n, "percent"), (long long)kc__int(n, "count"));
-        effect_close(e, b, n, "cheapest", fields);
+        effect_close(e, b, n, "cheapest", fields, &sh);
         return;
     }
     case KC_E_BUY_GET: {
-        unsigned sel = kc__emit_selector(e, n);
         effect_open(e, b, n, "buy-get");
-        collect_lines(e, b, sel, NULL);
+        collect_lines(e, b, n, "", NULL, &sh);
         snprintf(fields, sizeof fields, "buy = %lld, get = %lld, bp = %lld, ",
                  (long long)kc__int(n, "buy"), (long long)kc__int(n, "get"),
                  (long long)kc__int(n, "percent"));
-        effect_close(e, b, n, "buy_get", fields);
+        effect_close(e, b, n, "buy_get", fields, &sh);
         return;
     }
     case KC_E_POINTS: {
         const kc_attr *am = kc__emit_written(n, "amount"), *pct = kc__emit_written(n, "percent");
         const kc_attr *mul = kc__emit_written(n, "multiplier");
-        unsigned sel = kc__emit_selector(e, n);
         if (am) {
+            // With a selector: only when a line matches (the lines are listed); without one,
+            // for the receipt (no lines).
             effect_open(e, b, n, "points amount");
-            if (sel) {
-                collect_lines(e, b, sel, NULL);
-                snprintf(fields, sizeof fields, "amount = %lld, ", (long long)am->v.i);
-                effect_close(e, b, n, "points", fields);
-            } else {
-                kc_buf_puts(b, "      out[#out + 1] = { ");
-                kc__lua_src(e, b, n->line);
-                kc_buf_printf(b, ", kind = \"points\", amount = %lld }\n    end\n",
-                              (long long)am->v.i);
-            }
+            collect_lines(e, b, n, "", NULL, &sh);
+            snprintf(fields, sizeof fields, "amount = %lld, ", (long long)am->v.i);
+            effect_close(e, b, n, "points", fields, &sh);
         }
         if (pct) {
-            lineval lv = lineval_of(e, pct, NULL, false, 0);
+            lineval lv = lineval_of(e, pct, NULL, false, 0, false);
             effect_open(e, b, n, "points percent");
-            collect_lines(e, b, sel, &lv);
-            effect_close(e, b, n, "points", "bp = vs, ");
+            collect_lines(e, b, n, "", &lv, &sh);
+            effect_close(e, b, n, "points", "bp = %s, ", &sh);
         }
         if (mul) {
             effect_open(e, b, n, "points multiplier");
-            collect_lines(e, b, sel, NULL);
+            collect_lines(e, b, n, "", NULL, &sh);
             snprintf(fields, sizeof fields, "factor = %lld, ", (long long)mul->v.i);
-            effect_close(e, b, n, "points_multiplier", fields);
+            effect_close(e, b, n, "points_multiplier", fields, &sh);
         }
         return;
     }
@@ -373,6 +431,35 @@ static void emit_agreement(kc_emit *e, const item *it, unsigned index)
     kc_buf_free(&c);
 }
 
+// `window = { from, to, days }`: the validity dates and weekdays again, as data, so the runtime
+// can turn a receipt away without calling check (program-abi.md "Promotions"). They are the
+// first conditions of every promotion that has them, numbered in this order; check tests the
+// same, so the answer does not change, only its cost.
+static void emit_window(kc_buf *b, const conds *cs)
+{
+    static const struct {
+        cwhat what;
+        const char *field;
+    } parts[] = {{C_FROM, "from"}, {C_TO, "to"}, {C_DAYS, "days"}};
+    size_t k = 0;
+    for (size_t p = 0; p < 3 && k < cs->n; p++) {
+        const cond *c = &cs->v[k];
+        if (c->what != parts[p].what || c->parent != -1 || !c->a)
+            continue;
+        kc_buf_printf(b, "%s%s = ", k ? ", " : "    window = { ", parts[p].field);
+        if (c->what == C_DAYS) // the bit mask of check: bit 0 Monday .. bit 6 Sunday
+            kc_buf_printf(b, "0x%02llx", (unsigned long long)c->a->v.i);
+        else
+            kc_buf_printf(b, "%lld", (long long)c->a->v.i);
+        k++;
+    }
+    if (k)
+        kc_buf_printf(b, " }, -- %s\n",
+                      k == 1   ? "condition 1"
+                      : k == 2 ? "conditions 1 and 2"
+                               : "conditions 1 to 3");
+}
+
 static void emit_promotion(kc_emit *e, const item *it, unsigned index)
 {
     if (it->agreement) {
@@ -393,11 +480,11 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
                    "  local function effects(ctx)\n    local lines = ctx.lines\n"
                    "    local out = {}\n");
     if (it->tier) {
-        lineval lv = lineval_of(e, kc__emit_written(n, "discount"), NULL, false, 0);
-        unsigned sel = kc__emit_selector_prefixed(e, n, "discount-"); // discount-exclude-*
+        lineval lv = lineval_of(e, kc__emit_written(n, "discount"), NULL, false, 0, false);
+        shape sh;
         effect_open(e, b, n, "tier discount");
-        collect_lines(e, b, sel, &lv);
-        effect_close(e, b, n, "percent", "bp = vs, ");
+        collect_lines(e, b, n, "discount-", &lv, &sh); // discount-exclude-*
+        effect_close(e, b, n, "percent", "bp = %s, ", &sh);
     } else {
         for (const kc_node *c = n->first; c; c = c->next)
             if (c->spec)
@@ -440,6 +527,7 @@ static void emit_promotion(kc_emit *e, const item *it, unsigned index)
     emit_limits(e, b, it->tier ? NULL : n, KC_E_CAP, "caps");
     emit_limits(e, b, it->tier ? NULL : n, KC_E_LIMIT, "limits");
     kc__emit_conditions_list(e, b, &cs);
+    emit_window(b, &cs);
     // The batches whose codes this promotion asks for: a code is used (and counted against its
     // limits) only by a receipt on which such a promotion applied.
     bool any_code = false;

@@ -472,13 +472,19 @@ void kc__emit_redemption(kc_emit *e)
         return;
     kc__emit_block_begin(e);
     kc_buf *b = &e->body;
-    kc_buf_puts(b, "  -- May points pay for this line?\n  local function eligible(line)\n");
-    emit_excludes(e, b, rd, "false");
-    kc_buf_puts(b, "    return true\n  end\n  P.redemption = { ");
+    // Without an exclude every line may be paid with points: no `eligible`, so the runtime
+    // makes no call per line (program-abi.md "Redemption").
+    bool excludes = kc__child(rd, KC_E_EXCLUDE, NULL) != NULL;
+    if (excludes) {
+        kc_buf_puts(b, "  -- May points pay for this line?\n  local function eligible(line)\n");
+        emit_excludes(e, b, rd, "false");
+        kc_buf_puts(b, "    return true\n  end\n");
+    }
+    kc_buf_puts(b, "  P.redemption = { ");
     static const char *const skip[] = {NULL};
     kc__lua_all_attrs(e, b, rd, skip);
     kc__lua_src(e, b, rd->line);
-    kc_buf_puts(b, ", eligible = eligible }\n");
+    kc_buf_puts(b, excludes ? ", eligible = eligible }\n" : " }\n");
     char c[1200];
     kc__src_text(e, c, sizeof c, rd->line);
     strncat(c, " redemption", sizeof c - strlen(c) - 1);

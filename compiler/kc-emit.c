@@ -456,31 +456,45 @@ unsigned kc__emit_selector_prefixed(kc_emit *e, const kc_node *n, const char *pr
     return id;
 }
 
+bool kc__emit_selector_inline(kc_emit *e, kc_buf *b, const kc_node *n, const char *prefix)
+{
+    size_t before = b->len;
+    selector_expr(e, b, n, prefix);
+    return b->len > before;
+}
+
 unsigned kc__emit_total_helper(kc_emit *e, const kc_node *n, const char *field)
 {
-    unsigned sel = kc__emit_selector(e, n);
-    if (!sel)
-        return 0;
-    char key[64];
-    snprintf(key, sizeof key, "R%u.%s", sel, field);
-    unsigned id = memo_find(e, key);
-    if (id)
-        return id;
-    id = ++e->next_id;
-    memo_add(e, key, id);
-    kc_buf_printf(&e->locals,
-                  "  -- the receipt total (%s) of the lines sel_%u selects\n"
-                  "  local function total_%u(ctx)\n"
-                  "    local lines, t = ctx.lines, 0\n"
-                  "    for i = 1, #lines do\n"
-                  "      local l = lines[i]\n"
-                  "      if sel_%u(l) then\n"
-                  "        t = t + l.%s\n"
-                  "      end\n"
-                  "    end\n"
-                  "    return t\n"
-                  "  end\n",
-                  field, sel, id, sel, field);
+    kc_buf x;
+    kc_buf_init(&x, 0);
+    selector_expr(e, &x, n, ""); // tested inline in the loop: no call per line
+    unsigned id = 0;
+    if (x.len && x.data) {
+        kc_buf key;
+        kc_buf_init(&key, 0);
+        kc_buf_printf(&key, "R%s.%s", field, x.data);
+        id = key.data ? memo_find(e, key.data) : 0;
+        if (!id) {
+            id = ++e->next_id;
+            if (key.data)
+                memo_add(e, key.data, id);
+            kc_buf_printf(&e->locals,
+                          "  -- the receipt total (%s) of the lines where %s\n"
+                          "  local function total_%u(ctx)\n"
+                          "    local lines, t = ctx.lines, 0\n"
+                          "    for i = 1, #lines do\n"
+                          "      local l = lines[i]\n"
+                          "      if %s then\n"
+                          "        t = t + l.%s\n"
+                          "      end\n"
+                          "    end\n"
+                          "    return t\n"
+                          "  end\n",
+                          field, x.data, id, x.data, field);
+        }
+        kc_buf_free(&key);
+    }
+    kc_buf_free(&x);
     return id;
 }
 
@@ -609,7 +623,7 @@ kc_status kc_emit_lua(const kc_program *p, const char *path_for_comments, kc_buf
 
     kc_buf_puts(out, "local TABLES = {}\n\n");
     emit_helpers(&e, out);
-    kc_buf_puts(out, "local P = {\n  abi = 1,\n  id = ");
+    kc_buf_puts(out, "local P = {\n  abi = 2,\n  id = ");
     kc__lua_str(out, kc__emit_id(r));
     kc_buf_puts(out, ",\n  name = ");
     kc__lua_str(out, kc__str(r, "name"));

@@ -389,6 +389,21 @@ static bool apply_effect(calc *c, int eff, size_t promo, bool commit, int64_t *p
 // ---- one promotion ----------------------------------------------------------------------------
 typedef enum eval_outcome { EV_FAILED, EV_NOTHING, EV_GIVES } eval_outcome;
 
+// The validity window of a promotion as data (P.promotions[k].window): the conditions its
+// check tests first, tested here without calling it — most promotions of a program are out of
+// their dates on most days. Returns the number of the failing condition, 0 when they hold.
+static int64_t window_fails(const kr_engine *e, const kr__promo *pr)
+{
+    int64_t k = 0;
+    if (pr->win_from >= 0 && (++k, e->ctx_date < pr->win_from))
+        return k;
+    if (pr->win_to >= 0 && (++k, e->ctx_date > pr->win_to))
+        return k;
+    if (pr->win_days && (++k, !(pr->win_days & (INT64_C(1) << (e->ctx_weekday - 1)))))
+        return k;
+    return 0;
+}
+
 // Runs check and effects of promotion `p` against the running amounts. Fills c->d (capped),
 // *points (fixed points effects) and *value (money off + those points in money, for groups).
 // When `commit`, also applies the reward conversion, moves the running amounts and records
@@ -401,6 +416,11 @@ static eval_outcome eval_promo(calc *c, size_t p, bool commit, int64_t *value)
     const kr_engine_line *ln = c->rc->lines;
     e->what_promo = p;
 
+    int64_t outside = window_fails(e, pr);
+    if (outside) {
+        c->cond[p] = outside;
+        return EV_FAILED;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, pr->check_ref);
     lua_pushvalue(L, c->ctx);
     lua_call(L, 1, 1);
@@ -976,11 +996,12 @@ kr_engine_status kr_engine_calculate(kr_engine *e, const kr_engine_receipt *rc,
     int top = lua_gettop(L);
     e->what_promo = SIZE_MAX;
     e->what_label = NULL;
-    kr__budget_start(e);
+    kr__budget_start(e, false);
+    kr__watch_begin(e);
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->calc_ref); // calc_body with the keys as upvalues
     lua_pushlightuserdata(L, &c);
     st = kr__pcall(e, 1, 0, out->error, sizeof out->error);
-    lua_sethook(L, NULL, 0, 0);
+    kr__watch_end(e);
     lua_settop(L, top);
     e->what_promo = SIZE_MAX;
     e->what_label = NULL;

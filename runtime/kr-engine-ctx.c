@@ -27,19 +27,69 @@ static void clear_table(lua_State *L, int t)
     }
 }
 
-// Pushes t[key] emptied, creating it when it is not a table. `key` is a KR__KEY index; t is
-// an absolute index.
-static void reuse_table(lua_State *L, int t, int key)
+// The one empty table that stands for every empty set and map of ctx (most lines have no
+// attributes, most receipts no codes): assigning it costs one table write, clearing a table
+// of its own a traversal. Programs only read ctx (program-abi.md "Pure"); a write into this
+// table, which all of them share, raises an error instead of leaking into other lines.
+static int empty_is_read_only(lua_State *L)
 {
+    return luaL_error(L, "ctx tables are read-only (program-abi.md)");
+}
+
+static const char empty_key; // its registry key (per state: the address is only a name)
+
+// Pushes the shared empty table, created on first use. `rawset` passes the metatable, so a
+// program could still fill it: then it is emptied here, once per receipt, and what one receipt
+// wrote never reaches the next (as with the tables of ctx that are cleared and refilled).
+static void push_empty(kr_engine *e)
+{
+    lua_State *L = e->L;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &empty_key) == LUA_TTABLE) {
+        lua_pushnil(L);
+        if (lua_next(L, -2)) {
+            lua_pop(L, 2);
+            clear_table(L, lua_gettop(L));
+        }
+        return;
+    }
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 2); // its metatable
+    lua_pushcfunction(L, empty_is_read_only);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &empty_key);
+}
+
+// Pushes t[key] emptied, ready to fill: the table already there when it is one of t's own,
+// else a new one. `key` is a KR__KEY index; t is an absolute index.
+static void reuse_table(kr_engine *e, int t, int key)
+{
+    lua_State *L = e->L;
     lua_pushvalue(L, key);
     if (lua_rawget(L, t) == LUA_TTABLE) {
-        clear_table(L, lua_gettop(L));
-        return;
+        if (!lua_getmetatable(L, -1)) { // one of t's own
+            clear_table(L, lua_gettop(L));
+            return;
+        }
+        lua_pop(L, 1); // the shared empty table's metatable
     }
     lua_pop(L, 1);
     lua_createtable(L, 0, 4);
     lua_pushvalue(L, key);
     lua_pushvalue(L, -2);
+    lua_rawset(L, t);
+}
+
+// t[key] = the shared empty table.
+static void set_empty(kr_engine *e, int t, int key)
+{
+    lua_State *L = e->L;
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, e->ctx_empty);
     lua_rawset(L, t);
 }
 
@@ -62,9 +112,14 @@ static void set_int(lua_State *L, int t, int key, int64_t v)
 }
 
 // t[key] = {name=true, ...}
-static void set_of(lua_State *L, int t, int key, const char *const *names, size_t n)
+static void set_of(kr_engine *e, int t, int key, const char *const *names, size_t n)
 {
-    reuse_table(L, t, key);
+    lua_State *L = e->L;
+    if (n == 0) {
+        set_empty(e, t, key);
+        return;
+    }
+    reuse_table(e, t, key);
     for (size_t i = 0; i < n; i++) {
         if (!names[i])
             continue;
@@ -74,9 +129,14 @@ static void set_of(lua_State *L, int t, int key, const char *const *names, size_
     lua_pop(L, 1);
 }
 
-static void map_of(lua_State *L, int t, int key, const kr_engine_kv *kv, size_t n)
+static void map_of(kr_engine *e, int t, int key, const kr_engine_kv *kv, size_t n)
 {
-    reuse_table(L, t, key);
+    lua_State *L = e->L;
+    if (n == 0) {
+        set_empty(e, t, key);
+        return;
+    }
+    reuse_table(e, t, key);
     for (size_t i = 0; i < n; i++) {
         if (!kv[i].key || !kv[i].value)
             continue;
@@ -123,10 +183,10 @@ static void build_customer(kr_engine *e, int ctx, const kr_engine_customer *c, i
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->customer_ref);
     int t = lua_gettop(L);
     set_str(L, t, KR__KEY(id), c->id);
-    set_of(L, t, KR__KEY(segments), c->segments, c->n_segments);
-    set_of(L, t, KR__KEY(tiers), c->tiers, c->n_tiers);
-    set_of(L, t, KR__KEY(lists), c->lists, c->n_lists);
-    map_of(L, t, KR__KEY(attrs), c->attrs, c->n_attrs);
+    set_of(e, t, KR__KEY(segments), c->segments, c->n_segments);
+    set_of(e, t, KR__KEY(tiers), c->tiers, c->n_tiers);
+    set_of(e, t, KR__KEY(lists), c->lists, c->n_lists);
+    map_of(e, t, KR__KEY(attrs), c->attrs, c->n_attrs);
     lua_pushvalue(L, KR__KEY(first_purchase));
     lua_pushboolean(L, c->first_purchase);
     lua_settable(L, t);
@@ -143,14 +203,18 @@ static void build_customer(kr_engine *e, int ctx, const kr_engine_customer *c, i
     } else {
         set_str(L, t, KR__KEY(days_registered), NULL);
     }
-    reuse_table(L, t, KR__KEY(counters));
+    if (c->n_counters == 0)
+        set_empty(e, t, KR__KEY(counters));
+    else
+        reuse_table(e, t, KR__KEY(counters));
     for (size_t i = 0; i < c->n_counters; i++) {
         if (!c->counters[i].key)
             continue;
         lua_pushinteger(L, (lua_Integer)c->counters[i].value);
         lua_setfield(L, -2, c->counters[i].key);
     }
-    lua_pop(L, 1);
+    if (c->n_counters != 0)
+        lua_pop(L, 1);
     lua_settable(L, ctx); // ctx.customer = the customer table
 }
 
@@ -166,19 +230,23 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
         lua_rawsetp(L, LUA_REGISTRYINDEX, &e->ctx_lines);
         e->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    push_empty(e);
+    e->ctx_empty = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->ctx_ref);
     int ctx = lua_gettop(L);
 
     int64_t days;
     int weekday, minute;
     kr_time_local(e->tz, rc->time, &days, &weekday, &minute);
+    e->ctx_date = days;
+    e->ctx_weekday = weekday;
     set_int(L, ctx, KR__KEY(date), days);
     set_int(L, ctx, KR__KEY(weekday), weekday);
     set_int(L, ctx, KR__KEY(minute), minute);
     set_str(L, ctx, KR__KEY(channel), rc->channel);
     set_str(L, ctx, KR__KEY(store), rc->store);
     set_str(L, ctx, KR__KEY(region), rc->region);
-    set_of(L, ctx, KR__KEY(codes), rc->codes, rc->n_codes);
+    set_of(e, ctx, KR__KEY(codes), rc->codes, rc->n_codes);
     build_customer(e, ctx, rc->customer, days);
 
     lua_pushvalue(L, KR__KEY(lines));
@@ -197,12 +265,10 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
             lua_rawseti(L, pool, k);
         }
         int t = lua_gettop(L);
-        set_int(L, t, KR__KEY(index), (int64_t)k);
-        set_str(L, t, KR__KEY(id), ln->id);
         set_str(L, t, KR__KEY(sku), ln->sku);
         set_str(L, t, KR__KEY(category), ln->category);
         set_str(L, t, KR__KEY(brand), ln->brand);
-        map_of(L, t, KR__KEY(attrs), ln->attrs, ln->n_attrs);
+        map_of(e, t, KR__KEY(attrs), ln->attrs, ln->n_attrs);
         set_int(L, t, KR__KEY(qty), ln->qty);
         set_int(L, t, KR__KEY(price), ln->price);
         set_int(L, t, KR__KEY(amount), ln->amount);
@@ -218,6 +284,7 @@ void kr__ctx_build(kr_engine *e, const kr_engine_receipt *rc)
     lua_pop(L, 2);
     set_int(L, ctx, KR__KEY(total), total);
     set_int(L, ctx, KR__KEY(current_total), total);
+    lua_remove(L, e->ctx_empty); // ctx is left on top
 }
 
 void kr__ctx_set_current(kr_engine *e, int ctx, const int64_t *cur, size_t n)

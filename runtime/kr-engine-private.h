@@ -5,6 +5,7 @@
 //                        loading the program and reading its metadata
 //   kr-engine-ctx.c      the ctx table handed to check/effects (reused across receipts)
 //   kr-engine-apply.c    kr_engine_calculate: stages, groups, caps, points
+//   kr-engine-watch.c    the deadline watchdog that arms the budget of a long evaluation
 //   kr-engine-explain.c  result storage and the JSON writer
 #ifndef KR_ENGINE_PRIVATE_H
 #define KR_ENGINE_PRIVATE_H
@@ -14,6 +15,9 @@
 #include "kr-time.h"
 
 #include <lua.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 
 enum { KR__STAGE_LINE = 0, KR__STAGE_RECEIPT = 1 };
 enum { KR__REWARD_DISCOUNT = 0, KR__REWARD_POINTS, KR__REWARD_CHOICE };
@@ -30,6 +34,10 @@ typedef struct kr__promo {
     char **cond_text, **cond_src; // owned, n_conds each
     size_t n_conds;
     int check_ref, effects_ref; // registry references
+    // P.promotions[k].window (program-abi.md): the validity dates (days, -1: none) and the
+    // weekday mask (0: none), which are conditions 1.. in this order; the runtime tests them
+    // before calling check.
+    int64_t win_from, win_to, win_days;
 } kr__promo;
 
 // Strings the engine uses as table keys or compares on every receipt: field names of ctx and of
@@ -45,7 +53,7 @@ typedef struct kr__promo {
     X(date) X(weekday) X(minute) X(channel) X(store) X(region) X(codes) X(customer) X(lines)   \
     X(total) X(current_total)                                                                  \
     /* ctx.lines[i] */                                                                         \
-    X(index) X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)   \
+    X(id) X(sku) X(category) X(brand) X(attrs) X(qty) X(price) X(amount) X(current)           \
     /* ctx.customer */                                                                         \
     X(segments) X(tiers) X(lists) X(first_purchase) X(birthday_distance) X(days_registered)    \
     X(counters)                                                                                \
@@ -75,6 +83,11 @@ typedef struct kr__group {
 
 // The small-block pool of the Lua heap (kr-engine-state.c): blocks up to KR__POOL_MAX bytes,
 // in size classes of KR__POOL_GRAIN bytes.
+// The deadline watchdog (kr-engine-watch.c): one thread per process looks at every open engine
+// each tick and signals the thread of an evaluation that has run for its deadline.
+enum { KR__WATCH_TICK_MS = 5 };
+#define KR__WATCH_SIGNAL (SIGRTMIN + 5)
+
 enum { KR__POOL_GRAIN = 16, KR__POOL_MAX = 256, KR__POOL_CLASSES = KR__POOL_MAX / KR__POOL_GRAIN };
 
 struct kr_engine {
@@ -83,9 +96,18 @@ struct kr_engine {
     void *pool_free[KR__POOL_CLASSES + 1]; // free blocks by class (1..), linked through word 0
     char *pool_next, *pool_end;            // the unused rest of the newest chunk
     void *pool_chunks;                     // every chunk, linked through word 0 (owned)
-    int64_t instructions;  // per evaluation
-    int64_t budget_left;   // counts down during an evaluation
+    int64_t instructions;  // per evaluation, counted from the deadline
+    int64_t budget_left;   // counts down while the hook is armed
     bool budget_hit;
+    // The watchdog's view (kr-engine-watch.c). watch_seq is odd while an evaluation runs;
+    // watch_next, watch_seen and watch_ticks belong to the watchdog (under its lock).
+    bool watched;          // registered: evaluations run without a hook until the deadline
+    _Atomic uint64_t watch_seq;
+    pthread_t watch_thread; // the thread of the running evaluation
+    int64_t deadline_ticks;
+    kr_engine *watch_next;
+    uint64_t watch_seen;
+    int64_t watch_ticks;
 
     int program_ref;       // registry reference to P (kept for the engine's life)
     char *name;            // owned: chunk name for messages
@@ -119,6 +141,9 @@ struct kr_engine {
     int ctx_ref;           // the reused ctx table
     int customer_ref;      // the reused ctx.customer table
     size_t ctx_lines;      // line tables already in ctx.lines
+    int ctx_empty;         // stack index of the shared empty table while ctx is built
+    int64_t ctx_date;      // ctx.date and ctx.weekday of the receipt being evaluated
+    int ctx_weekday;
 
     // Per-evaluation scratch, grown to the largest receipt seen (owned).
     int64_t *scratch;
@@ -138,8 +163,21 @@ struct kr_engine {
 // WHAT naming what was running (e->what_promo / e->what_label: "promotion ID (SRC)"), pops
 // the error and returns RUNTIME, BUDGET or MEMORY.
 kr_engine_status kr__pcall(kr_engine *e, int nargs, int nres, char *err, size_t errsz);
-// Starts the instruction budget of one evaluation.
-void kr__budget_start(kr_engine *e);
+// Starts the instruction budget of one evaluation: armed at once when `now` (loading the
+// chunk, or an engine the watchdog does not watch), else when the watchdog says so.
+void kr__budget_start(kr_engine *e, bool now);
+// Sets the count hook that charges the budget. Safe from a signal handler on the thread
+// running the evaluation (it only calls lua_sethook).
+void kr__budget_arm(kr_engine *e);
+
+// ---- kr-engine-watch.c ----
+// Registers an engine with the watchdog, starting the watchdog and its signal handler on the
+// first call; false when they could not be started (then every evaluation is hooked).
+bool kr__watch_add(kr_engine *e);
+void kr__watch_remove(kr_engine *e); // before the engine goes; waits out a tick in progress
+// Around one evaluation, on the thread that runs it; end also removes the hook.
+void kr__watch_begin(kr_engine *e);
+void kr__watch_end(kr_engine *e);
 
 // ---- kr-engine-apply.c ----
 // Creates the evaluation closure and interns the keys (raises on out of memory): once, at open,

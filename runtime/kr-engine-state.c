@@ -12,6 +12,7 @@
 enum { HOOK_STEP = 1000 };
 #define DEFAULT_MEMORY ((size_t)64 << 20)
 #define DEFAULT_INSTRUCTIONS INT64_C(10000000)
+#define DEFAULT_DEADLINE_MS  20
 
 const char *kr_engine_status_name(kr_engine_status s)
 {
@@ -138,11 +139,17 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
-void kr__budget_start(kr_engine *e)
+void kr__budget_arm(kr_engine *e)
+{
+    lua_sethook(e->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+}
+
+void kr__budget_start(kr_engine *e, bool now)
 {
     e->budget_left = e->instructions;
     e->budget_hit = false;
-    lua_sethook(e->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+    if (now || !e->watched)
+        kr__budget_arm(e);
 }
 
 // ---- protected calls ---------------------------------------------------------------------------
@@ -372,6 +379,19 @@ static void read_promotion(lua_State *L, kr_engine *e, int P, int t, size_t i)
         }
         lua_pop(L, 1);
     }
+    p->win_from = p->win_to = -1;
+    p->win_days = 0;
+    if (get_table(L, t, "window", false, path)) {
+        int w = lua_gettop(L);
+        char wpath[80];
+        snprintf(wpath, sizeof wpath, "%s.window", path);
+        p->win_from = get_int(L, w, "from", false, -1, wpath);
+        p->win_to = get_int(L, w, "to", false, -1, wpath);
+        p->win_days = get_int(L, w, "days", false, 0, wpath);
+        if (p->win_days < 0 || p->win_days > 0x7f)
+            luaL_error(L, "%s.days: expected a weekday mask 0..0x7f", wpath);
+        lua_pop(L, 1);
+    }
     p->check_ref = get_func_ref(L, t, "check", true, path);
     p->effects_ref = get_func_ref(L, t, "effects", true, path);
 }
@@ -383,8 +403,9 @@ static int read_program(lua_State *L)
     const int P = 1;
     if (!lua_istable(L, P))
         return luaL_error(L, "the chunk must return a table (program-abi.md)");
-    if (get_int(L, P, "abi", true, 0, "P") != 1)
-        return luaL_error(L, "P.abi: this runtime reads ABI 1");
+    if (get_int(L, P, "abi", true, 0, "P") != 2)
+        return luaL_error(
+            L, "P.abi: this runtime reads ABI 2 (compile the program again with this kopilkac)");
     e->program_id = dup_or_raise(L, get_str(L, P, "id", true, "P"));
     e->version = get_int(L, P, "version", false, 0, "P");
     int64_t mu = get_int(L, P, "minor_unit", false, 2, "P");
@@ -469,6 +490,9 @@ kr_engine_status kr_engine_open(const char *lua_text, size_t len, const char *na
     e->mem_cap = limits && limits->memory_bytes ? limits->memory_bytes : DEFAULT_MEMORY;
     e->instructions = limits && limits->instructions > 0 ? limits->instructions
                                                          : DEFAULT_INSTRUCTIONS;
+    int64_t deadline =
+        limits && limits->deadline_ms > 0 ? limits->deadline_ms : DEFAULT_DEADLINE_MS;
+    e->deadline_ticks = (deadline + KR__WATCH_TICK_MS - 1) / KR__WATCH_TICK_MS;
     e->what_promo = SIZE_MAX;
     e->accrual_rate_ref = e->eligible_ref = e->ctx_ref = e->customer_ref = LUA_NOREF;
     e->calc_ref = LUA_NOREF;
@@ -495,7 +519,7 @@ kr_engine_status kr_engine_open(const char *lua_text, size_t len, const char *na
         st = ls == LUA_ERRMEM ? KR_ENGINE_MEMORY : KR_ENGINE_PROGRAM;
         goto fail;
     }
-    kr__budget_start(e);
+    kr__budget_start(e, true);
     st = kr__pcall(e, 0, 1, err, errsz);
     if (st != KR_ENGINE_OK)
         goto fail;
@@ -510,6 +534,7 @@ kr_engine_status kr_engine_open(const char *lua_text, size_t len, const char *na
         goto fail;
     lua_sethook(L, NULL, 0, 0);
     e->what_label = NULL;
+    e->watched = kr__watch_add(e);
     *out = e;
     return KR_ENGINE_OK;
 fail:
@@ -521,6 +546,8 @@ void kr_engine_close(kr_engine *e)
 {
     if (!e)
         return;
+    if (e->watched)
+        kr__watch_remove(e);
     if (e->L)
         lua_close(e->L); // returns every block, so the pool's chunks can go after it
     for (void *chunk = e->pool_chunks; chunk;) {

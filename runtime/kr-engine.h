@@ -4,7 +4,7 @@
 //
 // Table of contents
 //   kr_engine_status     what every function returns; check it on the next line
-//   kr_engine_limits     memory cap and instruction budget of the sandbox
+//   kr_engine_limits     memory cap, instruction budget and its deadline
 //   kr_engine_open/close one engine = one Lua state = one program; one per worker thread
 //   kr_engine_receipt    the receipt, its lines, the customer snapshot (input, borrowed)
 //   kr_engine_result     discounts, points and the explanation (output, owned by the result)
@@ -39,9 +39,16 @@ typedef enum kr_engine_status {
 // A short English name of a status ("ok", "budget", ...), static.
 const char *kr_engine_status_name(kr_engine_status s);
 
+// An evaluation runs without an instruction hook; one still running after `deadline_ms` gets
+// the hook from the engine's watchdog thread (by a signal, KR__WATCH_SIGNAL in
+// kr-engine-private.h: SIGRTMIN + 5, which the process must leave to the engine and not
+// block in threads that evaluate), and from then on may run `instructions` more VM
+// instructions before it stops with KR_ENGINE_BUDGET. Loading the chunk counts its budget from
+// the start. docs/internals/engine.md "Sandbox" has the trade-off.
 typedef struct kr_engine_limits {
     size_t memory_bytes;   // hard cap of the Lua heap, program included (0: 64 MiB)
-    int64_t instructions;  // Lua VM instructions per evaluation (0: 10,000,000)
+    int64_t instructions;  // Lua VM instructions after the deadline (0: 10,000,000)
+    int64_t deadline_ms;   // wall time before the budget counts (0: 20 ms)
 } kr_engine_limits;
 
 typedef struct kr_engine kr_engine;

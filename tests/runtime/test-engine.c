@@ -6,6 +6,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,7 +462,7 @@ static const char *const evil_lua =
     "    conditions = {}, check = check,\n"
     "    effects = function(ctx) return { { kind = 'percent', bp = 1000, lines = { 1 } } } end }\n"
     "end\n"
-    "return { abi = 1, id = 'evil', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "return { abi = 2, id = 'evil', version = 1, currency = 'RUB', minor_unit = 2,\n"
     "  time_zone = 'Europe/Moscow', groups = {}, promotions = {\n"
     "  p('loop', function(ctx) if ctx.store == 'loop' then while true do end end end),\n"
     "  p('pcall-loop', function(ctx) if ctx.store == 'pcall' then\n"
@@ -472,6 +473,9 @@ static const char *const evil_lua =
     "  p('io', function(ctx) if ctx.store == 'io' then io.open('/etc/passwd') end end),\n"
     "  p('load', function(ctx) if ctx.store == 'load' then load('return 1')() end end),\n"
     "  p('random', function(ctx) if ctx.store == 'random' then return math.random(3) end end),\n"
+    "  p('write', function(ctx) if ctx.store == 'write' then ctx.lines[1].attrs.x = '1' end end),\n"
+    "  p('rawset', function(ctx) if ctx.store == 'rawset' then rawset(ctx.lines[1].attrs, 'x', '1')\n"
+    "      elseif ctx.lines[1].attrs.x ~= nil then error('attrs.x leaked') end end),\n"
     "} }\n";
 
 static void test_sandbox(kr_engine_result *r)
@@ -498,6 +502,8 @@ static void test_sandbox(kr_engine_result *r)
         {"io", "io", "io", KR_ENGINE_RUNTIME},
         {"load", "load", "load", KR_ENGINE_RUNTIME},
         {"random", "random", "random", KR_ENGINE_RUNTIME},
+        // A line without attributes shares one empty table with every other: it is read-only.
+        {"write", "write", "read-only", KR_ENGINE_RUNTIME},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         rc.store = cases[k].store;
@@ -513,9 +519,19 @@ static void test_sandbox(kr_engine_result *r)
         st = kr_engine_calculate(e, &rc, r);
         snprintf(name, sizeof name, "sandbox: after '%s' a good receipt still works",
                  cases[k].store);
-        if (!check(st == KR_ENGINE_OK && r->n_applied == 7, name))
+        if (!check(st == KR_ENGINE_OK && r->n_applied == 9, name))
             printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
     }
+    // rawset passes the shared empty table's metatable: the write stays within its receipt,
+    // and the next receipt's check of 'rawset' finds no attrs.x (else it raises "leaked").
+    rc.store = "rawset";
+    st = kr_engine_calculate(e, &rc, r);
+    check(st == KR_ENGINE_OK, "sandbox: a rawset into the shared empty table is not an error");
+    rc.store = "good";
+    st = kr_engine_calculate(e, &rc, r);
+    if (!check(st == KR_ENGINE_OK && r->n_applied == 9,
+               "sandbox: what a rawset wrote is gone on the next receipt"))
+        printf("#   %s: %s\n", kr_engine_status_name(st), r->error);
     kr_engine_close(e);
 
     // Bytecode is refused.
@@ -530,14 +546,149 @@ static void test_sandbox(kr_engine_result *r)
           "sandbox: a bytecode chunk is refused");
     lua_close(L);
 
-    const char *bad = "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', "
+    const char *bad = "return { abi = 2, id = 'x', time_zone = 'Europe/Moscow', "
                       "promotions = { { id = 'p' } } }";
     st = kr_engine_open(bad, strlen(bad), "bad.lua", NULL, &e, err, sizeof err);
     check(st == KR_ENGINE_PROGRAM && strstr(err, "P.promotions[1].name"),
           "sandbox: a program off the ABI names the field");
+    const char *old_abi =
+        "return { abi = 1, id = 'x', time_zone = 'Europe/Moscow', promotions = {} }";
+    st = kr_engine_open(old_abi, strlen(old_abi), "old.lua", NULL, &e, err, sizeof err);
+    check(st == KR_ENGINE_PROGRAM && strstr(err, "P.abi: this runtime reads ABI 2"),
+          "sandbox: a program compiled for ABI 1 is refused, naming P.abi");
     const char *forever = "while true do end";
     st = kr_engine_open(forever, strlen(forever), "forever.lua", &lim, &e, err, sizeof err);
     check(st == KR_ENGINE_BUDGET, "sandbox: a chunk that never returns hits the budget");
+}
+
+// ---- the validity window as data ------------------------------------------------------------
+// P.promotions[k].window: the runtime tests the dates and weekdays before calling check. The
+// checks here raise an error when called, so a rejection proves check was not called.
+// 2026-04-15 (the receipt) is day 20558, a Wednesday: weekday 3, bit 2 (0x04) of the mask.
+static const char *const window_lua =
+    "local function p(id, window)\n"
+    "  return { id = id, name = id, src = 'w.lua:' .. id, stage = 'line', enabled = true,\n"
+    "    window = window, conditions = { { text = 'from', src = 'w.lua:1' },\n"
+    "      { text = 'to', src = 'w.lua:2' }, { text = 'days', src = 'w.lua:3' } },\n"
+    "    check = function(ctx) if window.called then error('check called') end end,\n"
+    "    effects = function(ctx) return { { kind = 'percent', bp = 1000 } } end }\n"
+    "end\n"
+    "return { abi = 2, id = 'w', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "  time_zone = 'Europe/Moscow', groups = {}, promotions = {\n"
+    "  p('later', { from = 20559, to = 20600, called = true }),\n"
+    "  p('earlier', { from = 20500, to = 20557, called = true }),\n"
+    "  p('weekend', { from = 20500, to = 20600, days = 0x60, called = true }),\n"
+    "  p('wednesday', { to = 20558, days = 0x04 }),\n"
+    "} }\n";
+
+static void test_window(kr_engine_result *r)
+{
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st =
+        kr_engine_open(window_lua, strlen(window_lua), "w.lua", NULL, &e, err, sizeof err);
+    if (!check(st == KR_ENGINE_OK, "window: the program loads")) {
+        printf("#   %s\n", err);
+        return;
+    }
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    st = kr_engine_calculate(e, &rc, r);
+    if (!check(st == KR_ENGINE_OK, "window: the receipt is evaluated"))
+        printf("#   %s\n", r->error);
+    static const struct {
+        const char *id, *cond;
+    } out[] = {{"later", "from"}, {"earlier", "to"}, {"weekend", "days"}};
+    for (size_t k = 0; k < 3 && st == KR_ENGINE_OK; k++) {
+        const kr_engine_rejected *x = rejected(e, r, out[k].id);
+        char name[96];
+        snprintf(name, sizeof name, "window: '%s' is rejected by condition '%s' without check",
+                 out[k].id, out[k].cond);
+        check(x && x->reason == KR_ENGINE_REASON_CONDITION &&
+                  strcmp(x->condition, out[k].cond) == 0,
+              name);
+    }
+    // 10% of 1000.00: the only promotion inside its window, its check called and passed.
+    CHECK_EQ(r->total_discount, 10000, "window: 'wednesday' (to the day, on its weekday) applies");
+    kr_engine_close(e);
+}
+
+// ---- the deadline ------------------------------------------------------------------------------
+// An evaluation runs without the instruction hook until its deadline (engine.md "Sandbox").
+static const char *const deadline_lua =
+    "return { abi = 2, id = 'd', version = 1, currency = 'RUB', minor_unit = 2,\n"
+    "  time_zone = 'Europe/Moscow', groups = {}, promotions = { {\n"
+    "    id = 'spin', name = 'spin', src = 'd.lua:spin', stage = 'line', enabled = true,\n"
+    "    conditions = {},\n"
+    "    check = function(ctx)\n"
+    "      if ctx.store == 'forever' then while true do end end\n"
+    "      local x = 0\n"
+    "      for i = 1, 1000000 do x = x + i end\n" // about 2,000,000 VM instructions
+    "    end,\n"
+    "    effects = function(ctx) return {} end } } }\n";
+
+typedef struct spin_job {
+    kr_engine *e;
+    const char *store;
+    kr_engine_status st;
+    char error[sizeof((kr_engine_result *)0)->error];
+} spin_job;
+
+static void *spin(void *arg)
+{
+    spin_job *j = arg;
+    kr_engine_line ls[] = {line("1", "A", NULL, 1, 100000)};
+    kr_engine_receipt rc = receipt(ls, 1);
+    rc.store = j->store;
+    kr_engine_result r;
+    kr_engine_result_init(&r);
+    j->st = kr_engine_calculate(j->e, &rc, &r);
+    memcpy(j->error, r.error, sizeof j->error);
+    kr_engine_result_free(&r);
+    return NULL;
+}
+
+static void test_deadline(void)
+{
+    // A budget of 1,000,000 instructions, a deadline of 10 seconds: the 2,000,000 instructions
+    // of the loop finish in milliseconds, long before the deadline, so nothing counts them.
+    kr_engine_limits lim = {.instructions = 1000000, .deadline_ms = 10000};
+    kr_engine *e = NULL;
+    char err[512];
+    kr_engine_status st =
+        kr_engine_open(deadline_lua, strlen(deadline_lua), "d.lua", &lim, &e, err, sizeof err);
+    if (!check(st == KR_ENGINE_OK, "deadline: the program loads")) {
+        printf("#   %s\n", err);
+        return;
+    }
+    spin_job j = {.e = e, .store = "s"};
+    spin(&j);
+    check(j.st == KR_ENGINE_OK,
+          "deadline: 2,000,000 instructions over a budget of 1,000,000 run before the deadline");
+    kr_engine_close(e);
+
+    // One engine per worker thread: an endless check on a thread of its own is stopped there
+    // (the watchdog signals the evaluating thread) after the 20 ms default deadline and the
+    // budget, and the engine serves the next receipt on another thread.
+    lim = (kr_engine_limits){.instructions = 1000000};
+    st = kr_engine_open(deadline_lua, strlen(deadline_lua), "d.lua", &lim, &e, err, sizeof err);
+    if (!check(st == KR_ENGINE_OK, "deadline: the program loads with the default deadline"))
+        return;
+    spin_job f = {.e = e, .store = "forever"};
+    pthread_t t;
+    if (pthread_create(&t, NULL, spin, &f) == 0) {
+        pthread_join(t, NULL);
+        if (!check(f.st == KR_ENGINE_BUDGET && strstr(f.error, "promotion spin (d.lua:spin)") &&
+                       strstr(f.error, "instruction budget of 1000000 exhausted"),
+                   "deadline: an endless check on a worker thread stops with the budget error"))
+            printf("#   %s: %s\n", kr_engine_status_name(f.st), f.error);
+    }
+    spin_job g = {.e = e, .store = "s"};
+    if (pthread_create(&t, NULL, spin, &g) == 0) {
+        pthread_join(t, NULL);
+        check(g.st == KR_ENGINE_OK, "deadline: the next receipt on another thread is evaluated");
+    }
+    kr_engine_close(e);
 }
 
 int main(int argc, char **argv)
@@ -576,6 +727,8 @@ int main(int argc, char **argv)
     test_json(e, &r);
     test_invalid(e, &r);
     test_sandbox(&r);
+    test_window(&r);
+    test_deadline();
     kr_engine_result_free(&r);
     kr_engine_close(e);
     printf("1..%d\n", n_test);

@@ -189,6 +189,33 @@ function T.with(base, over)
   return c
 end
 
+-- The lines an effect covers, as a list of indexes into ctx.lines: its `lines`, or every line
+-- when it has none (program-abi.md "Effects").
+function T.lines_of(e, ctx)
+  if e.lines ~= nil then
+    return e.lines
+  end
+  local ls = {}
+  for i = 1, #ctx.lines do
+    ls[i] = i
+  end
+  return ls
+end
+
+-- A per-line field of an effect as a list parallel to T.lines_of: an array as it is, one
+-- value repeated for every covered line.
+function T.values_of(e, field, ctx)
+  local v = e[field]
+  if type(v) == "table" then
+    return v
+  end
+  local vs = {}
+  for i = 1, #T.lines_of(e, ctx) do
+    vs[i] = v
+  end
+  return vs
+end
+
 function T.promotion(P, id)
   for _, p in ipairs(P.promotions) do
     if p.id == id then

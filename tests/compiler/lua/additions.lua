@@ -27,7 +27,9 @@ local tctx = T.ctx({ customer = gold, lines = {
   { category = "gift-cards", price = 500000 }, { category = "shirts", sku = "SH-1", price = 300000 },
   { category = "bags", sku = "SALE-1", price = 200000 }, { category = "bags", sku = "BAG-2", price = 100000 } } })
 T.eq(tier.check(tctx), nil, "gold holds tier gold")
-T.eq(tier.effects(tctx), { { src = tier.src, kind = "percent", bp = { 500, 500 }, lines = { 2, 4 } } },
+local te = tier.effects(tctx)
+T.eq({ #te, te[1].src, te[1].kind, T.values_of(te[1], "bp", tctx), T.lines_of(te[1], tctx) },
+  { 1, tier.src, "percent", { 500, 500 }, { 2, 4 } },
   "5% on the shirt and the bag BAG-2; not on the gift card (category) nor on SALE-1 (SKU)")
 
 -- ---- line selectors on the receipt amount -------------------------------------------------------
@@ -71,8 +73,10 @@ T.eq(bikes.check(bctx(20544, member)), nil, "1 April 2026: the first day")
 T.eq(bikes.check(bctx(20573, member)), nil, "30 April 2026: the last day")
 T.eq(bikes.check(bctx(20574, member)), 2, "1 May 2026: after the season")
 T.eq(bikes.check(bctx(20544, nil)), 3, "an anonymous receipt: the audience (members) fails")
-local e = bikes.effects(bctx(20544, member))
-T.eq({ #e, e[1].kind, e[1].lines, e[1].bp, e[2].kind, e[2].lines, e[2].factor },
+local ectx = bctx(20544, member)
+local e = bikes.effects(ectx)
+T.eq({ #e, e[1].kind, T.lines_of(e[1], ectx), T.values_of(e[1], "bp", ectx), e[2].kind, T.lines_of(e[2], ectx),
+  e[2].factor },
   { 2, "percent", { 1 }, { 1500 }, "points_multiplier", { 1 }, 20000 },
   "bikes: 15% and double points on the bike line only")
 local s = ski.effects(T.ctx({ date = 20788, customer = member, lines = {

@@ -59,6 +59,53 @@ T.eq(run({}, { birthday_distance = T.NIL }), 13, "unknown birthday: 13")
 T.eq(run({}, { days_registered = 365 }), nil, "registered 365 days ago is within 365")
 T.eq(run({}, { days_registered = 366 }), 14, "registered 366 days ago: 14")
 
+-- The same dates and weekdays as data, for the runtime to test before calling check
+-- (program-abi.md "Promotions"): 2026-01-01 is day 20454 and 2026-12-31 day 20818 (the
+-- boundaries above); sat and sun are bits 5 and 6 of the weekday mask (Monday is bit 0): 0x60.
+T.eq(hh.window, { from = 20454, to = 20818, days = 0x60 }, "happy-hours: window from, to, days")
+-- mon..fri are bits 0..4: 0x1f; there is no date, so `days` is condition 1.
+T.eq(T.promotion(P, "anyone").window, { days = 0x1f }, "anyone: a window of weekdays only")
+T.eq(T.promotion(P, "receipt-late").window, nil, "receipt-late has no <valid>: no window")
+
+-- The runtime's reading of a window (engine.md, kr-engine-apply.c window_fails): the first of
+-- from, to, days that fails, numbered from 1 in that order. On every day from three days
+-- before `from` to three after `to`, and every weekday, check must give the same number when
+-- the window fails, and a number past the window's conditions (or nil) when it holds.
+local function window_fails(w, date, weekday)
+  local k = 0
+  if w.from then
+    k = k + 1
+    if date < w.from then return k end
+  end
+  if w.to then
+    k = k + 1
+    if date > w.to then return k end
+  end
+  if w.days then
+    k = k + 1
+    if w.days & (1 << (weekday - 1)) == 0 then return k end
+  end
+  return nil, k
+end
+for _, p in ipairs(P.promotions) do
+  local w = p.window
+  if w then
+    local agree = true
+    for date = (w.from or 20440) - 3, (w.to or 20830) + 3 do
+      for weekday = 1, 7 do
+        local got = p.check(T.ctx({ date = date, weekday = weekday, customer = T.customer() }))
+        local want, n = window_fails(w, date, weekday)
+        if want then
+          agree = agree and got == want
+        else
+          agree = agree and (got == nil or got > n)
+        end
+      end
+    end
+    T.ok(agree, p.id .. ": the window gives check's answer on every day and weekday around it")
+  end
+end
+
 -- when match="any": total 1000.00..50000.00 | all(lines taps/mixers >= 2 units, >= 500.00 after; code) | any(city, A-1)
 local small = { { sku = "B-1", category = "baths", qty = 1, price = 5000 } }
 T.eq(run({ lines = small }), 15, "total 50.00 and nothing else: the any group fails: 15")

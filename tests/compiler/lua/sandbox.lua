@@ -33,7 +33,7 @@ end
 code = table.concat(code)
 T.ok(not code:gsub("//", ""):find("/", 1, true), "no float division `/` in the code")
 T.ok(code:find("//", 1, true) ~= nil, "the scan sees the integer divisions")
-T.eq(P.abi, 1, "abi = 1")
+T.eq(P.abi, 2, "abi = 2")
 T.ok(type(P.hash) == "string" and P.hash:match("^sha256:%x+$") ~= nil and #P.hash == 71, "hash is sha256:<64 hex>")
 T.eq({ P.id, P.version, P.currency, P.minor_unit, P.time_zone, P.money_rounding, P.points_rounding },
   { "mauro", 1, "RUB", 2, "Europe/Moscow", "half-up", "down" }, "program fields")
@@ -66,6 +66,10 @@ T.eq(sc.check(sctx), nil, "5000.00 after discounts passes")
 sctx.codes = {}
 T.eq(sc.check(sctx), 3, "without the code: 3")
 T.eq(P.accrual.rate(T.ctx({}), T.line({ category = "services" })), 0, "services earn nothing")
+-- <redemption point-value="1" max-share="30%" min-balance="100"/> has no exclude: every line is
+-- eligible, and the program says so by having no `eligible` (program-abi.md, ABI 2).
+T.eq({ P.redemption.eligible, P.redemption.point_value, P.redemption.max_share, P.redemption.min_balance },
+  { nil, 100, 3000, 100 }, "redemption without excludes: no eligible; 1.00 a point, 30%, 100 points")
 
 -- Loading twice gives equal data: the chunk keeps no state.
 local P2 = T.load(arg[1])

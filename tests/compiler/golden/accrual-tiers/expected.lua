@@ -6,7 +6,7 @@
 local TABLES = {}
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "loyalty",
   name = "Loyalty",
   version = 12,
@@ -182,15 +182,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:47 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-        vs[i] = 300
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = vs, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:47", kind = "percent", bp = 300 }
       end
     end
     return out
@@ -223,15 +216,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:16 tier discount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-        vs[i] = 500
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = vs, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:16", kind = "percent", bp = 500 }
       end
     end
     return out
@@ -311,15 +297,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/accrual-tiers/input.xml:50 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-        vs[i] = 200
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = vs, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/accrual-tiers/input.xml:50", kind = "percent", bp = 200 }
       end
     end
     return out

@@ -6,7 +6,7 @@
 local TABLES = {}
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "lifecycle",
   name = "Lifecycle",
   version = 2,

@@ -6,7 +6,7 @@
 local TABLES = {}
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "windows",
   name = "Windows",
   version = 1,

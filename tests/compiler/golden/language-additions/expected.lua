@@ -6,7 +6,7 @@
 local TABLES = {}
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "additions",
   name = "Language additions",
   version = 1,
@@ -50,22 +50,19 @@ P.triggers = {}
 -- tests/compiler/golden/language-additions/input.xml:24 table "amount-rates" (hit first, output percent)
 do
   local SET_1 = { services = true, certificates = true }
-  local function sel_2(l)
-    return SET_1[l.category] == nil
-  end
-  -- the receipt total (amount) of the lines sel_2 selects
-  local function total_3(ctx)
+  -- the receipt total (amount) of the lines where SET_1[l.category] == nil
+  local function total_2(ctx)
     local lines, t = ctx.lines, 0
     for i = 1, #lines do
       local l = lines[i]
-      if sel_2(l) then
+      if SET_1[l.category] == nil then
         t = t + l.amount
       end
     end
     return t
   end
   TABLES["amount-rates"] = function(ctx, line)
-    local v1 = total_3(ctx) -- receipt-total
+    local v1 = total_2(ctx) -- receipt-total
     -- row 1, tests/compiler/golden/language-additions/input.xml:26: 10000..30000 -> 3%
     if v1 ~= nil and v1 >= 1000000 and v1 < 3000000 then
       return 300, 1
@@ -80,7 +77,7 @@ end
 
 -- tests/compiler/golden/language-additions/input.xml:30 accrual
 do
-  local function sel_4(l)
+  local function sel_3(l)
     return l.category == "luggage"
   end
   -- The accrual rate of a line, in basis points, and the rule that gave it.
@@ -91,7 +88,7 @@ do
       return 500, "tests/compiler/golden/language-additions/input.xml:31"
     end
     -- rate tests/compiler/golden/language-additions/input.xml:32
-    if cu ~= nil and cu.lists["miles"] ~= nil and sel_4(line) then
+    if cu ~= nil and cu.lists["miles"] ~= nil and sel_3(line) then
       return 300, "tests/compiler/golden/language-additions/input.xml:32"
     end
     -- base rate
@@ -102,10 +99,7 @@ end
 
 -- tests/compiler/golden/language-additions/input.xml:49 promotion "season-ski"
 do
-  local SET_5 = { ski = true, snowboards = true }
-  local function sel_6(l)
-    return SET_5[l.category] ~= nil
-  end
+  local SET_4 = { ski = true, snowboards = true }
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     local cu = ctx.customer
@@ -126,18 +120,16 @@ do
     local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:38 discount percent
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_6(l) then
+        if SET_4[l.category] ~= nil then
           n = n + 1
           ls[n] = i
-          vs[n] = 1500
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:38", kind = "percent", bp = vs, lines = ls }
+        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:38", kind = "percent", bp = 1500, lines = ls }
       end
     end
     do -- tests/compiler/golden/language-additions/input.xml:39 points multiplier
@@ -145,7 +137,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_6(l) then
+        if SET_4[l.category] ~= nil then
           n = n + 1
           ls[n] = i
         end
@@ -169,6 +161,7 @@ do
       { src = "tests/compiler/golden/language-additions/input.xml:56", text = "the date is 2026-12-31 or earlier" }, -- 2
       { src = "tests/compiler/golden/language-additions/input.xml:37", text = "the receipt has an identified customer" }, -- 3
     },
+    window = { from = 20788, to = 20818 }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }
@@ -176,9 +169,6 @@ end
 
 -- tests/compiler/golden/language-additions/input.xml:42 promotion "season-bikes"
 do
-  local function sel_7(l)
-    return l.category == "bikes"
-  end
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     local cu = ctx.customer
@@ -199,18 +189,16 @@ do
     local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:38 discount percent
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_7(l) then
+        if l.category == "bikes" then
           n = n + 1
           ls[n] = i
-          vs[n] = 1500
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:38", kind = "percent", bp = vs, lines = ls }
+        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:38", kind = "percent", bp = 1500, lines = ls }
       end
     end
     do -- tests/compiler/golden/language-additions/input.xml:39 points multiplier
@@ -218,7 +206,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_7(l) then
+        if l.category == "bikes" then
           n = n + 1
           ls[n] = i
         end
@@ -242,6 +230,7 @@ do
       { src = "tests/compiler/golden/language-additions/input.xml:48", text = "the date is 2026-04-30 or earlier" }, -- 2
       { src = "tests/compiler/golden/language-additions/input.xml:37", text = "the receipt has an identified customer" }, -- 3
     },
+    window = { from = 20544, to = 20573 }, -- conditions 1 and 2
     check = check,
     effects = effects,
   }
@@ -249,9 +238,6 @@ end
 
 -- tests/compiler/golden/language-additions/input.xml:14 tier "gold" (discount privilege)
 do
-  local function sel_8(l)
-    return l.category ~= "gift-cards" and l.sku ~= "SALE-1"
-  end
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     local cu = ctx.customer
@@ -266,18 +252,16 @@ do
     local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:14 tier discount
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_8(l) then
+        if l.category ~= "gift-cards" and l.sku ~= "SALE-1" then
           n = n + 1
           ls[n] = i
-          vs[n] = 500
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:14", kind = "percent", bp = vs, lines = ls }
+        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:14", kind = "percent", bp = 500, lines = ls }
       end
     end
     return out
@@ -299,16 +283,13 @@ end
 
 -- tests/compiler/golden/language-additions/input.xml:62 promotion "goods-1000"
 do
-  local SET_9 = { services = true, certificates = true }
-  local function sel_10(l)
-    return SET_9[l.category] == nil
-  end
-  -- the receipt total (current) of the lines sel_10 selects
-  local function total_11(ctx)
+  local SET_5 = { services = true, certificates = true }
+  -- the receipt total (current) of the lines where SET_5[l.category] == nil
+  local function total_6(ctx)
     local lines, t = ctx.lines, 0
     for i = 1, #lines do
       local l = lines[i]
-      if sel_10(l) then
+      if SET_5[l.category] == nil then
         t = t + l.current
       end
     end
@@ -316,7 +297,7 @@ do
   end
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
-    if not (total_11(ctx) >= 2000000) then
+    if not (total_6(ctx) >= 2000000) then
       return 1
     end
     return nil
@@ -330,7 +311,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_10(l) then
+        if SET_5[l.category] == nil then
           n = n + 1
           ls[n] = i
         end
@@ -358,11 +339,8 @@ end
 
 -- tests/compiler/golden/language-additions/input.xml:59 promotion "amount-discount"
 do
-  local SET_12 = { services = true, certificates = true }
-  local function sel_13(l)
-    return SET_12[l.category] == nil
-  end
-  local tbl_14 = TABLES["amount-rates"]
+  local SET_8 = { services = true, certificates = true }
+  local tbl_7 = TABLES["amount-rates"]
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     return nil
@@ -372,22 +350,18 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/language-additions/input.xml:60 discount percent
+      local v = tbl_7(ctx, nil)
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_13(l) then
-          local v = tbl_14(ctx, l)
-          if v ~= nil then
-            n = n + 1
-            ls[n] = i
-            vs[n] = v
-          end
+        if SET_8[l.category] == nil then
+          n = n + 1
+          ls[n] = i
         end
       end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:60", kind = "percent", bp = vs, lines = ls }
+      if v ~= nil and n > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/language-additions/input.xml:60", kind = "percent", bp = v, lines = ls }
       end
     end
     return out

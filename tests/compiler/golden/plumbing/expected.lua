@@ -11,7 +11,7 @@ local function scale_bp(bp, f)
 end
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "mauro",
   name = "Сантехника Мауро",
   version = 1,
@@ -173,11 +173,7 @@ end
 
 -- tests/compiler/golden/plumbing/input.xml:44 redemption
 do
-  -- May points pay for this line?
-  local function eligible(line)
-    return true
-  end
-  P.redemption = { point_value = 100, max_share = 3000, min_balance = 100, step = 1, src = "tests/compiler/golden/plumbing/input.xml:44", eligible = eligible }
+  P.redemption = { point_value = 100, max_share = 3000, min_balance = 100, step = 1, src = "tests/compiler/golden/plumbing/input.xml:44" }
 end
 
 -- tests/compiler/golden/plumbing/input.xml:47 promotion "partner-discount"
@@ -256,20 +252,9 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:57 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
-      for i = 1, #lines do
-        local l = lines[i]
-        local f = tbl_6(ctx, l)
-        if f ~= nil then
-          n = n + 1
-          ls[n] = i
-          vs[n] = scale_bp(700, f)
-        end
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:57", kind = "percent", bp = vs, lines = ls }
+      local f = tbl_6(ctx, nil)
+      if f ~= nil and #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:57", kind = "percent", bp = scale_bp(700, f) }
       end
     end
     return out
@@ -313,13 +298,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:65 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:65", kind = "amount", per = "receipt", amount = 50000 }
       end
     end
     return out
@@ -337,6 +317,7 @@ do
       { src = "tests/compiler/golden/plumbing/input.xml:62", text = "a code of batch spring is on the receipt" }, -- 3
       { src = "tests/compiler/golden/plumbing/input.xml:63", text = "receipt total after earlier discounts is at least 5000.00" }, -- 4
     },
+    window = { from = 20513, to = 20604 }, -- conditions 1 and 2
     batches = { "spring" },
     check = check,
     effects = effects,
@@ -363,23 +344,10 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/plumbing/input.xml:53 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
-      for i = 1, #lines do
-        local l = lines[i]
-        local v = tbl_7(ctx, l)
-        if v ~= nil then
-          local f = tbl_8(ctx, l)
-          if f ~= nil then
-            n = n + 1
-            ls[n] = i
-            vs[n] = scale_bp(v, f)
-          end
-        end
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:53", kind = "percent", bp = vs, lines = ls }
+      local v = tbl_7(ctx, nil)
+      local f = tbl_8(ctx, nil)
+      if v ~= nil and f ~= nil and #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/plumbing/input.xml:53", kind = "percent", bp = scale_bp(v, f) }
       end
     end
     return out

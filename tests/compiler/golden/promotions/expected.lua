@@ -16,7 +16,7 @@ local function scale_money(a, f)
 end
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "promos",
   name = "Promotions",
   version = 7,
@@ -95,63 +95,37 @@ end
 -- tests/compiler/golden/promotions/input.xml:33 promotion "happy-hours"
 do
   local SET_1 = { taps = true, mixers = true }
-  local SET_6 = { store = true, app = true }
-  local SET_7 = { moscow = true, tula = true }
-  local SET_13 = { white = true, black = true }
-  local SET_15 = { ["A-1"] = true, ["A-2"] = true }
-  local function sel_2(l)
-    return SET_1[l.category] ~= nil and l.brand ~= "cheapo"
-  end
+  local SET_4 = { store = true, app = true }
+  local SET_5 = { moscow = true, tula = true }
+  local SET_8 = { white = true, black = true }
+  local SET_9 = { ["A-1"] = true, ["A-2"] = true }
   -- tests/compiler/golden/promotions/input.xml:40 lines
-  local function cond_3(ctx)
+  local function cond_2(ctx)
     local lines = ctx.lines
-    local units, amount = 0, 0
+    local units = 0
+    local amount = 0
     for i = 1, #lines do
       local l = lines[i]
-      if sel_2(l) then
+      if SET_1[l.category] ~= nil and l.brand ~= "cheapo" then
         units = units + l.qty
         amount = amount + l.current
       end
     end
     return units >= 2 and amount >= 50000
   end
-  local function sel_4(l)
-    return l.sku == "A-1"
-  end
   -- tests/compiler/golden/promotions/input.xml:45 lines
-  local function cond_5(ctx)
+  local function cond_3(ctx)
     local lines = ctx.lines
     for i = 1, #lines do
       local l = lines[i]
-      if sel_4(l) then
+      if l.sku == "A-1" then
         return true
       end
     end
     return false
   end
-  local function sel_8(l)
-    return l.category == "taps"
-  end
-  local function sel_9(l)
-    return l.category ~= "services"
-  end
-  local tbl_10 = TABLES["cat-rate"]
-  local tbl_11 = TABLES["region-factor"]
-  local function sel_12(l)
-    return l.brand == "acme"
-  end
-  local function sel_14(l)
-    return SET_13[l.attrs["color"]] ~= nil
-  end
-  local function sel_16(l)
-    return SET_15[l.sku] ~= nil
-  end
-  local function sel_17(l)
-    return l.category == "sinks"
-  end
-  local function sel_18(l)
-    return l.category == "pipes"
-  end
+  local tbl_6 = TABLES["cat-rate"]
+  local tbl_7 = TABLES["region-factor"]
   -- nil when every condition holds, else the number of the first that fails
   local function check(ctx)
     local cu = ctx.customer
@@ -167,13 +141,13 @@ do
     if not (ctx.minute >= 1320 or ctx.minute < 120) then
       return 4
     end
-    if not (SET_6[ctx.channel] ~= nil) then
+    if not (SET_4[ctx.channel] ~= nil) then
       return 5
     end
     if not (ctx.store == "s-01") then
       return 6
     end
-    if not (SET_7[ctx.region] ~= nil) then
+    if not (SET_5[ctx.region] ~= nil) then
       return 7
     end
     if not (cu ~= nil) then
@@ -197,7 +171,7 @@ do
     if not (cu ~= nil and cu.days_registered ~= nil and cu.days_registered <= 365) then
       return 14
     end
-    if not (((ctx.total >= 100000 and ctx.total < 5000000) or (cond_3(ctx) and ctx.codes["summer"] ~= nil) or ((cu ~= nil and cu.attrs["city"] == "moscow") or cond_5(ctx)))) then
+    if not (((ctx.total >= 100000 and ctx.total < 5000000) or (cond_2(ctx) and ctx.codes["summer"] ~= nil) or ((cu ~= nil and cu.attrs["city"] == "moscow") or cond_3(ctx)))) then
       return 15
     end
     return nil
@@ -208,18 +182,16 @@ do
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:48 discount percent
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_8(l) then
+        if l.category == "taps" then
           n = n + 1
           ls[n] = i
-          vs[n] = 1000
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:48", kind = "percent", bp = vs, lines = ls }
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:48", kind = "percent", bp = 1000, lines = ls }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:49 discount percent
@@ -228,10 +200,10 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_9(l) then
-          local v = tbl_10(ctx, l)
+        if l.category ~= "services" then
+          local v = tbl_6(ctx, l)
           if v ~= nil then
-            local f = tbl_11(ctx, l)
+            local f = tbl_7(ctx, l)
             if f ~= nil then
               n = n + 1
               ls[n] = i
@@ -246,72 +218,47 @@ do
     end
     do -- tests/compiler/golden/promotions/input.xml:50 discount percent
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_12(l) then
+        if l.brand == "acme" then
           n = n + 1
           ls[n] = i
-          vs[n] = 750
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:50", kind = "percent", bp = vs, lines = ls }
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:50", kind = "percent", bp = 750, lines = ls }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:51 discount amount
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_14(l) then
+        if SET_8[l.attrs["color"]] ~= nil then
           n = n + 1
           ls[n] = i
-          vs[n] = 5000
         end
       end
       if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:51", kind = "amount", per = "unit", amount = vs, lines = ls }
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:51", kind = "amount", per = "unit", amount = 5000, lines = ls }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:52 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = 0
-      for i = 1, #lines do
-        local l = lines[i]
-        local f = tbl_11(ctx, l)
-        if f ~= nil then
-          n = n + 1
-          ls[n] = i
-          vs[n] = scale_money(10000, f)
-        end
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:52", kind = "amount", per = "line", amount = vs, lines = ls }
+      local f = tbl_7(ctx, nil)
+      if f ~= nil and #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:52", kind = "amount", per = "line", amount = scale_money(10000, f) }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:53 discount amount
-      local f = tbl_11(ctx, nil)
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-      end
-      if f ~= nil and n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:53", kind = "amount", per = "receipt", amount = scale_money(30000, f), lines = ls }
+      local f = tbl_7(ctx, nil)
+      if f ~= nil and #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:53", kind = "amount", per = "receipt", amount = scale_money(30000, f) }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:54 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:54", kind = "amount", per = "receipt", amount = 37500, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:54", kind = "amount", per = "receipt", amount = 37500 }
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:55 fixed-price
@@ -319,7 +266,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_16(l) then
+        if SET_9[l.sku] ~= nil then
           n = n + 1
           ls[n] = i
         end
@@ -333,7 +280,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_17(l) then
+        if l.category == "sinks" then
           n = n + 1
           ls[n] = i
         end
@@ -347,7 +294,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_18(l) then
+        if l.category == "pipes" then
           n = n + 1
           ls[n] = i
         end
@@ -357,14 +304,16 @@ do
       end
     end
     do -- tests/compiler/golden/promotions/input.xml:58 points amount
-      out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:58", kind = "points", amount = 200 }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:58", kind = "points", amount = 200 }
+      end
     end
     do -- tests/compiler/golden/promotions/input.xml:59 points amount
       local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_8(l) then
+        if l.category == "taps" then
           n = n + 1
           ls[n] = i
         end
@@ -379,8 +328,8 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_8(l) then
-          local v = tbl_10(ctx, l)
+        if l.category == "taps" then
+          local v = tbl_6(ctx, l)
           if v ~= nil then
             n = n + 1
             ls[n] = i
@@ -397,7 +346,7 @@ do
       local n = 0
       for i = 1, #lines do
         local l = lines[i]
-        if sel_12(l) then
+        if l.brand == "acme" then
           n = n + 1
           ls[n] = i
         end
@@ -441,6 +390,7 @@ do
       { src = "tests/compiler/golden/promotions/input.xml:44", text = "customer attribute city is moscow" }, -- 21
       { src = "tests/compiler/golden/promotions/input.xml:45", text = "the receipt has a line of SKU A-1" }, -- 22
     },
+    window = { from = 20454, to = 20818, days = 0x60 }, -- conditions 1 to 3
     batches = { "summer" },
     check = check,
     effects = effects,
@@ -449,15 +399,12 @@ end
 
 -- tests/compiler/golden/promotions/input.xml:70 promotion "anyone"
 do
-  local function sel_19(l)
-    return l.category == "taps"
-  end
   -- tests/compiler/golden/promotions/input.xml:74 lines
-  local function cond_20(ctx)
+  local function cond_10(ctx)
     local lines = ctx.lines
     for i = 1, #lines do
       local l = lines[i]
-      if sel_19(l) then
+      if l.category == "taps" then
         return true
       end
     end
@@ -471,7 +418,7 @@ do
     if not (ctx.minute >= 540 and ctx.minute < 1080) then
       return 2
     end
-    if not (cond_20(ctx)) then
+    if not (cond_10(ctx)) then
       return 3
     end
     if not (ctx.current_total >= 1000) then
@@ -501,6 +448,7 @@ do
       { src = "tests/compiler/golden/promotions/input.xml:75", text = "condition 5 holds" }, -- 4
       { src = "tests/compiler/golden/promotions/input.xml:76", text = "receipt total after earlier discounts is at least 10.00" }, -- 5
     },
+    window = { days = 0x1f }, -- condition 1
     check = check,
     effects = effects,
   }
@@ -517,15 +465,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:68 discount percent
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local vs = { nil, nil, nil, nil, nil, nil, nil, nil }
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-        vs[i] = 100
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = vs, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:68", kind = "percent", bp = 100 }
       end
     end
     return out
@@ -557,13 +498,8 @@ do
     local lines = ctx.lines
     local out = {}
     do -- tests/compiler/golden/promotions/input.xml:31 discount amount
-      local ls = { nil, nil, nil, nil, nil, nil, nil, nil } -- room for 8 lines
-      local n = #lines
-      for i = 1, n do
-        ls[i] = i
-      end
-      if n > 0 then
-        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000, lines = ls }
+      if #lines > 0 then
+        out[#out + 1] = { src = "tests/compiler/golden/promotions/input.xml:31", kind = "amount", per = "receipt", amount = 1000 }
       end
     end
     return out

@@ -6,7 +6,7 @@
 local TABLES = {}
 
 local P = {
-  abi = 1,
+  abi = 2,
   id = "tables",
   name = "Decision tables",
   version = 3,
