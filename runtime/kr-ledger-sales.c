@@ -78,8 +78,8 @@ kr_ledger_status kr_ledger_line_part_put(kr_ledger *db, const kr_ledger_line_par
     if (p->qty < 1 || p->original < 0 || p->final < 0)
         return kr_ledger_fail(db, KR_LEDGER_INVALID,
                               "part of line '%s' of receipt '%s': %lld units, %lld, %lld",
-                              p->line_id, p->receipt_id, (long long)p->qty,
-                              (long long)p->original, (long long)p->final);
+                              p->line_id, p->receipt_id, (long long)p->qty, (long long)p->original,
+                              (long long)p->final);
     const char *qs[2] = {q_receipt, q_part};
     for (size_t i = 0; i < 2; i++) {
         sqlite3_stmt *st = kr_ledger_stmt(db, qs[i]);
@@ -94,16 +94,15 @@ kr_ledger_status kr_ledger_line_part_put(kr_ledger *db, const kr_ledger_line_par
             return s;
         kr_ledger_done(st);
         if (i == 0 && !row)
-            return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "receipt '%s' not found",
-                                  p->receipt_id);
+            return kr_ledger_fail(db, KR_LEDGER_NOT_FOUND, "receipt '%s' not found", p->receipt_id);
         if (i == 1 && row)
             return KR_LEDGER_EXISTS;
     }
     sqlite3_stmt *st = kr_ledger_stmt(db, ins);
     if (!st)
         return KR_LEDGER_DB_ERROR;
-    s = kr_ledger_bind(db, st, "tttiiii", p->receipt_id, p->line_id, p->op_id, p->qty,
-                       p->original, p->final, p->at);
+    s = kr_ledger_bind(db, st, "tttiiii", p->receipt_id, p->line_id, p->op_id, p->qty, p->original,
+                       p->final, p->at);
     if (s == KR_LEDGER_OK)
         s = kr_ledger_exec_done(db, st);
     return s;

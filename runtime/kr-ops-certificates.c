@@ -297,8 +297,8 @@ kr_ops_status kr__ops_certs_returning(kr_ops *o, const char *receipt, const char
     if (ls != KR_LEDGER_OK)
         st = kr__ops_ledger_error(o, out, ls, field);
     else if (named && !n_sold)
-        st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
-                          "line %s of %s sold no gift certificates", line, receipt);
+        st = kr__ops_fail(o, out, KR_OPS_INVALID, field, "line %s of %s sold no gift certificates",
+                          line, receipt);
     else if (named && json_array_size(named) != (size_t)units)
         st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
                           "%lld unit%s of line %s come back: name %lld certificate%s, not %zu",
@@ -335,10 +335,9 @@ kr_ops_status kr__ops_certs_returning(kr_ops *o, const char *receipt, const char
     return st;
 }
 
-kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
-                                 char *const *voids, size_t n_voids,
-                                 const kr__ops_cert_back *backs, size_t n_backs, bool whole,
-                                 const char *op, int64_t at, kr_buf *note, kr_buf *out)
+kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer, char *const *voids,
+                                 size_t n_voids, const kr__ops_cert_back *backs, size_t n_backs,
+                                 bool whole, const char *op, int64_t at, kr_buf *note, kr_buf *out)
 {
     // Certificates the returned units sold: void them (each must be unused).
     for (size_t k = 0; k < n_voids; k++) {

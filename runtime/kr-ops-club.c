@@ -11,9 +11,10 @@
 //   the day of the purchase. The confirm answer says what each line added:
 //   "memberships": [{"segment", "line", "days", "last_day"}]; returns read it back.
 // - Returning (or cancelling) units of a line that added days takes their days off the current
-//   end (one card's days per unit; all the line's days once every unit is back); when that end is not after the return, the membership ends at the return's time. The
-//   return's answer (stored as the operation's record) says what it did:
-//   "memberships": [{"segment", "days", "last_day"} or {"segment", "days", "ended": true}].
+//   end (one card's days per unit; all the line's days once every unit is back); when that end is
+//   not after the return, the membership ends at the return's time. The return's answer (stored as
+//   the operation's record) says what it did: "memberships": [{"segment", "days", "last_day"} or
+//   {"segment", "days", "ended": true}].
 // - Joined by the ERP (customer create/update): a paid segment's membership without an end
 //   gets membership-days from the day it was joined.
 // - The receipt that sells the club card is evaluated as a member's (the segment is added to

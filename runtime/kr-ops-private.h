@@ -171,10 +171,9 @@ typedef struct kr__ops_cert_back {
 // gives the certificate money `backs` back (several entries of one number add up); `whole`:
 // the receipt has now come back entirely, so everything it took from certificates goes back.
 // Appends `,"certificates_voided":[...]` and `,"certificates_returned":[...]` to `note`.
-kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
-                                 char *const *voids, size_t n_voids,
-                                 const kr__ops_cert_back *backs, size_t n_backs, bool whole,
-                                 const char *op, int64_t at, kr_buf *note, kr_buf *out);
+kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer, char *const *voids,
+                                 size_t n_voids, const kr__ops_cert_back *backs, size_t n_backs,
+                                 bool whole, const char *op, int64_t at, kr_buf *note, kr_buf *out);
 
 // ---- kr-ops-triggers.c: triggers that fire on a receipt or a registration -------------------
 // True when a trigger's segment and tier filters admit a customer with these segments/tiers.

@@ -607,9 +607,9 @@ typedef struct line_share {
     int64_t original;     // of the amount before discounts: original x u / qty
     int64_t points_money; // of the money points paid
     int64_t certs[KR_ENGINE_MAX_CERTIFICATES]; // of the money each certificate paid
-    int64_t paid_money;   // of the money paid (the rest of `money`)
-    int64_t earned;       // of the points earned, following paid_money
-    int64_t spent;        // of the points spent, following points_money
+    int64_t paid_money;                        // of the money paid (the rest of `money`)
+    int64_t earned;                            // of the points earned, following paid_money
+    int64_t spent;                             // of the points spent, following points_money
 } line_share;
 
 // A receipt line as its stored answer has it, and what returns did and do to it.
@@ -621,11 +621,11 @@ typedef struct stored_line {
     const char *cert_number[KR_ENGINE_MAX_CERTIFICATES]; // borrowed from the stored answer
     int64_t cert_amount[KR_ENGINE_MAX_CERTIFICATES];
     size_t n_certs;
-    int64_t before;       // units returned by earlier operations
-    int64_t units;        // units this operation returns (0: not in it)
-    const json_t *named;  // the return's "certificates" for the line (NULL: none named)
-    int ret_index;        // the line's index in the return (-1: a cancel)
-    line_share back;      // what this operation takes back of the line
+    int64_t before;      // units returned by earlier operations
+    int64_t units;       // units this operation returns (0: not in it)
+    const json_t *named; // the return's "certificates" for the line (NULL: none named)
+    int ret_index;       // the line's index in the return (-1: a cancel)
+    line_share back;     // what this operation takes back of the line
 } stored_line;
 
 static bool read_money(json_t *obj, const char *key, int minor_unit, int64_t *out)
@@ -692,8 +692,7 @@ static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, siz
         for (size_t k = 0; k < json_array_size(cs); k++) {
             json_t *e = json_array_get(cs, k);
             sl->cert_number[k] = json_string_value(json_object_get(e, "number"));
-            if (!sl->cert_number[k] ||
-                !read_money(e, "amount", minor_unit, &sl->cert_amount[k]))
+            if (!sl->cert_number[k] || !read_money(e, "amount", minor_unit, &sl->cert_amount[k]))
                 return false;
             paid_by_others += sl->cert_amount[k];
             sl->n_certs++;
@@ -747,7 +746,7 @@ static void share_of(const stored_line *l, int64_t u, line_share *s)
         paid_total -= l->cert_amount[k];
     }
     s->paid_money = rest;
-    s->earned = paid_total > 0   ? part(l->earned, s->paid_money, paid_total)
+    s->earned = paid_total > 0 ? part(l->earned, s->paid_money, paid_total)
                 : l->final > 0 ? part(l->earned, s->money, l->final)
                                : part(l->earned, u, l->qty);
     s->spent = l->points_money > 0 ? part(l->spent, s->points_money, l->points_money)
@@ -826,8 +825,7 @@ static kr_ops_status certs_of_return(kr_ops *o, const kr_ledger_receipt *rec,
 
 // The answer's "returned_lines": per line of this operation, the units, what is left, and what
 // came back of its money and points.
-static void write_returned_lines(const kr_ops *o, const stored_line *lines, size_t n,
-                                 kr_buf *out)
+static void write_returned_lines(const kr_ops *o, const stored_line *lines, size_t n, kr_buf *out)
 {
     kr_buf_puts(out, ",\"returned_lines\":[");
     bool first = true;
@@ -879,9 +877,13 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
         earned += l->back.earned;
         spent += l->back.spent;
         paid += l->back.money;
-        kr_ledger_line_part part_in = {.receipt_id = rec->id, .line_id = l->id, .op_id = op,
-                                       .qty = l->units, .original = l->back.original,
-                                       .final = l->back.money, .at = at};
+        kr_ledger_line_part part_in = {.receipt_id = rec->id,
+                                       .line_id = l->id,
+                                       .op_id = op,
+                                       .qty = l->units,
+                                       .original = l->back.original,
+                                       .final = l->back.money,
+                                       .at = at};
         kr_ledger_status ls = kr_ledger_line_part_put(o->db, &part_in);
         if (ls == KR_LEDGER_OK && l->before + l->units == l->qty)
             ls = kr_ledger_receipt_line_return(o->db, rec->id, l->id, op, at);
@@ -897,8 +899,7 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
     kr__ops_cert_back *backs = NULL;
     kr_buf certs;
     kr_buf_init(&certs, 0);
-    kr_ops_status cst =
-        certs_of_return(o, rec, lines, n, &voids, &n_voids, &backs, &n_backs, out);
+    kr_ops_status cst = certs_of_return(o, rec, lines, n, &voids, &n_voids, &backs, &n_backs, out);
     if (cst == KR_OPS_OK)
         cst = kr__ops_certs_undo(o, rec->id, answer, voids, n_voids, backs, n_backs,
                                  cancel || whole, op, at, &certs, out);
@@ -959,8 +960,8 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
             continue;
         int64_t who = json_integer_value(json_object_get(rw, "customer"));
         int64_t pts = json_integer_value(json_object_get(rw, "points"));
-        int64_t back_pts = part(pts, back_before + paid, total_paid) -
-                           part(pts, back_before, total_paid);
+        int64_t back_pts =
+            part(pts, back_before + paid, total_paid) - part(pts, back_before, total_paid);
         kr_ledger_reverse_result rr;
         if (back_pts > 0) {
             ls = kr_ledger_customer_survivor(o->db, who, &who);

@@ -361,8 +361,9 @@ kr_input_status kr_return_parse(const char *text, size_t len, unsigned line, kr_
                 goto invalid;
             }
             if (!num || !certificate_number_ok(num)) {
-                kr_json_fail(&l, key, "a certificate number is 1 to %d printable characters "
-                                      "without spaces",
+                kr_json_fail(&l, key,
+                             "a certificate number is 1 to %d printable characters "
+                             "without spaces",
                              KR_RECEIPT_CERTIFICATE_MAX);
                 goto invalid;
             }

@@ -39,9 +39,9 @@ static kr_ops_status run(kr_ops *o, kind what, const char *fmt, ...)
     size_t n = strlen(json);
     kr_ops_status st = what == CONFIRM  ? kr_ops_confirm(o, json, n, &out)
                        : what == RETURN ? kr_ops_return(o, json, n, &out)
-                       : what == GRANT  ? kr_ops_points_grant(o, json, n, &out)
-                                        : kr_ops_customer_create(o, json, n, T("2026-03-01T09:00:00Z"),
-                                                                 &out);
+                       : what == GRANT
+                           ? kr_ops_points_grant(o, json, n, &out)
+                           : kr_ops_customer_create(o, json, n, T("2026-03-01T09:00:00Z"), &out);
     ans = json_loads(out.data ? out.data : "", 0, NULL);
     if (st != KR_OPS_OK && st != KR_OPS_REPLAY)
         tap_diag("%s: %s", kr_ops_status_name(st), out.data ? out.data : "");
@@ -117,12 +117,14 @@ static int64_t counter(kr_ops *o, int64_t customer, const char *metric, const ch
 //        kopecks), paid 300.00, earned floor(45 x 300/900) = 15, spent floor(100 x 33.33/100) = 33
 //   u=2: F 666.66, points' money 66.66, paid 600.00, earned 30, spent 66
 //   u=3: F 1000.00, 100.00, 900.00, 45, 100
-// so the pieces are 333.33/33.33/300.00/15/33, 333.33/33.33/300.00/15/33, 333.34/33.34/300.00/15/34.
+// so the pieces are 333.33/33.33/300.00/15/33, 333.33/33.33/300.00/15/33,
+// 333.34/33.34/300.00/15/34.
 static void setup_ivan(kr_ops *o)
 {
     run(o, CUSTOMER, "{\"id\":\"ivan\",\"phone\":\"+79160000001\"}");
-    run(o, GRANT, "{\"id\":\"g-ivan\",\"time\":\"2026-03-01T09:00:00Z\",\"customer\":{\"id\":"
-                  "\"ivan\"},\"points\":100}");
+    run(o, GRANT,
+        "{\"id\":\"g-ivan\",\"time\":\"2026-03-01T09:00:00Z\",\"customer\":{\"id\":"
+        "\"ivan\"},\"points\":100}");
     run(o, CONFIRM,
         "{\"id\":\"R0\",\"time\":\"2026-03-01T12:00:00Z\",\"customer\":{\"id\":\"ivan\"},"
         "\"lines\":[{\"id\":\"1\",\"sku\":\"PIPE\",\"qty\":2,\"price\":\"500.00\"}]}");
@@ -136,7 +138,8 @@ static void test_one_by_one(void)
 {
     kr_ops *o = ops_test_open();
     setup_ivan(o);
-    tap_ok(is("lines.0.fiscal", "[{\"qty\":2,\"price\":\"333.33\"},{\"qty\":1,\"price\":\"333.34\"}]") &&
+    tap_ok(is("lines.0.fiscal",
+              "[{\"qty\":2,\"price\":\"333.33\"},{\"qty\":1,\"price\":\"333.34\"}]") &&
                is("rewards.0.points", "100"),
            "R1 prints 2 x 333.33 + 1 x 333.34 and completes the challenge");
     int64_t value = 0;
@@ -331,8 +334,9 @@ static void test_expired(void)
 {
     kr_ops *o = ops_test_open();
     run(o, CUSTOMER, "{\"id\":\"anna\",\"phone\":\"+79160000003\"}");
-    run(o, GRANT, "{\"id\":\"g-anna\",\"time\":\"2026-03-01T09:00:00Z\",\"customer\":{\"id\":"
-                  "\"anna\"},\"points\":100,\"expires\":\"2026-03-10T00:00:00Z\"}");
+    run(o, GRANT,
+        "{\"id\":\"g-anna\",\"time\":\"2026-03-01T09:00:00Z\",\"customer\":{\"id\":"
+        "\"anna\"},\"points\":100,\"expires\":\"2026-03-10T00:00:00Z\"}");
     run(o, CONFIRM,
         "{\"id\":\"E1\",\"time\":\"2026-03-02T12:00:00Z\",\"customer\":{\"id\":\"anna\"},"
         "\"points\":100,\"lines\":[{\"id\":\"1\",\"sku\":\"MIX\",\"qty\":3,\"price\":\"333.34\","
@@ -373,12 +377,13 @@ static void test_reports(void)
 {
     kr_ops *o = ops_test_open();
     setup_ivan(o);
-    run(o, RETURN, "{\"id\":\"X1\",\"receipt\":\"R1\",\"time\":\"2026-03-03T09:00:00Z\","
-                   "\"lines\":[{\"id\":\"1\",\"qty\":1}]}");
+    run(o, RETURN,
+        "{\"id\":\"X1\",\"receipt\":\"R1\",\"time\":\"2026-03-03T09:00:00Z\","
+        "\"lines\":[{\"id\":\"1\",\"qty\":1}]}");
     kr_report_query q = {.from = "2026-03-01", .to = "2026-04-01"};
     json_decref(ans);
-    ans = kr_ops_report(o, "products", &q, &out) == KR_OPS_OK ? json_loads(out.data, 0, NULL)
-                                                              : NULL;
+    ans =
+        kr_ops_report(o, "products", &q, &out) == KR_OPS_OK ? json_loads(out.data, 0, NULL) : NULL;
     tap_ok(is("rows.0.sku", "\"PIPE\"") && is("rows.0.units", "2") &&
                is("rows.0.revenue", "\"1000.00\"") && is("rows.1.sku", "\"MIX\"") &&
                is("rows.1.units", "2") && is("rows.1.revenue", "\"666.67\"") &&
@@ -426,19 +431,21 @@ static bool trial(int t)
                                 "%s{\"id\":\"l%lld\",\"sku\":\"S%lld\",\"qty\":%lld,"
                                 "\"price\":\"%lld.%02lld\",\"amount\":\"%lld.%02lld\"}",
                                 i ? "," : "", (long long)i, (long long)i, (long long)qty[i],
-                                (long long)(amount[i] / 100 + 1), 0LL,
-                                (long long)(amount[i] / 100), (long long)(amount[i] % 100));
+                                (long long)(amount[i] / 100 + 1), 0LL, (long long)(amount[i] / 100),
+                                (long long)(amount[i] % 100));
     }
     if (cert)
-        snprintf(certs, sizeof certs, ",\"certificates\":[{\"number\":\"GC-P\",\"amount\":"
-                                      "\"%lld.%02lld\"}]",
+        snprintf(certs, sizeof certs,
+                 ",\"certificates\":[{\"number\":\"GC-P\",\"amount\":"
+                 "\"%lld.%02lld\"}]",
                  (long long)(cert / 100), (long long)(cert % 100));
     json_t *confirmed = NULL;
     n_with_certs += cert > 0;
     for (int k = 0; k < 2; k++) {
         run(both[k], CUSTOMER, "{\"id\":\"c\",\"phone\":\"+79160000009\"}");
-        run(both[k], GRANT, "{\"id\":\"g\",\"time\":\"2026-03-01T09:00:00Z\",\"customer\":"
-                            "{\"id\":\"c\"},\"points\":1000}");
+        run(both[k], GRANT,
+            "{\"id\":\"g\",\"time\":\"2026-03-01T09:00:00Z\",\"customer\":"
+            "{\"id\":\"c\"},\"points\":1000}");
         kr_ledger_certificate_add(both[k]->db, "GC-P", 1000000, KR_LEDGER_NEVER,
                                   T("2026-03-01T09:00:00Z"));
         if (run(both[k], CONFIRM,
@@ -522,8 +529,8 @@ static bool trial(int t)
         good = run(b, RETURN,
                    "{\"id\":\"w\",\"receipt\":\"R\",\"time\":\"2026-03-03T09:00:00Z\",\"lines\":"
                    "[{\"id\":\"l0\"}%s%s]}",
-                   n_lines > 1 ? ",{\"id\":\"l1\"}" : "", n_lines > 2 ? ",{\"id\":\"l2\"}" : "") ==
-               KR_OPS_OK;
+                   n_lines > 1 ? ",{\"id\":\"l1\"}" : "",
+                   n_lines > 2 ? ",{\"id\":\"l2\"}" : "") == KR_OPS_OK;
     // Both ledgers end where the receipt never was: the same balance, certificate and turnover.
     int64_t va = 0, vb = 0, ra = 0, rb = 0;
     if (good) {
@@ -550,8 +557,9 @@ static void test_property(void)
         passed += trial(t);
     tap_diag("%d returns; %d trials paid with points, %d with a certificate", n_pieces,
              n_with_points, n_with_certs);
-    tap_ok(passed == trials, "%d of %d random sequences of partial returns add up to the whole "
-                             "lines, with the ledger's invariants after every return",
+    tap_ok(passed == trials,
+           "%d of %d random sequences of partial returns add up to the whole "
+           "lines, with the ledger's invariants after every return",
            passed, trials);
 }
 
