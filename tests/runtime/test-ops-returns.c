@@ -13,12 +13,15 @@
 // of F(u) the points take floor(P x F(u) / final), each certificate floor(C x rest / what is
 // left of final), the money paid the rest; points earned follow the money paid and points spent
 // follow the points' money. A return of k units takes share(before + k) - share(before).
+#include "kr-ledger-private.h"
+#include "kr-ledger-sales.h"
 #include "kr-reports.h"
 #include "ops/ops-test.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static kr_buf out;
 static json_t *ans; // the last answer, parsed
@@ -397,6 +400,82 @@ static void test_reports(void)
     kr_ops_close(o);
 }
 
+// ---- a ledger from before partial returns ---------------------------------------------------
+// Version 6 knew only whole lines (receipt_line_return). Migration 7 gives each returned line one
+// part with all its units and money; a return of it is then refused, as it was before.
+static void test_migration(void)
+{
+    char path[] = "/tmp/kr-returns-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    kr_ledger *db = NULL;
+    char err[256];
+    if (kr_ledger_open_version(path, 6, &db, err, sizeof err) != KR_LEDGER_OK) {
+        tap_ok(0, "open at version 6: %s", err);
+        return;
+    }
+    const char *answer =
+        "{\"receipt\":\"OLD1\",\"lines\":[{\"id\":\"1\",\"sku\":\"MIX\",\"qty\":3,"
+        "\"original\":\"1000.00\",\"final\":\"900.00\",\"points_spent\":0,\"points_earned\":0,"
+        "\"paid_points_money\":\"0.00\",\"certificates\":[]},{\"id\":\"2\",\"sku\":\"PIPE\","
+        "\"qty\":2,\"original\":\"100.00\",\"final\":\"100.00\",\"points_spent\":0,"
+        "\"points_earned\":0,\"paid_points_money\":\"0.00\",\"certificates\":[]}]}";
+    kr_ledger_receipt_in rec = {.id = "OLD1",
+                                .body_hash = "0000000000000000000000000000000000000000000000000000"
+                                             "000000000000",
+                                .result = answer,
+                                .at = T("2026-03-03T12:00:00+03:00")};
+    kr_ledger_sale_line sl[2] = {{"1", "MIX", 3, 100000, 90000}, {"2", "PIPE", 2, 10000, 10000}};
+    kr_ledger_sale sale = {.receipt_id = "OLD1", .at = rec.at, .original = 110000,
+                           .final = 100000, .lines = sl, .n_lines = 2};
+    bool put = kr_ledger_receipt_put(db, &rec, NULL) == KR_LEDGER_OK &&
+               kr_ledger_sale_put(db, &sale) == KR_LEDGER_OK &&
+               kr_ledger_receipt_line_return(db, "OLD1", "1", "return:X", rec.at + 60) ==
+                   KR_LEDGER_OK &&
+               kr_ledger_receipt_set_state(db, "OLD1", KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
+                                           rec.at + 60) == KR_LEDGER_OK;
+    kr_ledger_close(db);
+    db = NULL;
+    tap_ok(put && kr_ledger_open(path, &db, err, sizeof err) == KR_LEDGER_OK,
+           "a version-6 ledger with a returned line opens with the current schema");
+    int64_t units = -1;
+    if (db) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(db->sql,
+                           "SELECT count(*), max(line_id), max(op_id), sum(qty), sum(original),"
+                           " sum(final) FROM receipt_line_part",
+                           -1, &st, NULL);
+        bool ok = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1 &&
+                  strcmp((const char *)sqlite3_column_text(st, 1), "1") == 0 &&
+                  strcmp((const char *)sqlite3_column_text(st, 2), "return:X") == 0 &&
+                  sqlite3_column_int64(st, 3) == 3 && sqlite3_column_int64(st, 4) == 100000 &&
+                  sqlite3_column_int64(st, 5) == 90000;
+        sqlite3_finalize(st);
+        kr_ledger_line_units_back(db, "OLD1", "1", &units);
+        tap_ok(ok && units == 3, "line 1 became one part: 3 units, 1000.00 / 900.00, return:X");
+        kr_ledger_close(db);
+    }
+    kr_ops_program p = {.lua = ops_test_lua, .lua_len = ops_test_lua_len, .name = "fixture"};
+    kr_ops *o = NULL;
+    if (kr_ops_open(path, &p, &o, err, sizeof err) == KR_OPS_OK) {
+        tap_ok(run(o, RETURN,
+                   "{\"id\":\"Y\",\"receipt\":\"OLD1\",\"time\":\"2026-03-05T09:00:00Z\","
+                   "\"lines\":[{\"id\":\"1\",\"qty\":1}]}") == KR_OPS_CONFLICT &&
+                   is("error.field", "\"lines[0].id\""),
+               "a unit of the old returned line cannot come back");
+        tap_ok(run(o, RETURN,
+                   "{\"id\":\"Y\",\"receipt\":\"OLD1\",\"time\":\"2026-03-05T09:00:00Z\","
+                   "\"lines\":[{\"id\":\"2\",\"qty\":1}]}") == KR_OPS_OK &&
+                   is("money", "\"50.00\"") && is("returned_lines.0.left", "1"),
+               "a unit of the other line does: 50.00 (2 x 50.00 printed)");
+        kr_ops_close(o);
+    } else {
+        tap_ok(0, "kr_ops_open: %s", err);
+    }
+    unlink(path);
+}
+
 // ---- property: pieces add up to the whole -------------------------------------------------------
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static int64_t rnd(int64_t n) // 0..n-1, deterministic
@@ -574,6 +653,7 @@ int main(int argc, char **argv)
     test_certificates_and_club();
     test_expired();
     test_reports();
+    test_migration();
     test_property();
     json_decref(ans);
     kr_buf_free(&out);
