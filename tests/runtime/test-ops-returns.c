@@ -427,14 +427,18 @@ static void test_migration(void)
                                 .result = answer,
                                 .at = T("2026-03-03T12:00:00+03:00")};
     kr_ledger_sale_line sl[2] = {{"1", "MIX", 3, 100000, 90000}, {"2", "PIPE", 2, 10000, 10000}};
-    kr_ledger_sale sale = {.receipt_id = "OLD1", .at = rec.at, .original = 110000,
-                           .final = 100000, .lines = sl, .n_lines = 2};
-    bool put = kr_ledger_receipt_put(db, &rec, NULL) == KR_LEDGER_OK &&
-               kr_ledger_sale_put(db, &sale) == KR_LEDGER_OK &&
-               kr_ledger_receipt_line_return(db, "OLD1", "1", "return:X", rec.at + 60) ==
-                   KR_LEDGER_OK &&
-               kr_ledger_receipt_set_state(db, "OLD1", KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
-                                           rec.at + 60) == KR_LEDGER_OK;
+    kr_ledger_sale sale = {.receipt_id = "OLD1",
+                           .at = rec.at,
+                           .original = 110000,
+                           .final = 100000,
+                           .lines = sl,
+                           .n_lines = 2};
+    bool put =
+        kr_ledger_receipt_put(db, &rec, NULL) == KR_LEDGER_OK &&
+        kr_ledger_sale_put(db, &sale) == KR_LEDGER_OK &&
+        kr_ledger_receipt_line_return(db, "OLD1", "1", "return:X", rec.at + 60) == KR_LEDGER_OK &&
+        kr_ledger_receipt_set_state(db, "OLD1", KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
+                                    rec.at + 60) == KR_LEDGER_OK;
     kr_ledger_close(db);
     db = NULL;
     tap_ok(put && kr_ledger_open(path, &db, err, sizeof err) == KR_LEDGER_OK,
