@@ -73,6 +73,14 @@ static const check checks[] = {
      "SELECT c.number AS certificate, c.voided_at, u.op_id, u.at FROM certificate c"
      " JOIN certificate_use u ON u.number = c.number"
      " WHERE c.voided_at IS NOT NULL AND u.at >= c.voided_at"},
+    {"receipt line has more units returned than it sold, or is marked wholly returned without "
+     "all of them",
+     "SELECT l.receipt_id AS receipt, l.line_id AS line, l.qty, p.units AS returned"
+     " FROM sale_line l JOIN (SELECT receipt_id, line_id, sum(qty) AS units"
+     " FROM receipt_line_part GROUP BY 1, 2) p ON p.receipt_id = l.receipt_id"
+     " AND p.line_id = l.line_id"
+     " WHERE p.units > l.qty OR (p.units < l.qty AND EXISTS (SELECT 1 FROM receipt_line_return x"
+     " WHERE x.receipt_id = l.receipt_id AND x.line_id = l.line_id))"},
 };
 
 kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,

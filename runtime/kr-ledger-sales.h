@@ -38,4 +38,24 @@ typedef struct kr_ledger_sale {
 //   already has a sale row (a second put is a caller's bug); INVALID on negative amounts.
 kr_ledger_status kr_ledger_sale_put(kr_ledger *db, const kr_ledger_sale *s);
 
+// One part of a receipt line that came back (schema version 7, table receipt_line_part): the
+// units a return operation took back and their money.
+typedef struct kr_ledger_line_part {
+    const char *receipt_id, *line_id, *op_id;
+    int64_t qty;      // >= 1 units back by this operation
+    int64_t original; // their share of the line's amount before discounts
+    int64_t final;    // their share of the line's final amount (what the fiscal receipt printed)
+    int64_t at;
+} kr_ledger_line_part;
+
+// kr_ledger_line_part_put: records a part. EXISTS (nothing written) when op_id already recorded
+//   a part of that line; INVALID on qty < 1 or negative money; NOT_FOUND when the receipt is
+//   not recorded. The caller checks that the line has the units left (kr_ledger_line_units_back).
+kr_ledger_status kr_ledger_line_part_put(kr_ledger *db, const kr_ledger_line_part *p);
+
+// kr_ledger_line_units_back: the units of line `line_id` of `receipt_id` that returns have taken
+//   back so far (0 when none) into *out.
+kr_ledger_status kr_ledger_line_units_back(kr_ledger *db, const char *receipt_id,
+                                           const char *line_id, int64_t *out);
+
 #endif

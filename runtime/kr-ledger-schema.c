@@ -287,6 +287,27 @@ static const char migration_6[] =
     "    coalesce(json_extract(a.value, '$.points'), 0)"
     "  FROM sale s JOIN receipt r ON r.id = s.receipt_id, json_each(r.result, '$.applied') a;";
 
+// Version 7: partial returns. One row per return operation and receipt line with the units that
+// came back and their money (the line's `final` share by its fiscal sub-lines) and `original`
+// share: what returns read to know how many units are left, and what reports subtract per SKU.
+// receipt_line_return keeps meaning "the line is wholly back" (its last unit's operation).
+// Lines returned before this version came back whole: one row each, from their sale line.
+static const char migration_7[] =
+    "CREATE TABLE receipt_line_part ("
+    "  receipt_id TEXT NOT NULL REFERENCES receipt(id),"
+    "  line_id TEXT NOT NULL,"
+    "  op_id TEXT NOT NULL,"
+    "  qty INTEGER NOT NULL CHECK (qty >= 1),"
+    "  original INTEGER NOT NULL CHECK (original >= 0),"
+    "  final INTEGER NOT NULL CHECK (final >= 0),"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (receipt_id, line_id, op_id)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO receipt_line_part(receipt_id, line_id, op_id, qty, original, final, at)"
+    "  SELECT x.receipt_id, x.line_id, x.op_id, l.qty, l.original, l.final, x.at"
+    "  FROM receipt_line_return x JOIN sale_line l ON l.receipt_id = x.receipt_id"
+    "  AND l.line_id = x.line_id;";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
@@ -294,6 +315,7 @@ const kr_ledger_migration kr_ledger_migrations[] = {
     {4, "certificate sales, voids and give-backs", migration_4},
     {5, "attempt counters for unknown card numbers", migration_5},
     {6, "sales, their lines and promotions, for reports", migration_6},
+    {7, "units of receipt lines returned, return by return", migration_7},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

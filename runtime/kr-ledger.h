@@ -747,7 +747,8 @@ typedef void (*kr_ledger_report_fn)(void *ud, const char *violation);
 //   balances and debts equal lot remainings / debt journal, every lot explained by its journal,
 //   0 <= remaining <= amount, nothing (identity, card, lot, counter, segment membership)
 //   points at a merged customer, every certificate's remaining = face value - uses +
-//   give-backs, no voided certificate was used. Each violation is passed to report (optional).
+//   give-backs, no voided certificate was used, no receipt line returned beyond its units
+//   (or marked wholly returned short of them). Each violation is passed to report (optional).
 //   *out_violations = their number. DB_ERROR if the queries fail.
 kr_ledger_status kr_ledger_check(kr_ledger *db, kr_ledger_report_fn report, void *ud,
                                  int64_t *out_violations);

@@ -9,10 +9,11 @@
 //  - The certificates a receipt names pay after points, for every line but the ones that sell
 //    a certificate; the engine spreads their money (stage 3). A certificate of a kind with
 //    partial="false" is spent whole: what the receipt cannot take is forfeited.
-//  - A return gives the certificate money of the returned lines back to the certificates it
+//  - A return gives the certificate money of the returned units back to the certificates it
 //    came from; when the whole receipt has come back (or is cancelled) the forfeited rest goes
-//    back too. Validity is never extended. A returned certificate line voids its certificates,
-//    which must be unused, or the whole return is refused.
+//    back too. Validity is never extended. Returned units of a certificate line void their
+//    certificates — the ones the return names, or every one still valid when all the units
+//    left come back — which must be unused, or the whole return is refused.
 #include "kr-ops-private.h"
 
 #include <sodium.h>
@@ -272,71 +273,103 @@ static bool add_back(const char **numbers, int64_t *amounts, size_t *n, const ch
     return true;
 }
 
-kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
-                                 const bool *returning, size_t n, bool whole, const char *op,
-                                 int64_t at, kr_buf *note, kr_buf *out)
+kr_ops_status kr__ops_certs_returning(kr_ops *o, const char *receipt, const char *line,
+                                      int64_t units, const json_t *named, const char *field,
+                                      char ***voids, size_t *n_voids, kr_buf *out)
 {
-    json_t *lines = json_object_get(answer, "lines");
-    // Certificates the returned lines sold: void them (each must be unused).
-    bool first = true;
-    for (size_t i = 0; i < n && i < json_array_size(lines); i++) {
-        if (!returning[i])
-            continue;
-        const char *line = json_string_value(json_object_get(json_array_get(lines, i), "id"));
-        char **nums = NULL;
-        size_t nn = 0;
-        kr_ledger_status ls = kr_ledger_certificates_sold(o->db, receipt, line, &nums, &nn);
-        for (size_t k = 0; ls == KR_LEDGER_OK && k < nn; k++) {
-            ls = kr_ledger_certificate_void(o->db, nums[k], op, at);
-            if (ls == KR_LEDGER_STATE) {
-                kr_ledger_certificate lc;
-                char left[40] = "", face[40] = "";
-                if (kr_ledger_certificate_read(o->db, nums[k], &lc) == KR_LEDGER_OK) {
-                    text_of(o, lc.remaining, false, left, sizeof left);
-                    text_of(o, lc.face_value, false, face, sizeof face);
-                }
-                kr_ops_status st = kr__ops_fail(
-                    o, out, KR_OPS_REFUSED, "lines",
-                    "line %s sold certificate %s, which was used (%s of %s left), so it cannot "
-                    "be returned; nothing was returned",
-                    line, nums[k], left, face);
-                kr_ledger_strings_free(nums, nn);
-                return st;
-            }
-            if (ls == KR_LEDGER_OK || ls == KR_LEDGER_EXISTS) {
-                ls = KR_LEDGER_OK;
-                kr_buf_puts(note, first ? ",\"certificates_voided\":[" : ",");
-                first = false;
-                kr_buf_json_string(note, nums[k]);
-            }
+    char **sold = NULL;
+    size_t n_sold = 0;
+    kr_ledger_status ls = kr_ledger_certificates_sold(o->db, receipt, line, &sold, &n_sold);
+    if (ls != KR_LEDGER_OK)
+        return kr__ops_ledger_error(o, out, ls, field);
+    // The certificates of the line still valid, i.e. not voided by an earlier return.
+    size_t n_live = 0;
+    for (size_t k = 0; k < n_sold && ls == KR_LEDGER_OK; k++) {
+        kr_ledger_certificate lc;
+        ls = kr_ledger_certificate_read(o->db, sold[k], &lc);
+        if (ls == KR_LEDGER_OK && !lc.voided_at) {
+            char *keep = sold[k];
+            sold[k] = sold[n_live];
+            sold[n_live++] = keep;
         }
-        kr_ledger_strings_free(nums, nn);
-        if (ls != KR_LEDGER_OK)
-            return kr__ops_ledger_error(o, out, ls, "lines");
     }
-    if (!first)
+    kr_ops_status st = KR_OPS_OK;
+    if (ls != KR_LEDGER_OK)
+        st = kr__ops_ledger_error(o, out, ls, field);
+    else if (named && !n_sold)
+        st = kr__ops_fail(o, out, KR_OPS_INVALID, field, "line %s of %s sold no gift certificates",
+                          line, receipt);
+    else if (named && json_array_size(named) != (size_t)units)
+        st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
+                          "%lld unit%s of line %s come back: name %lld certificate%s, not %zu",
+                          (long long)units, units == 1 ? "" : "s", line, (long long)units,
+                          units == 1 ? "" : "s", json_array_size(named));
+    else if (!named && n_sold && (size_t)units < n_live)
+        st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
+                          "line %s of %s sold %zu certificates still valid and %lld come back: "
+                          "name the certificates the customer brings",
+                          line, receipt, n_live, (long long)units);
+    size_t want = named ? json_array_size(named) : n_sold ? (size_t)units : 0;
+    char **v = st == KR_OPS_OK && want ? realloc(*voids, (*n_voids + want) * sizeof *v) : NULL;
+    if (st == KR_OPS_OK && want && !v)
+        st = kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    if (v)
+        *voids = v;
+    for (size_t k = 0; st == KR_OPS_OK && k < want; k++) {
+        const char *num = named ? json_string_value(json_array_get(named, k)) : sold[k];
+        size_t j = 0;
+        while (j < n_sold && strcmp(sold[j], num) != 0)
+            j++;
+        if (j == n_sold)
+            st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
+                              "certificate %s was not sold on line %s of %s", num, line, receipt);
+        else if (j >= n_live)
+            st = kr__ops_fail(o, out, KR_OPS_CONFLICT, field,
+                              "certificate %s of line %s was already returned", num, line);
+        else if (!((*voids)[*n_voids] = strdup(num)))
+            st = kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+        else
+            (*n_voids)++;
+    }
+    kr_ledger_strings_free(sold, n_sold);
+    return st;
+}
+
+kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer, char *const *voids,
+                                 size_t n_voids, const kr__ops_cert_back *backs, size_t n_backs,
+                                 bool whole, const char *op, int64_t at, kr_buf *note, kr_buf *out)
+{
+    // Certificates the returned units sold: void them (each must be unused).
+    for (size_t k = 0; k < n_voids; k++) {
+        kr_ledger_status ls = kr_ledger_certificate_void(o->db, voids[k], op, at);
+        if (ls == KR_LEDGER_STATE) {
+            kr_ledger_certificate lc = {0};
+            char left[40] = "", face[40] = "";
+            if (kr_ledger_certificate_read(o->db, voids[k], &lc) == KR_LEDGER_OK) {
+                text_of(o, lc.remaining, false, left, sizeof left);
+                text_of(o, lc.face_value, false, face, sizeof face);
+            }
+            return kr__ops_fail(o, out, KR_OPS_REFUSED, "lines",
+                                "line %s sold certificate %s, which was used (%s of %s left), so "
+                                "it cannot be returned; nothing was returned",
+                                lc.sold_line, voids[k], left, face);
+        }
+        if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
+            return kr__ops_ledger_error(o, out, ls, "lines");
+        kr_buf_puts(note, k ? "," : ",\"certificates_voided\":[");
+        kr_buf_json_string(note, voids[k]);
+    }
+    if (n_voids)
         kr_buf_puts(note, "]");
 
-    // Certificate money of the returned lines goes back to the certificates it came from.
+    // Certificate money of the returned units goes back to the certificates it came from.
     const char *numbers[KR_ENGINE_MAX_CERTIFICATES];
     int64_t amounts[KR_ENGINE_MAX_CERTIFICATES];
     size_t nb = 0;
-    for (size_t i = 0; i < n && i < json_array_size(lines); i++) {
-        if (!returning[i])
-            continue;
-        json_t *cs = json_object_get(json_array_get(lines, i), "certificates");
-        for (size_t k = 0; k < json_array_size(cs); k++) {
-            json_t *e = json_array_get(cs, k);
-            const char *num = json_string_value(json_object_get(e, "number"));
-            const char *amt = json_string_value(json_object_get(e, "amount"));
-            int64_t v = 0;
-            char why[64];
-            if (!num || !amt || !kr_parse_money(amt, o->minor_unit, false, &v, why, sizeof why) ||
-                !add_back(numbers, amounts, &nb, num, v))
-                return kr__ops_fail(o, out, KR_OPS_FAILED, "receipt",
-                                    "the stored answer of receipt %s cannot be read", receipt);
-        }
-    }
+    for (size_t k = 0; k < n_backs; k++)
+        if (!add_back(numbers, amounts, &nb, backs[k].number, backs[k].amount))
+            return kr__ops_fail(o, out, KR_OPS_FAILED, "receipt",
+                                "the stored answer of receipt %s cannot be read", receipt);
     // A receipt back whole (or cancelled): also the rest a certificate spent whole forfeited.
     json_t *used = json_object_get(answer, "certificates");
     for (size_t k = 0; whole && k < json_array_size(used); k++) {
@@ -345,7 +378,7 @@ kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
             return kr__ops_fail(o, out, KR_OPS_FAILED, "receipt",
                                 "the stored answer of receipt %s cannot be read", receipt);
     }
-    first = true;
+    bool first = true;
     for (size_t k = 0; k < nb; k++) {
         int64_t took = 0, back = 0;
         kr_ledger_status ls =

@@ -10,10 +10,11 @@
 //   current end when the membership still runs (an early renewal loses nothing), else from
 //   the day of the purchase. The confirm answer says what each line added:
 //   "memberships": [{"segment", "line", "days", "last_day"}]; returns read it back.
-// - Returning (or cancelling) a line that added days takes exactly those days off the current
-//   end; when that end is not after the return, the membership ends at the return's time. The
-//   return's answer (stored as the operation's record) says what it did:
-//   "memberships": [{"segment", "days", "last_day"} or {"segment", "days", "ended": true}].
+// - Returning (or cancelling) units of a line that added days takes their days off the current
+//   end (one card's days per unit; all the line's days once every unit is back); when that end is
+//   not after the return, the membership ends at the return's time. The return's answer (stored as
+//   the operation's record) says what it did: "memberships": [{"segment", "days", "last_day"} or
+//   {"segment", "days", "ended": true}].
 // - Joined by the ERP (customer create/update): a paid segment's membership without an end
 //   gets membership-days from the day it was joined.
 // - The receipt that sells the club card is evaluated as a member's (the segment is added to
@@ -133,16 +134,17 @@ kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t custo
     return ls;
 }
 
-static bool listed(const char *const *v, size_t n, const char *s)
+// The days of the entry for line `line` that the returning units take back (0: not returning).
+static int64_t days_back(const kr__ops_line_back *v, size_t n, const char *line, int64_t days)
 {
-    for (size_t i = 0; s && i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; line && i < n; i++)
+        if (strcmp(v[i].id, line) == 0 && v[i].qty > 0)
+            return days * v[i].after / v[i].qty - days * v[i].before / v[i].qty;
+    return 0;
 }
 
 kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *answer,
-                                     const char *const *lines, size_t n_lines, int64_t at,
+                                     const kr__ops_line_back *lines, size_t n_lines, int64_t at,
                                      kr_buf *json)
 {
     json_t *ms = json_object_get(answer, "memberships");
@@ -165,9 +167,9 @@ kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *
         for (size_t k = i; k < json_array_size(ms); k++) {
             json_t *e = json_array_get(ms, k);
             const char *seg = json_string_value(json_object_get(e, "segment"));
-            if (seg && strcmp(seg, segment) == 0 &&
-                listed(lines, n_lines, json_string_value(json_object_get(e, "line"))))
-                days += json_integer_value(json_object_get(e, "days"));
+            if (seg && strcmp(seg, segment) == 0)
+                days += days_back(lines, n_lines, json_string_value(json_object_get(e, "line")),
+                                  json_integer_value(json_object_get(e, "days")));
         }
         if (days <= 0)
             continue;

@@ -152,14 +152,28 @@ void kr__ops_certs_free(kr__ops_certs *c);
 // sell. Appends `,"certificates_issued":[...]` to `issued` when it issued any.
 kr_ops_status kr__ops_certs_confirm(kr_ops *o, const kr_receipt *r, const kr__ops_certs *c,
                                     kr_buf *issued, kr_buf *out);
-// Inside a return or cancel `op` of `receipt` (its stored answer): voids the certificates the
-// returning lines (returning[i] for answer line i) sold — REFUSED, naming the certificate, if
-// one was used — and gives their certificate money back; `whole`: the receipt has now come back
-// entirely, so everything it took from certificates goes back. Appends
-// `,"certificates_voided":[...]` and `,"certificates_returned":[...]` to `note`.
-kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
-                                 const bool *returning, size_t n, bool whole, const char *op,
-                                 int64_t at, kr_buf *note, kr_buf *out);
+// A return of `units` units of line `line` of `receipt`: appends to *voids (malloc'd array of
+// malloc'd numbers, *n_voids of them; the caller frees both) the gift certificates those units
+// sold — the ones `named` (the return line's "certificates", NULL when absent), each sold on the
+// line and not voided yet, exactly `units` of them; or, unnamed, every certificate of the line
+// still valid when that is all the units left. A line that sold none adds nothing. INVALID or
+// CONFLICT naming `field` otherwise (ambiguous, unknown, already returned).
+kr_ops_status kr__ops_certs_returning(kr_ops *o, const char *receipt, const char *line,
+                                      int64_t units, const json_t *named, const char *field,
+                                      char ***voids, size_t *n_voids, kr_buf *out);
+// Certificate money of returned units going back to one certificate.
+typedef struct kr__ops_cert_back {
+    const char *number; // borrowed
+    int64_t amount;     // minor units, >= 0
+} kr__ops_cert_back;
+// Inside a return or cancel `op` of `receipt` (its stored answer): voids the certificates
+// `voids` (kr__ops_certs_returning) — REFUSED, naming the certificate, if one was used — and
+// gives the certificate money `backs` back (several entries of one number add up); `whole`:
+// the receipt has now come back entirely, so everything it took from certificates goes back.
+// Appends `,"certificates_voided":[...]` and `,"certificates_returned":[...]` to `note`.
+kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer, char *const *voids,
+                                 size_t n_voids, const kr__ops_cert_back *backs, size_t n_backs,
+                                 bool whole, const char *op, int64_t at, kr_buf *note, kr_buf *out);
 
 // ---- kr-ops-triggers.c: triggers that fire on a receipt or a registration -------------------
 // True when a trigger's segment and tier filters admit a customer with these segments/tiers.
@@ -197,11 +211,18 @@ void kr__ops_club_joining(const kr_ops *o, const kr_receipt *r, const kr_ledger_
 // appends `,"memberships":[...]` (what each line added) to `answer`, nothing when none.
 kr_ledger_status kr__ops_club_join(kr_ops *o, const kr_receipt *r, int64_t customer,
                                    kr_buf *answer);
-// A return or cancel of the lines `lines` of a receipt whose stored answer is `answer`: takes
-// the days those lines added off the memberships' ends (ending them at `at` when nothing is
+// The units of one receipt line a return takes back: `before` units had come back earlier,
+// `after` have now, of `qty`.
+typedef struct kr__ops_line_back {
+    const char *id; // borrowed
+    int64_t before, after, qty;
+} kr__ops_line_back;
+// A return or cancel of the units `lines` of a receipt whose stored answer is `answer`: takes
+// the days those units added (one card's days per unit: days x after / qty - days x before /
+// qty of the line's stored days) off the memberships' ends (ending them at `at` when nothing is
 // left); appends `,"memberships":[...]` to `json`, nothing when no membership changed.
 kr_ledger_status kr__ops_club_return(kr_ops *o, int64_t customer, const json_t *answer,
-                                     const char *const *lines, size_t n_lines, int64_t at,
+                                     const kr__ops_line_back *lines, size_t n_lines, int64_t at,
                                      kr_buf *json);
 // After the ERP created or updated a customer: paid memberships without an end get
 // membership-days from the day they were joined.

@@ -12,6 +12,7 @@
 
 #include "kr-ledger-codes.h"
 #include "kr-ledger-query.h"
+#include "kr-ledger-sales.h"
 #include "kr-money.h"
 
 #include <stdlib.h>
@@ -599,11 +600,62 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
 }
 
 // ---- returns -----------------------------------------------------------------------------------
+// What the first u units of a line carry back (docs/internals/ops.md, "Partial returns"): the
+// money the fiscal receipt printed for them, and shares of everything else of the line.
+typedef struct line_share {
+    int64_t money;        // of `final`: the first u units of the fiscal sub-lines, in order
+    int64_t original;     // of the amount before discounts: original x u / qty
+    int64_t points_money; // of the money points paid
+    int64_t certs[KR_ENGINE_MAX_CERTIFICATES]; // of the money each certificate paid
+    int64_t paid_money;                        // of the money paid (the rest of `money`)
+    int64_t earned;                            // of the points earned, following paid_money
+    int64_t spent;                             // of the points spent, following points_money
+} line_share;
+
+// A receipt line as its stored answer has it, and what returns did and do to it.
 typedef struct stored_line {
     const char *id;
-    int64_t qty, final, earned, spent;
-    bool returned_before, returning;
+    int64_t qty, final, original, earned, spent, points_money;
+    kr_money_fiscal fiscal[2]; // the printed sub-lines: qty units x price, cheaper first
+    size_t n_fiscal;
+    const char *cert_number[KR_ENGINE_MAX_CERTIFICATES]; // borrowed from the stored answer
+    int64_t cert_amount[KR_ENGINE_MAX_CERTIFICATES];
+    size_t n_certs;
+    int64_t before;      // units returned by earlier operations
+    int64_t units;       // units this operation returns (0: not in it)
+    const json_t *named; // the return's "certificates" for the line (NULL: none named)
+    int ret_index;       // the line's index in the return (-1: a cancel)
+    line_share back;     // what this operation takes back of the line
 } stored_line;
+
+static bool read_money(json_t *obj, const char *key, int minor_unit, int64_t *out)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    char why[64];
+    return v && kr_parse_money(v, minor_unit, false, out, why, sizeof why);
+}
+
+// The fiscal sub-lines of a stored line: the answer's "fiscal" when it prints the line's
+// units and final amount exactly, else the split the engine prints (kr_money_fiscal_split).
+static bool read_fiscal(json_t *l, int minor_unit, stored_line *sl)
+{
+    json_t *fs = json_object_get(l, "fiscal");
+    int64_t units = 0, money = 0;
+    size_t n = json_array_size(fs);
+    for (size_t k = 0; k < n && n <= 2; k++) {
+        json_t *f = json_array_get(fs, k);
+        int64_t q = json_integer_value(json_object_get(f, "qty")), price = 0;
+        if (q < 1 || !read_money(f, "price", minor_unit, &price) || price > INT64_MAX / q)
+            break;
+        sl->fiscal[k] = (kr_money_fiscal){q, price, q * price};
+        units += q;
+        money += q * price;
+        sl->n_fiscal = k + 1;
+    }
+    if (n >= 1 && n <= 2 && sl->n_fiscal == n && units == sl->qty && money == sl->final)
+        return true;
+    return kr_money_fiscal_split(sl->final, sl->qty, sl->fiscal, &sl->n_fiscal) == KR_MONEY_OK;
+}
 
 // Reads what a confirmed receipt's stored answer says about its lines and spent lots.
 static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, size_t *n,
@@ -620,19 +672,102 @@ static bool read_stored(json_t *answer, int minor_unit, stored_line **lines, siz
     for (size_t i = 0; i < *n; i++) {
         json_t *l = json_array_get(arr, i);
         stored_line *sl = &(*lines)[i];
+        sl->ret_index = -1;
         sl->id = json_string_value(json_object_get(l, "id"));
         sl->qty = json_integer_value(json_object_get(l, "qty"));
         sl->earned = json_integer_value(json_object_get(l, "points_earned"));
         sl->spent = json_integer_value(json_object_get(l, "points_spent"));
-        const char *fin = json_string_value(json_object_get(l, "final"));
-        char why[64];
-        if (!sl->id || !fin || !kr_parse_money(fin, minor_unit, false, &sl->final, why, sizeof why))
+        if (!sl->id || sl->qty < 1 || sl->earned < 0 || sl->spent < 0 ||
+            !read_money(l, "final", minor_unit, &sl->final) ||
+            !read_money(l, "original", minor_unit, &sl->original))
+            return false;
+        // Answers always carry the money points paid; 0 when an old one does not.
+        if (json_object_get(l, "paid_points_money") &&
+            !read_money(l, "paid_points_money", minor_unit, &sl->points_money))
+            return false;
+        int64_t paid_by_others = sl->points_money;
+        json_t *cs = json_object_get(l, "certificates");
+        if (json_array_size(cs) > KR_ENGINE_MAX_CERTIFICATES)
+            return false;
+        for (size_t k = 0; k < json_array_size(cs); k++) {
+            json_t *e = json_array_get(cs, k);
+            sl->cert_number[k] = json_string_value(json_object_get(e, "number"));
+            if (!sl->cert_number[k] || !read_money(e, "amount", minor_unit, &sl->cert_amount[k]))
+                return false;
+            paid_by_others += sl->cert_amount[k];
+            sl->n_certs++;
+        }
+        if (paid_by_others > sl->final || !read_fiscal(l, minor_unit, sl))
             return false;
     }
     return true;
 }
 
-// Takes back from the ladders' left-out counters what the confirm put there for the lines
+// floor(x * num / den) for x, num >= 0, den > 0 (128-bit product); 0 when den is 0.
+static int64_t part(int64_t x, int64_t num, int64_t den)
+{
+    int64_t r = 0;
+    if (den <= 0 || kr_money_muldiv(x, num, den, KR_MONEY_DOWN, &r) != KR_MONEY_OK)
+        return 0;
+    return r;
+}
+
+// What the first u (0..qty) units of line l carry. Every share is nondecreasing in u and is
+// the line's whole figure at u = qty, so what successive returns take (share(after) -
+// share(before)) is never negative and adds up exactly to the whole line.
+//  - money: the fiscal sub-lines in printed order, cheaper units first (2 x 333.33 +
+//    1 x 333.34: the first unit back is 333.33, the third 333.34);
+//  - the money is split over who paid it, in order points, each certificate, money; each takes
+//    floor(its amount x what is left of the money / what is left of the final amount) and the
+//    money paid is the rest, so the parts add up to the money of the units exactly (and each
+//    stays nondecreasing: the rest after a floor is a ceiling of a proportion);
+//  - points earned follow the money paid, points spent follow the money points paid (their
+//    money when none of it was paid that way; their units when the line is free);
+//  - the amount before discounts: original x u / qty.
+static void share_of(const stored_line *l, int64_t u, line_share *s)
+{
+    memset(s, 0, sizeof *s);
+    int64_t left = u;
+    for (size_t k = 0; k < l->n_fiscal; k++) {
+        int64_t take = left < l->fiscal[k].qty ? left : l->fiscal[k].qty;
+        s->money += take * l->fiscal[k].price;
+        left -= take;
+    }
+    s->original = part(l->original, u, l->qty);
+    int64_t rest = s->money, weight = l->final;
+    s->points_money = part(l->points_money, rest, weight);
+    rest -= s->points_money;
+    weight -= l->points_money;
+    int64_t paid_total = weight;
+    for (size_t k = 0; k < l->n_certs; k++) {
+        s->certs[k] = part(l->cert_amount[k], rest, weight);
+        rest -= s->certs[k];
+        weight -= l->cert_amount[k];
+        paid_total -= l->cert_amount[k];
+    }
+    s->paid_money = rest;
+    s->earned = paid_total > 0 ? part(l->earned, s->paid_money, paid_total)
+                : l->final > 0 ? part(l->earned, s->money, l->final)
+                               : part(l->earned, u, l->qty);
+    s->spent = l->points_money > 0 ? part(l->spent, s->points_money, l->points_money)
+               : l->final > 0      ? part(l->spent, s->money, l->final)
+                                   : part(l->spent, u, l->qty);
+}
+
+// b - a, field by field, into d.
+static void share_minus(const line_share *b, const line_share *a, line_share *d)
+{
+    d->money = b->money - a->money;
+    d->original = b->original - a->original;
+    d->points_money = b->points_money - a->points_money;
+    for (size_t k = 0; k < KR_ENGINE_MAX_CERTIFICATES; k++)
+        d->certs[k] = b->certs[k] - a->certs[k];
+    d->paid_money = b->paid_money - a->paid_money;
+    d->earned = b->earned - a->earned;
+    d->spent = b->spent - a->spent;
+}
+
+// Takes back from the ladders' left-out counters what the confirm put there for the units
 // coming back (the stored answer's "not_counted", whatever the program says now); a cancel
 // takes back the receipt too when every line was left out.
 static kr_ledger_status undo_left_out(kr_ops *o, int64_t customer, int64_t day, json_t *answer,
@@ -648,8 +783,8 @@ static kr_ledger_status undo_left_out(kr_ops *o, int64_t customer, int64_t day, 
         for (size_t k = 0; k < json_array_size(ids); k++) {
             const char *id = json_string_value(json_array_get(ids, k));
             for (size_t m = 0; id && m < n; m++)
-                if (lines[m].returning && strcmp(lines[m].id, id) == 0)
-                    paid += lines[m].final;
+                if (lines[m].units && strcmp(lines[m].id, id) == 0)
+                    paid += lines[m].back.money;
         }
         int64_t receipts = cancel && json_array_size(ids) == n ? 1 : 0;
         kr_ledger_status ls = kr__ops_left_out_add(o, customer, ladder, day, -paid, -receipts);
@@ -659,43 +794,117 @@ static kr_ledger_status undo_left_out(kr_ops *o, int64_t customer, int64_t day, 
     return KR_LEDGER_OK;
 }
 
-// Undoes the lines marked `returning` of a confirmed receipt under operation `op`.
+// The certificates the returning units sold (to void) and the certificate money going back.
+static kr_ops_status certs_of_return(kr_ops *o, const kr_ledger_receipt *rec,
+                                     const stored_line *lines, size_t n, char ***voids,
+                                     size_t *n_voids, kr__ops_cert_back **backs, size_t *n_backs,
+                                     kr_buf *out)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += lines[i].units ? lines[i].n_certs : 0;
+    *backs = calloc(cap ? cap : 1, sizeof **backs);
+    if (!*backs)
+        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const stored_line *l = &lines[i];
+        if (!l->units)
+            continue;
+        char field[64] = "lines";
+        if (l->ret_index >= 0)
+            snprintf(field, sizeof field, "lines[%d].certificates", l->ret_index);
+        kr_ops_status st = kr__ops_certs_returning(o, rec->id, l->id, l->units, l->named, field,
+                                                   voids, n_voids, out);
+        if (st != KR_OPS_OK)
+            return st;
+        for (size_t k = 0; k < l->n_certs; k++)
+            (*backs)[(*n_backs)++] = (kr__ops_cert_back){l->cert_number[k], l->back.certs[k]};
+    }
+    return KR_OPS_OK;
+}
+
+// The answer's "returned_lines": per line of this operation, the units, what is left, and what
+// came back of its money and points.
+static void write_returned_lines(const kr_ops *o, const stored_line *lines, size_t n, kr_buf *out)
+{
+    kr_buf_puts(out, ",\"returned_lines\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        const stored_line *l = &lines[i];
+        if (!l->units)
+            continue;
+        kr_buf_puts(out, first ? "{\"line\":" : ",{\"line\":");
+        first = false;
+        kr_buf_json_string(out, l->id);
+        kr_buf_printf(out, ",\"qty\":%lld,\"left\":%lld,\"money\":", (long long)l->units,
+                      (long long)(l->qty - l->before - l->units));
+        kr_buf_json_money(out, l->back.money, o->minor_unit);
+        int64_t certs = 0;
+        for (size_t k = 0; k < l->n_certs; k++)
+            certs += l->back.certs[k];
+        kr_buf_puts(out, ",\"points_money\":");
+        kr_buf_json_money(out, l->back.points_money, o->minor_unit);
+        kr_buf_puts(out, ",\"certificate_money\":");
+        kr_buf_json_money(out, certs, o->minor_unit);
+        kr_buf_puts(out, ",\"paid_money\":");
+        kr_buf_json_money(out, l->back.paid_money, o->minor_unit);
+        kr_buf_printf(out, ",\"points_reversed\":%lld,\"points_given_back\":%lld}",
+                      (long long)l->back.earned, (long long)l->back.spent);
+    }
+    kr_buf_puts(out, "]");
+}
+
+// Undoes `units` units of each line of a confirmed receipt under operation `op`.
 static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t *answer,
                                 const char *op, int64_t at, stored_line *lines, size_t n,
                                 json_t *takes, bool cancel, kr_buf *out)
 {
-    int64_t earned = 0, spent = 0, spent_before = 0, paid = 0;
-    size_t returned_total = 0;
+    // What this operation takes back of each line, and of the receipt before and now.
+    int64_t earned = 0, spent = 0, spent_before = 0, paid = 0, back_before = 0, total_paid = 0;
+    bool whole = true; // every unit of every line is back after this operation
     for (size_t i = 0; i < n; i++) {
-        if (lines[i].returned_before) {
-            spent_before += lines[i].spent;
-            returned_total++;
-        }
-        if (!lines[i].returning)
+        stored_line *l = &lines[i];
+        line_share a, b;
+        share_of(l, l->before, &a);
+        share_of(l, l->before + l->units, &b);
+        share_minus(&b, &a, &l->back);
+        total_paid += l->final;
+        back_before += a.money;
+        spent_before += a.spent;
+        whole = whole && l->before + l->units == l->qty;
+        if (!l->units)
             continue;
-        returned_total++;
-        earned += lines[i].earned;
-        spent += lines[i].spent;
-        paid += lines[i].final;
-        kr_ledger_status ls =
-            kr_ledger_receipt_line_return(o->db, rec->id, lines[i].id, op, at);
+        earned += l->back.earned;
+        spent += l->back.spent;
+        paid += l->back.money;
+        kr_ledger_line_part part_in = {.receipt_id = rec->id,
+                                       .line_id = l->id,
+                                       .op_id = op,
+                                       .qty = l->units,
+                                       .original = l->back.original,
+                                       .final = l->back.money,
+                                       .at = at};
+        kr_ledger_status ls = kr_ledger_line_part_put(o->db, &part_in);
+        if (ls == KR_LEDGER_OK && l->before + l->units == l->qty)
+            ls = kr_ledger_receipt_line_return(o->db, rec->id, l->id, op, at);
         if (ls == KR_LEDGER_CONFLICT)
             return kr__ops_fail(o, out, KR_OPS_CONFLICT, "lines",
-                                "line %s of %s was already returned", lines[i].id, rec->id);
+                                "line %s of %s was already returned", l->id, rec->id);
         if (ls != KR_LEDGER_OK && ls != KR_LEDGER_EXISTS)
             return kr__ops_ledger_error(o, out, ls, "lines");
     }
     // Certificates first: a used certificate among the returned goods refuses the whole return.
-    bool *returning = calloc(n ? n : 1, sizeof *returning);
-    if (!returning)
-        return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        returning[i] = lines[i].returning;
+    char **voids = NULL;
+    size_t n_voids = 0, n_backs = 0;
+    kr__ops_cert_back *backs = NULL;
     kr_buf certs;
     kr_buf_init(&certs, 0);
-    kr_ops_status cst = kr__ops_certs_undo(o, rec->id, answer, returning, n,
-                                           cancel || returned_total == n, op, at, &certs, out);
-    free(returning);
+    kr_ops_status cst = certs_of_return(o, rec, lines, n, &voids, &n_voids, &backs, &n_backs, out);
+    if (cst == KR_OPS_OK)
+        cst = kr__ops_certs_undo(o, rec->id, answer, voids, n_voids, backs, n_backs,
+                                 cancel || whole, op, at, &certs, out);
+    kr_ledger_strings_free(voids, n_voids);
+    free(backs);
     if (cst != KR_OPS_OK) {
         kr_buf_free(&certs);
         return cst;
@@ -712,7 +921,8 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
             ls = KR_LEDGER_OK; // nothing was credited (e.g. the points were 0)
     }
     if (ls == KR_LEDGER_OK && spent > 0 && json_is_array(takes)) {
-        // Give back from the receipt's spends in their order, past what earlier returns gave.
+        // Give back from the receipt's spends in their order, past what earlier returns gave:
+        // the points spent on the units returned before, every line together.
         size_t nt = json_array_size(takes), k = 0;
         kr_ledger_take *give = calloc(nt ? nt : 1, sizeof *give);
         if (!give) {
@@ -735,14 +945,13 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
                 want -= g;
             }
         }
-        ls = kr_ledger_return(o->db, give, k, at, op, KR_LEDGER_EXPIRED_DROP, 0, &back);
+        ls = k ? kr_ledger_return(o->db, give, k, at, op, KR_LEDGER_EXPIRED_DROP, 0, &back)
+               : KR_LEDGER_OK;
         free(give);
     }
-    // The referrer's share of the returned money goes back too (in proportion, rounded down).
+    // The referrer's share of the returned money goes back too: in proportion to the money
+    // back so far, rounded down, so that returns in pieces take back what one return would.
     json_t *rewards = json_object_get(answer, "rewards");
-    int64_t total_paid = 0;
-    for (size_t i = 0; i < n; i++)
-        total_paid += lines[i].final;
     for (size_t i = 0; ls == KR_LEDGER_OK && i < json_array_size(rewards) && total_paid > 0;
          i++) {
         json_t *rw = json_array_get(rewards, i);
@@ -751,8 +960,8 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
             continue;
         int64_t who = json_integer_value(json_object_get(rw, "customer"));
         int64_t pts = json_integer_value(json_object_get(rw, "points"));
-        int64_t back_pts = 0;
-        kr_money_muldiv(pts, paid, total_paid, KR_MONEY_DOWN, &back_pts);
+        int64_t back_pts =
+            part(pts, back_before + paid, total_paid) - part(pts, back_before, total_paid);
         kr_ledger_reverse_result rr;
         if (back_pts > 0) {
             ls = kr_ledger_customer_survivor(o->db, who, &who);
@@ -764,37 +973,35 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
     }
     // A receipt that comes back whole, or falls below a challenge's amount, no longer counts
     // for it, and a challenge bonus it completed is taken back (kr-ops-triggers.c).
-    int64_t paid_before = total_paid;
-    for (size_t i = 0; i < n; i++)
-        if (lines[i].returned_before)
-            paid_before -= lines[i].final;
+    int64_t paid_before = total_paid - back_before;
     if (ls == KR_LEDGER_OK && customer)
         ls = kr__ops_challenge_return(o, customer, rec->id, rec->created_at, answer, total_paid,
-                                      paid_before, paid_before - paid, returned_total == n, op, at);
+                                      paid_before, paid_before - paid, whole, op, at);
     if (ls == KR_LEDGER_OK && customer) {
         int64_t day = kr__ops_local_day(o, rec->created_at);
         ls = add_counters(o, customer, day, -paid, cancel ? -1 : 0, -earned);
         if (ls == KR_LEDGER_OK)
             ls = undo_left_out(o, customer, day, answer, lines, n, cancel);
     }
-    // Paid club days the returning lines added come off the membership (kr-ops-club.c).
+    // Paid club days the returning units added come off the membership (kr-ops-club.c).
     kr_buf club;
     kr_buf_init(&club, 0);
-    const char **ids = calloc(n ? n : 1, sizeof *ids);
-    size_t n_ids = 0;
-    for (size_t i = 0; ids && i < n; i++)
-        if (lines[i].returning)
-            ids[n_ids++] = lines[i].id;
-    if (!ids)
+    kr__ops_line_back *lb = calloc(n ? n : 1, sizeof *lb);
+    size_t n_lb = 0;
+    for (size_t i = 0; lb && i < n; i++)
+        if (lines[i].units)
+            lb[n_lb++] = (kr__ops_line_back){lines[i].id, lines[i].before,
+                                             lines[i].before + lines[i].units, lines[i].qty};
+    if (!lb)
         ls = KR_LEDGER_NOMEM;
     if (ls == KR_LEDGER_OK && customer)
-        ls = kr__ops_club_return(o, customer, answer, ids, n_ids, at, &club);
-    free(ids);
+        ls = kr__ops_club_return(o, customer, answer, lb, n_lb, at, &club);
+    free(lb);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_receipt_set_state(o->db, rec->id,
-                                         cancel                ? KR_LEDGER_RECEIPT_CANCELLED
-                                         : returned_total == n ? KR_LEDGER_RECEIPT_RETURNED
-                                                               : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
+                                         cancel  ? KR_LEDGER_RECEIPT_CANCELLED
+                                         : whole ? KR_LEDGER_RECEIPT_RETURNED
+                                                 : KR_LEDGER_RECEIPT_PARTIALLY_RETURNED,
                                          at);
     if (ls != KR_LEDGER_OK) {
         kr_buf_free(&club);
@@ -809,13 +1016,15 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
     kr_buf_puts(out, ",\"lines\":[");
     bool first = true;
     for (size_t i = 0; i < n; i++)
-        if (lines[i].returning) {
+        if (lines[i].units) {
             kr_buf_puts(out, first ? "" : ",");
             kr_buf_json_string(out, lines[i].id);
             first = false;
         }
+    kr_buf_puts(out, "]");
+    write_returned_lines(o, lines, n, out);
     kr_buf_printf(out,
-                  "],\"points_reversed\":%lld,\"points_reversed_debt\":%lld,"
+                  ",\"points_reversed\":%lld,\"points_reversed_debt\":%lld,"
                   "\"points_returned\":%lld,\"points_returned_dropped\":%lld,\"money\":",
                   (long long)earned, (long long)rev.debt, (long long)(back.restored + back.renewed),
                   (long long)back.dropped);
@@ -838,7 +1047,8 @@ static kr_ops_status undo_lines(kr_ops *o, const kr_ledger_receipt *rec, json_t 
     return out->failed ? KR_OPS_FAILED : KR_OPS_OK;
 }
 
-// Loads a confirmed receipt and its stored answer for a return or a cancel.
+// Loads a confirmed receipt and its stored answer for a return or a cancel, with the units of
+// each line returned so far.
 static kr_ops_status load_confirmed(kr_ops *o, const char *id, kr_ledger_receipt **rec,
                                     json_t **answer, stored_line **lines, size_t *n,
                                     json_t **takes, kr_buf *out)
@@ -854,16 +1064,16 @@ static kr_ops_status load_confirmed(kr_ops *o, const char *id, kr_ledger_receipt
     if (!*answer || !read_stored(*answer, o->minor_unit, lines, n, takes))
         return kr__ops_fail(o, out, KR_OPS_FAILED, "receipt",
                             "the stored answer of receipt %s cannot be read", id);
-    char **done = NULL;
-    size_t n_done = 0;
-    ls = kr_ledger_receipt_returned_lines(o->db, id, &done, &n_done);
-    if (ls != KR_LEDGER_OK)
-        return kr__ops_ledger_error(o, out, ls, "receipt");
-    for (size_t i = 0; i < *n; i++)
-        for (size_t k = 0; k < n_done; k++)
-            if (strcmp((*lines)[i].id, done[k]) == 0)
-                (*lines)[i].returned_before = true;
-    kr_ledger_strings_free(done, n_done);
+    for (size_t i = 0; i < *n; i++) {
+        stored_line *l = &(*lines)[i];
+        ls = kr_ledger_line_units_back(o->db, id, l->id, &l->before);
+        if (ls != KR_LEDGER_OK)
+            return kr__ops_ledger_error(o, out, ls, "receipt");
+        if (l->before > l->qty)
+            return kr__ops_fail(o, out, KR_OPS_FAILED, "receipt",
+                                "line %s of %s: %lld of its %lld units are recorded as returned",
+                                l->id, id, (long long)l->before, (long long)l->qty);
+    }
     return KR_OPS_OK;
 }
 
@@ -904,28 +1114,38 @@ kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out
     if (st == KR_OPS_OK)
         st = load_confirmed(o, ret.receipt, &rec, &answer, &lines, &n, &takes, out);
     for (size_t i = 0; st == KR_OPS_OK && i < ret.n_lines; i++) {
+        const kr_return_line *rl = &ret.lines[i];
+        char field[64];
         size_t k = 0;
-        while (k < n && strcmp(lines[k].id, ret.lines[i].id) != 0)
+        while (k < n && strcmp(lines[k].id, rl->id) != 0)
             k++;
-        if (k == n) {
-            char field[64];
+        stored_line *l = k < n ? &lines[k] : NULL;
+        int64_t left = l ? l->qty - l->before : 0;
+        if (!l) {
             snprintf(field, sizeof field, "lines[%zu].id", i);
             st = kr__ops_fail(o, out, KR_OPS_NOT_FOUND, field, "receipt %s has no line %s",
-                              ret.receipt, ret.lines[i].id);
-        } else if (lines[k].returned_before) {
-            char field[64];
+                              ret.receipt, rl->id);
+        } else if (left == 0) {
             snprintf(field, sizeof field, "lines[%zu].id", i);
             st = kr__ops_fail(o, out, KR_OPS_CONFLICT, field, "line %s of %s was already returned",
-                              ret.lines[i].id, ret.receipt);
-        } else if (ret.lines[i].qty && ret.lines[i].qty != lines[k].qty) {
-            char field[64];
+                              rl->id, ret.receipt);
+        } else if (rl->qty > l->qty) {
             snprintf(field, sizeof field, "lines[%zu].qty", i);
             st = kr__ops_fail(o, out, KR_OPS_INVALID, field,
-                              "a line comes back whole (%lld units); split lines at the till to "
-                              "return part of them",
-                              (long long)lines[k].qty);
+                              "line %s of %s has %lld unit%s; %lld cannot come back", rl->id,
+                              ret.receipt, (long long)l->qty, l->qty == 1 ? "" : "s",
+                              (long long)rl->qty);
+        } else if (rl->qty > left) {
+            snprintf(field, sizeof field, "lines[%zu].qty", i);
+            st = kr__ops_fail(o, out, KR_OPS_CONFLICT, field,
+                              "%lld of the %lld units of line %s of %s came back before: %lld "
+                              "%s left to return, not %lld",
+                              (long long)l->before, (long long)l->qty, rl->id, ret.receipt,
+                              (long long)left, left == 1 ? "is" : "are", (long long)rl->qty);
         } else {
-            lines[k].returning = true;
+            l->units = rl->qty ? rl->qty : left;
+            l->named = rl->certificates;
+            l->ret_index = (int)i;
         }
     }
     if (st == KR_OPS_OK)
@@ -956,7 +1176,7 @@ kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_bu
     if (st == KR_OPS_OK)
         st = load_confirmed(o, receipt_id, &rec, &answer, &lines, &n, &takes, out);
     for (size_t i = 0; st == KR_OPS_OK && i < n; i++)
-        lines[i].returning = !lines[i].returned_before;
+        lines[i].units = lines[i].qty - lines[i].before;
     if (st == KR_OPS_OK)
         st = undo_lines(o, rec, answer, key, at, lines, n, takes, true, out);
     if (st == KR_OPS_OK)

@@ -65,7 +65,8 @@ typedef struct report_def {
     " coalesce(c.merged_into, s.customer_id) AND m.joined_at <= s.at"                              \
     " AND (m.until IS NULL OR m.until > s.at)))))"
 
-// The kept sales of the period: not cancelled, with the money of their returned lines, the
+// The kept sales of the period: not cancelled, with the money of their returned units (whole
+// lines and parts of lines: receipt_line_part), the
 // customer as the ledger knows them now (following merges), and the filters applied (store,
 // region, channel, the customer's segment at the sale's time).
 #define KEPT_SALES                                                                                 \
@@ -73,12 +74,10 @@ typedef struct report_def {
     " s.points_spent, s.points_earned, s.rejected, r.state,"                                      \
     " CASE WHEN s.customer_id IS NULL THEN NULL ELSE coalesce(c.merged_into, s.customer_id) END"   \
     "  AS cust,"                                                                                   \
-    " CASE WHEN r.state = 'confirmed' THEN 0 ELSE (SELECT coalesce(sum(l.final), 0)"               \
-    "  FROM receipt_line_return x JOIN sale_line l ON l.receipt_id = x.receipt_id"                 \
-    "  AND l.line_id = x.line_id WHERE x.receipt_id = s.receipt_id) END AS returned,"              \
-    " CASE WHEN r.state = 'confirmed' THEN 0 ELSE (SELECT coalesce(sum(l.original), 0)"            \
-    "  FROM receipt_line_return x JOIN sale_line l ON l.receipt_id = x.receipt_id"                 \
-    "  AND l.line_id = x.line_id WHERE x.receipt_id = s.receipt_id) END AS returned_original"      \
+    " CASE WHEN r.state = 'confirmed' THEN 0 ELSE (SELECT coalesce(sum(x.final), 0)"               \
+    "  FROM receipt_line_part x WHERE x.receipt_id = s.receipt_id) END AS returned,"               \
+    " CASE WHEN r.state = 'confirmed' THEN 0 ELSE (SELECT coalesce(sum(x.original), 0)"            \
+    "  FROM receipt_line_part x WHERE x.receipt_id = s.receipt_id) END AS returned_original"        \
     " FROM sale s JOIN receipt r ON r.id = s.receipt_id"                                           \
     " LEFT JOIN customer c ON c.id = s.customer_id"                                                \
     " WHERE s.at >= ?1 AND s.at < ?2 AND r.state <> 'cancelled'"                                   \
@@ -315,13 +314,20 @@ static const report_def reports[] = {
       {"holders", C_INT, 0, 0}}},
     {{"products", "products (SKU): units, receipts, revenue, discount, returns", "sku", true},
      KEPT_SALES ","
-                " lines AS (SELECT l.*, NOT " LINE_KEPT("l") " AS back"
-                "  FROM k JOIN sale_line l ON l.receipt_id = k.receipt_id)"
-                " SELECT %s AS key, sum(CASE WHEN back THEN 0 ELSE qty END),"
+                // Units, money and amount before discounts of the units back (bq, bf, bo),
+                // looked up only for receipts that had returns.
+                " lines AS (SELECT l.*, NOT " LINE_KEPT("l") " AS back,"
+                "  coalesce(p.bq, 0) AS bq, coalesce(p.bf, 0) AS bf, coalesce(p.bo, 0) AS bo"
+                "  FROM k JOIN sale_line l ON l.receipt_id = k.receipt_id"
+                "  LEFT JOIN (SELECT receipt_id, line_id, sum(qty) AS bq, sum(final) AS bf,"
+                "   sum(original) AS bo FROM receipt_line_part GROUP BY 1, 2) p"
+                "  ON k.state <> 'confirmed' AND p.receipt_id = l.receipt_id"
+                "  AND p.line_id = l.line_id)"
+                " SELECT %s AS key, sum(qty - bq),"
                 "  count(DISTINCT CASE WHEN back THEN NULL ELSE receipt_id END),"
-                "  sum(CASE WHEN back THEN 0 ELSE final END),"
-                "  sum(CASE WHEN back THEN 0 ELSE original - final END),"
-                "  sum(CASE WHEN back THEN qty ELSE 0 END)"
+                "  sum(final - bf),"
+                "  sum(original - final - (bo - bf)),"
+                "  sum(bq)"
                 " FROM lines GROUP BY key ORDER BY 4 DESC, 1 LIMIT ?6",
      NULL,
      {{"sku", "sku"}},

@@ -91,11 +91,14 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
 // repeat with the same id and body answers KR_OPS_REPLAY with the first answer; the same id
 // with another body is KR_OPS_CONFLICT.
 kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *out);
-// Return JSON (docs/formats.md "Return"): reverses the accrual of exactly those lines and
-// gives back the points spent on them into their original lots (or by the program's policy
-// when those expired), and their certificate money to the certificates it came from; lines
-// that sold certificates void them, and a used one refuses the whole return (REFUSED).
-// Idempotent on the return's id.
+// Return JSON (docs/formats.md "Return"): some units of some lines (all those left when a line
+// gives no qty) come back; reverses the accrual of exactly those units and gives back the
+// points spent on them into their original lots (or by the program's policy when those
+// expired), and their certificate money to the certificates it came from — shares of the line
+// that add up to the whole line over any sequence of returns (docs/internals/ops.md, "Partial
+// returns"); the units of a line that sold certificates void theirs (named by the return when
+// only some come back), and a used one refuses the whole return (REFUSED). More units than
+// are left: CONFLICT naming lines[i].qty, nothing changed. Idempotent on the return's id.
 kr_ops_status kr_ops_return(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Cancels a whole confirmed receipt (as a return of every line not yet returned).
 kr_ops_status kr_ops_cancel(kr_ops *o, const char *receipt_id, int64_t at, kr_buf *out);

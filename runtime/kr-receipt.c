@@ -312,7 +312,7 @@ void kr_receipt_free(kr_receipt *r)
 }
 
 static const char *const return_keys[] = {"id", "receipt", "time", "lines", NULL};
-static const char *const return_line_keys[] = {"id", "qty", NULL};
+static const char *const return_line_keys[] = {"id", "qty", "certificates", NULL};
 
 kr_input_status kr_return_parse(const char *text, size_t len, unsigned line, kr_return *out,
                                 kr_input_error *err)
@@ -345,8 +345,29 @@ kr_input_status kr_return_parse(const char *text, size_t len, unsigned line, kr_
         if (!kr_json_child(&o, "lines", lines, i, true, &l, &present) ||
             !kr_json_expect_object(&l, return_line_keys) ||
             !kr_json_string(&l, "id", true, &r.lines[i].id) ||
-            !kr_json_int(&l, "qty", false, 1, 1000000, &r.lines[i].qty))
+            !kr_json_int(&l, "qty", false, 1, 1000000, &r.lines[i].qty) ||
+            !kr_json_array(&l, "certificates", false, &r.lines[i].certificates))
             goto invalid;
+        const json_t *cs = r.lines[i].certificates;
+        for (size_t k = 0; cs && k < json_array_size(cs); k++) {
+            const char *num = json_string_value(json_array_get(cs, k));
+            char key[40];
+            snprintf(key, sizeof key, "certificates[%zu]", k);
+            bool twice = false;
+            for (size_t j = 0; num && !twice && j < k; j++)
+                twice = strcmp(json_string_value(json_array_get(cs, j)), num) == 0;
+            if (twice) {
+                kr_json_fail(&l, key, "certificate %s is named twice", num);
+                goto invalid;
+            }
+            if (!num || !certificate_number_ok(num)) {
+                kr_json_fail(&l, key,
+                             "a certificate number is 1 to %d printable characters "
+                             "without spaces",
+                             KR_RECEIPT_CERTIFICATE_MAX);
+                goto invalid;
+            }
+        }
         for (size_t k = 0; k < i; k++)
             if (strcmp(r.lines[k].id, r.lines[i].id) == 0) {
                 kr_json_fail(&l, "id", "line \"%s\" is named twice", r.lines[i].id);

@@ -49,7 +49,10 @@ void kr_receipt_free(kr_receipt *r);
 
 typedef struct kr_return_line {
     const char *id;
-    int64_t qty; // 0: every unit of the line
+    int64_t qty; // 0: every unit of the line not yet returned
+    // A line that sold gift certificates: the numbers of those coming back, one per unit
+    // (borrowed from root; NULL when absent). Required when only some of its units come back.
+    const json_t *certificates;
 } kr_return_line;
 
 typedef struct kr_return {
