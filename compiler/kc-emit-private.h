@@ -55,8 +55,8 @@ typedef struct kc_emit {
 // place, `return { { ... } }` (no `out` table for the usual promotion of one effect), or for a
 // constant one `return EFFECTS`, a block local made once. These bytes never occur in generated
 // text (kc__lua_str escapes them).
-#define KC_EFFECT_AT "\x01"
-#define KC_EFFECT_END "\x02"
+#define KC_EFFECT_AT       "\x01"
+#define KC_EFFECT_END      "\x02"
 #define KC_EFFECT_CONST_AT "\x03"
 
 void kc__emit_block_begin(kc_emit *e);

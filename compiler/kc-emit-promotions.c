@@ -134,7 +134,8 @@ static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const char *p
         kc_buf_free(&sel);
         return;
     }
-    kc_buf_puts(b, by_line ? "      local ls, vs, n = nil, nil, 0\n" : "      local ls, n = nil, 0\n");
+    kc_buf_puts(b,
+                by_line ? "      local ls, vs, n = nil, nil, 0\n" : "      local ls, n = nil, 0\n");
     kc_buf_puts(b, "      for i = 1, #lines do\n        local l = lines[i]\n");
     char in[64] = "        ";
     unsigned ends = 0;
@@ -155,8 +156,8 @@ static void collect_lines(kc_emit *e, kc_buf *b, const kc_node *n, const char *p
     }
     // The lists are made at the first line that matches: no table when none does.
     kc_buf_printf(b, "%sn = n + 1\n%sif n == 1 then\n%s  %s = " LIST8 "%s\n%send\n%sls[n] = i\n",
-                  in, in, in, by_line ? "ls, vs" : "ls", by_line ? ", " LIST8 : " -- room for 8 lines",
-                  in, in);
+                  in, in, in, by_line ? "ls, vs" : "ls",
+                  by_line ? ", " LIST8 : " -- room for 8 lines", in, in);
     if (by_line) {
         kc_buf_printf(b, "%svs[n] = ", in);
         value_expr(e, b, lv);

@@ -186,8 +186,7 @@ static int64_t count_rank(const alloc_in *a, size_t n, i128 t, i128 ws, const in
 // t * w / ws <= total <= cap), so min(cap, total) stands for it and every product stays below
 // 2^62. Same steps, same keys, same order of ties: the same result (checked against the
 // general path on random inputs when this was written).
-static void allocate_narrow(int64_t total, const alloc_in *a, size_t n, int64_t wsum,
-                            int64_t *out)
+static void allocate_narrow(int64_t total, const alloc_in *a, size_t n, int64_t wsum, int64_t *out)
 {
     int64_t cap[KR_MONEY_SMALL], rem[KR_MONEY_SMALL];
     bool clamped[KR_MONEY_SMALL];

@@ -682,8 +682,9 @@ static void test_audience(kr_engine_result *r)
     if (!check(st == KR_ENGINE_OK, "audience: a member's receipt is evaluated"))
         printf("#   %s\n", r->error);
     const kr_engine_rejected *x = st == KR_ENGINE_OK ? rejected(e, r, "gold") : NULL;
-    check(x && x->reason == KR_ENGINE_REASON_CONDITION && strcmp(x->condition, "segment") == 0,
-          "audience: a customer in neither 'gold' nor 'vip' is rejected by 'segment' without check");
+    check(
+        x && x->reason == KR_ENGINE_REASON_CONDITION && strcmp(x->condition, "segment") == 0,
+        "audience: a customer in neither 'gold' nor 'vip' is rejected by 'segment' without check");
     CHECK_EQ(r->total_discount, 19000,
              "audience: 'members' and 'retail' apply to a customer in 'retail'");
     kr_engine_close(e);
