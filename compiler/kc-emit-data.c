@@ -252,6 +252,25 @@ static void emit_agreements(kc_emit *e)
     kc_buf_puts(e->out, " }\n\n");
 }
 
+// `<early-access>` rules as data: the operations check receipt lines against them in C.
+static void emit_early_access(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    if (!kc__child(e->p->root, KC_E_EARLY_ACCESS, NULL))
+        return;
+    kc_buf_puts(o, "P.early_access = {\n");
+    for (const kc_node *n = kc__child(e->p->root, KC_E_EARLY_ACCESS, NULL); n;
+         n = kc__child(e->p->root, KC_E_EARLY_ACCESS, n)) {
+        // `until` is a Lua keyword: it is written as a string key.
+        static const char *const skip[] = {"until", NULL};
+        kc_buf_printf(o, "  { [\"until\"] = %lld, ", (long long)kc__int(n, "until"));
+        kc__lua_all_attrs(e, o, n, skip);
+        kc__lua_src(e, o, n->line);
+        kc_buf_puts(o, " },\n");
+    }
+    close_section(o);
+}
+
 void kc__emit_data(kc_emit *e)
 {
     emit_segments(e);
@@ -262,4 +281,5 @@ void kc__emit_data(kc_emit *e)
     emit_expiry(e);
     emit_triggers(e);
     emit_agreements(e);
+    emit_early_access(e);
 }

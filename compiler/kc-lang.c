@@ -46,6 +46,7 @@ static const kc_child_spec program_children[] = {
     {KC_E_TABLES, 0, 1, 4},      {KC_E_ACCRUAL, 0, 1, 5},    {KC_E_REDEMPTION, 0, 1, 6},
     {KC_E_PROMOTIONS, 0, 1, 7},  {KC_E_PROMO_CODES, 0, 1, 8}, {KC_E_CERTIFICATES, 0, 1, 9},
     {KC_E_EXPIRY, 0, 1, 10},     {KC_E_TRIGGERS, 0, 1, 11},  {KC_E_AGREEMENTS, 0, 1, 12},
+    {KC_E_EARLY_ACCESS, 0, 0, 13},
     END};
 
 static const kc_attr_spec no_attrs[] = {END};
@@ -393,6 +394,20 @@ static const kc_attr_spec agreements_attrs[] = {
     {"max", KC_V_PERCENT, 0, NULL, NULL, "the highest agreement percent honoured"},
     END};
 
+// `<early-access>`: a new line sold only to an audience until a day; the till is told
+// (docs/rules-language.md, "Early access"). Checked in C by the operations, not by the engine.
+static const kc_attr_spec early_access_attrs[] = {
+    {"id", KC_V_ID, DECL, NULL, NULL, "rule id, named in the till's answer"},
+    {"name", KC_V_TEXT, REQ, NULL, NULL, "name of the line, shown to cashiers"},
+    {"from", KC_V_DATE, 0, NULL, NULL, "first members-only day (absent: from now on)"},
+    {"until", KC_V_DATE, REQ, NULL, NULL, "last members-only day (inclusive); then open to all"},
+    {"segments", KC_V_REFS, 0, "segment", NULL, "customers of these segments may buy it"},
+    {"tiers", KC_V_REFS, 0, "tier", NULL, "customers with these tiers may buy it"},
+    {"message", KC_V_TEXT, 0, NULL, NULL,
+     "text for the cashier; {name} and {until} are filled in"},
+    SELECTOR_ATTRS,
+    END};
+
 #define E(ID, NAME, KIND, ATTRS, CHILDREN, TEXT, DOC) [ID] = {ID, NAME, KIND, ATTRS, CHILDREN, TEXT, DOC}
 static const kc_elem_spec elems[KC_E_COUNT] = {
     E(KC_E_PROGRAM, "program", "program", program_attrs, program_children, false,
@@ -467,6 +482,8 @@ static const kc_elem_spec elems[KC_E_COUNT] = {
       "individual agreements from the ERP"),
     E(KC_E_TEMPLATE, "template", "template", template_attrs, promotion_children, false,
       "a promotion template"),
+    E(KC_E_EARLY_ACCESS, "early-access", "early-access", early_access_attrs, no_children, false,
+      "a new line only for an audience until a day"),
 };
 
 const kc_elem_spec *kc__elem_spec(kc_elem_id id)

@@ -92,6 +92,16 @@ kr_ledger_status kr__ops_counter_sum(kr_ops *o, int64_t customer, const char *me
                                      int64_t from_day, int64_t to_day, int64_t *out);
 void kr__ops_day_key(int64_t day, char out[11]);
 
+// Early access (kr-ops-early-access.c). Appends `,"early_access":[...]` to `out` — one entry
+// per receipt line that an `<early-access>` rule keeps from `customer` (NULL: anonymous) at
+// the receipt's time — and returns the index of the first such line, or -1 (nothing written).
+int64_t kr__ops_early_access(kr_ops *o, const kr_engine_receipt *rc,
+                             const kr_engine_customer *customer, kr_buf *out);
+// OK when no line is kept from the customer; else REFUSED, answered in `out` with the field
+// `lines[i]` of the first such line and the cashier's message. Reads only.
+kr_ops_status kr__ops_early_access_refuse(kr_ops *o, const kr_engine_receipt *rc,
+                                          const kr_engine_customer *customer, kr_buf *out);
+
 // Sums a counter over a window at local day `day` (all-time: the period "all").
 kr_ledger_status kr__ops_window_sum(kr_ops *o, int64_t customer, const char *metric, kr_window w,
                                     int64_t days, int64_t day, int64_t *out);

@@ -608,6 +608,20 @@ static bool read_promo(reader *r, void *dst, const char *path)
     return !r->failed;
 }
 
+static bool read_early_access(reader *r, void *dst, const char *path)
+{
+    kr_early_access *a = dst;
+    a->id = dup_field(r, -1, "id", path, true);
+    a->name = dup_field(r, -1, "name", path, true);
+    a->message = dup_field(r, -1, "message", path, false);
+    a->from = int_field(r, -1, "from", path, -1);
+    a->until = int_field(r, -1, "until", path, 0);
+    a->segments = strings_field(r, -1, "segments", path, &a->n_segments);
+    a->tiers = strings_field(r, -1, "tiers", path, &a->n_tiers);
+    read_selector(r, &a->lines, path);
+    return !r->failed;
+}
+
 static int cmp_batch(const void *a, const void *b)
 {
     return strcmp(((const kr_batch *)a)->id, ((const kr_batch *)b)->id);
@@ -669,6 +683,10 @@ bool kr_policy_read(lua_State *L, int idx, kr_policy *out, char *err, size_t err
     each(&r, idx, "promotions", "P", &out->n_promotions, &promos, sizeof(kr_promo_info),
          read_promo);
     out->promotions = promos;
+    void *early;
+    each(&r, idx, "early_access", "P", &out->n_early_access, &early, sizeof(kr_early_access),
+         read_early_access);
+    out->early_access = early;
     each_map(&r, idx, "batches", &out->n_batches, &batches, sizeof(kr_batch), read_batch);
     out->batches = batches;
     each_map(&r, idx, "certificates", &out->n_certificates, &certs, sizeof(kr_certificate),
@@ -749,6 +767,16 @@ void kr_policy_free(kr_policy *p)
         free_strings(p->promotions[i].batches, p->promotions[i].n_batches);
     }
     free(p->promotions);
+    for (size_t i = 0; i < p->n_early_access; i++) {
+        kr_early_access *a = &p->early_access[i];
+        free(a->id);
+        free(a->name);
+        free(a->message);
+        free_strings(a->segments, a->n_segments);
+        free_strings(a->tiers, a->n_tiers);
+        free_selector(&a->lines);
+    }
+    free(p->early_access);
     memset(p, 0, sizeof *p);
 }
 

@@ -183,6 +183,17 @@ typedef struct kr_certificate {
     size_t n_sku;
 } kr_certificate;
 
+// An `<early-access>` rule: lines matching `lines` are sold on local days [from, until] only to
+// customers of `segments` or with `tiers` (kr-ops-early-access.c).
+typedef struct kr_early_access {
+    char *id, *name;
+    char *message; // NULL: the default text
+    int64_t from, until; // local days; from -1: from the start
+    char **segments, **tiers; // NULL: none of that kind
+    size_t n_segments, n_tiers;
+    kr_selector lines;
+} kr_early_access;
+
 // What the operations need to know of a promotion (index = the engine's promotion index).
 typedef struct kr_promo_info {
     char *id;
@@ -212,6 +223,8 @@ typedef struct kr_policy {
     size_t n_certificates;
     kr_promo_info *promotions; // in P.promotions order
     size_t n_promotions;
+    kr_early_access *early_access; // in document order
+    size_t n_early_access;
 } kr_policy;
 
 // Reads the program table at stack index `idx` of L (not modified; the stack is left as it
