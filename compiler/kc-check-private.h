@@ -63,5 +63,7 @@ void kc__check_tables(kc_ck *c);
 void kc__check_promotions(kc_ck *c);
 // `<early-access>` rules (kc-check-early-access.c).
 void kc__check_early_access(kc_ck *c);
+// `<chain>` trigger chains (kc-check-chains.c).
+void kc__check_chains(kc_ck *c);
 
 #endif

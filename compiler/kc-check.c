@@ -867,6 +867,7 @@ void kc_check(kc_program *p, kc_diags *d)
     kc__check_tables(&c);
     kc__check_promotions(&c);
     kc__check_early_access(&c);
+    kc__check_chains(&c);
 
     free(c.nodes);
     free(c.syms);

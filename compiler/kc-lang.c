@@ -340,7 +340,7 @@ static const kc_attr_spec burn_attrs[] = {
 static const kc_child_spec triggers_children[] = {
     {KC_E_BIRTHDAY, 0, 0, 1},    {KC_E_REGISTRATION, 0, 0, 1}, {KC_E_REFERRAL, 0, 0, 1},
     {KC_E_TIER_REMINDER, 0, 0, 1}, {KC_E_INACTIVITY, 0, 0, 1}, {KC_E_EVENT, 0, 0, 1},
-    {KC_E_CHALLENGE, 0, 0, 1},   END};
+    {KC_E_CHALLENGE, 0, 0, 1},   {KC_E_CHAIN, 0, 0, 2},       END};
 static const kc_attr_spec birthday_attrs[] = {
     TRIGGER_COMMON,
     {"days-before", KC_V_INT, 0, NULL, "0", "days before the birthday"},
@@ -385,6 +385,25 @@ static const kc_attr_spec challenge_attrs[] = {
      "reminder channels in order (absent: `channels`)"},
     {"remind-message", KC_V_TEXT, 0, NULL, NULL,
      "reminder text; {left}, {points} and {date} are filled in"},
+    END};
+
+// `<chain>`: steps after an entry event, each once per customer (docs/rules-language.md,
+// "Chains"; run by the jobs, kr-ops-chains.c).
+static const kc_attr_spec chain_attrs[] = {
+    TRIGGER_COMMON,
+    {"start", KC_V_ENUM, REQ, "registration|segment", NULL,
+     "what starts it: the customer's registration, or joining `segment`"},
+    {"segment", KC_V_REF, 0, "segment", NULL, "start=\"segment\": the segment whose joining starts it"},
+    END};
+static const kc_child_spec chain_children[] = {{KC_E_STEP, 1, 0, 1}, END};
+static const kc_attr_spec step_attrs[] = {
+    {"id", KC_V_ID, DECL, NULL, NULL, "step id, named in the outbox and the ledger"},
+    {"after-days", KC_V_INT, REQ, NULL, NULL, "days after the chain's start (0: the start day)"},
+    {"unless", KC_V_ENUM, 0, "purchase", NULL,
+     "`purchase`: when the customer bought on a day after the start, leave the chain instead"},
+    TRIGGER_REWARD,
+    {"points-days", KC_V_INT, 0, NULL, NULL,
+     "the step's points can be spent this many days (absent: the `event` lifetime)"},
     END};
 
 static const kc_attr_spec agreements_attrs[] = {
@@ -482,6 +501,9 @@ static const kc_elem_spec elems[KC_E_COUNT] = {
       "individual agreements from the ERP"),
     E(KC_E_TEMPLATE, "template", "template", template_attrs, promotion_children, false,
       "a promotion template"),
+    E(KC_E_CHAIN, "chain", "chain", chain_attrs, chain_children, false,
+      "a chain of steps after an entry event"),
+    E(KC_E_STEP, "step", "step", step_attrs, no_children, false, "a step of a chain"),
     E(KC_E_EARLY_ACCESS, "early-access", "early-access", early_access_attrs, no_children, false,
       "a new line only for an audience until a day"),
 };

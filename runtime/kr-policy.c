@@ -622,6 +622,40 @@ static bool read_early_access(reader *r, void *dst, const char *path)
     return !r->failed;
 }
 
+static bool read_chain_step(reader *r, void *dst, const char *path)
+{
+    kr_chain_step *st = dst;
+    st->id = dup_field(r, -1, "id", path, true);
+    st->after_days = int_field(r, -1, "after_days", path, 0);
+    char *unless = dup_field(r, -1, "unless", path, false);
+    st->unless_purchase = unless && strcmp(unless, "purchase") == 0;
+    free(unless);
+    st->points = int_field(r, -1, "points", path, 0);
+    st->points_days = int_field(r, -1, "points_days", path, -1);
+    st->batch = dup_field(r, -1, "batch", path, false);
+    st->channels = strings_field(r, -1, "channels", path, &st->n_channels);
+    st->message = dup_field(r, -1, "message", path, false);
+    return !r->failed;
+}
+
+static bool read_chain(reader *r, void *dst, const char *path)
+{
+    kr_chain *ch = dst;
+    ch->id = dup_field(r, -1, "id", path, true);
+    char *start = dup_field(r, -1, "start", path, true);
+    if (start && strcmp(start, "segment") == 0)
+        ch->start_segment = dup_field(r, -1, "segment", path, true);
+    else if (start && strcmp(start, "registration") != 0)
+        fail(r, "%s.start: unknown start `%s`", path, start);
+    free(start);
+    ch->segments = strings_field(r, -1, "segments", path, &ch->n_segments);
+    ch->tiers = strings_field(r, -1, "tiers", path, &ch->n_tiers);
+    void *steps;
+    each(r, -1, "steps", path, &ch->n_steps, &steps, sizeof(kr_chain_step), read_chain_step);
+    ch->steps = steps;
+    return !r->failed;
+}
+
 static int cmp_batch(const void *a, const void *b)
 {
     return strcmp(((const kr_batch *)a)->id, ((const kr_batch *)b)->id);
@@ -687,6 +721,9 @@ bool kr_policy_read(lua_State *L, int idx, kr_policy *out, char *err, size_t err
     each(&r, idx, "early_access", "P", &out->n_early_access, &early, sizeof(kr_early_access),
          read_early_access);
     out->early_access = early;
+    void *chains;
+    each(&r, idx, "chains", "P", &out->n_chains, &chains, sizeof(kr_chain), read_chain);
+    out->chains = chains;
     each_map(&r, idx, "batches", &out->n_batches, &batches, sizeof(kr_batch), read_batch);
     out->batches = batches;
     each_map(&r, idx, "certificates", &out->n_certificates, &certs, sizeof(kr_certificate),
@@ -777,6 +814,21 @@ void kr_policy_free(kr_policy *p)
         free_selector(&a->lines);
     }
     free(p->early_access);
+    for (size_t i = 0; i < p->n_chains; i++) {
+        kr_chain *ch = &p->chains[i];
+        free(ch->id);
+        free(ch->start_segment);
+        free_strings(ch->segments, ch->n_segments);
+        free_strings(ch->tiers, ch->n_tiers);
+        for (size_t k = 0; k < ch->n_steps; k++) {
+            free(ch->steps[k].id);
+            free(ch->steps[k].batch);
+            free_strings(ch->steps[k].channels, ch->n_steps ? ch->steps[k].n_channels : 0);
+            free(ch->steps[k].message);
+        }
+        free(ch->steps);
+    }
+    free(p->chains);
     memset(p, 0, sizeof *p);
 }
 
