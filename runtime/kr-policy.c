@@ -823,7 +823,7 @@ void kr_policy_free(kr_policy *p)
         for (size_t k = 0; k < ch->n_steps; k++) {
             free(ch->steps[k].id);
             free(ch->steps[k].batch);
-            free_strings(ch->steps[k].channels, ch->n_steps ? ch->steps[k].n_channels : 0);
+            free_strings(ch->steps[k].channels, ch->steps[k].n_channels);
             free(ch->steps[k].message);
         }
         free(ch->steps);
