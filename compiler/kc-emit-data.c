@@ -261,7 +261,8 @@ static void emit_chains(kc_emit *e)
     if (!ts || !kc__child(ts, KC_E_CHAIN, NULL))
         return;
     kc_buf_puts(o, "P.chains = {\n");
-    for (const kc_node *ch = kc__child(ts, KC_E_CHAIN, NULL); ch; ch = kc__child(ts, KC_E_CHAIN, ch)) {
+    for (const kc_node *ch = kc__child(ts, KC_E_CHAIN, NULL); ch;
+         ch = kc__child(ts, KC_E_CHAIN, ch)) {
         kc_buf_puts(o, "  { ");
         kc__lua_all_attrs(e, o, ch, NULL);
         kc__lua_src(e, o, ch->line);

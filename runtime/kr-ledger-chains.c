@@ -118,3 +118,25 @@ kr_ledger_status kr_ledger_chain_step_code(kr_ledger *db, int64_t customer_id, c
                               step_id, chain_id);
     return KR_LEDGER_OK;
 }
+
+kr_ledger_status kr_ledger_chain_steps_done(kr_ledger *db, int64_t customer_id,
+                                            const char *chain_id, char (*ids)[KR_LEDGER_ID_MAX],
+                                            size_t max, size_t *n)
+{
+    static const char sql[] = "SELECT step_id FROM chain_step WHERE customer_id = ?1"
+                              " AND chain_id = ?2 ORDER BY at, step_id";
+    *n = 0;
+    sqlite3_stmt *st = kr_ledger_stmt(db, sql);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "it", customer_id, chain_id);
+    bool row = true;
+    while (s == KR_LEDGER_OK && (s = kr_ledger_step(db, st, &row)) == KR_LEDGER_OK && row) {
+        if (*n < max)
+            kr_ledger_col_copy(st, 0, ids[(*n)++], KR_LEDGER_ID_MAX);
+    }
+    if (s != KR_LEDGER_OK)
+        return s;
+    kr_ledger_done(st);
+    return KR_LEDGER_OK;
+}

@@ -472,6 +472,12 @@ kr_ledger_status kr_ledger_chain_put(kr_ledger *db, int64_t customer_id, const c
 kr_ledger_status kr_ledger_chain_step_add(kr_ledger *db, int64_t customer_id,
                                           const char *chain_id, const char *step_id, int64_t at,
                                           int64_t points, const char *code);
+// kr_ledger_chain_steps_done: the ids of the steps of chain_id journalled for the customer, in
+//   the order they were done (at most max; *n the count written), into ids[i] (KR_LEDGER_ID_MAX
+//   bytes each).
+kr_ledger_status kr_ledger_chain_steps_done(kr_ledger *db, int64_t customer_id,
+                                            const char *chain_id, char (*ids)[KR_LEDGER_ID_MAX],
+                                            size_t max, size_t *n);
 // kr_ledger_chain_step_code: records the promo code a journalled step gave. NOT_FOUND when the
 //   step is not journalled.
 kr_ledger_status kr_ledger_chain_step_code(kr_ledger *db, int64_t customer_id,
