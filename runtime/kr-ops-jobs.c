@@ -11,7 +11,7 @@
 //               transition when it is due), then members due for a transition move.
 //   3. customers one pass over every customer: tiers per ladder, then the birthday,
 //               inactivity, tier-reminder and challenge reminders (which may filter on the
-//               new tiers).
+//               new tiers), then the trigger chains (kr-ops-chains.c).
 //   4. warnings outbox entries before points expire.
 //
 // Transactions: every job is its own transaction, and the long ones (segments, the customer
@@ -33,7 +33,8 @@
 // The answer: {"at", "expired": {"lots", "points"}, "burned": {"lots", "points"},
 // "tiers_changed", "segment_moves", "memberships_ended", "birthdays" (rewards given by birthday
 // triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders"
-// (tier and challenge reminders), "notifications" (all outbox entries added)}.
+// (tier and challenge reminders), "notifications" (all outbox entries added)}; a program with
+// trigger chains adds "chain_steps", "chains_left" and "chain_points".
 //
 // Outbox entries (channels in the program's order of preference; due at the run):
 //   expiry-warning  key "expiry-warning:<customer>:<last day>:<days_before>", payload
