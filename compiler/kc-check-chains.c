@@ -2,7 +2,8 @@
 // kc-check-chains.c: checks of `<chain>` trigger chains (docs/rules-language.md, "Chains").
 //
 // Diagnostic codes:
-//   E-chain-start        start="segment" without `segment`, or `segment` with another start
+//   E-chain-start        start="segment" without `segment`, start="event" without `event`, or
+//                        either attribute with another start
 //   E-chain-step-order   a step's `after-days` is not later than the step before it: steps run
 //                        in document order, one day offset each, so it could never run
 //   E-chain-points-days  `points-days` without `points`, or below 1
@@ -63,6 +64,16 @@ static void check_chain(kc_ck *c, const kc_node *ch)
         ck_diag(c, KC_ERROR, "E-chain-start", seg->line, seg->col,
                 "remove `segment`, or write start=\"segment\"",
                 "`segment` only applies to start=\"segment\"; this chain starts on `%s`", start);
+    const kc_attr *ev = kc__attr(ch, "event");
+    if (start && strcmp(start, "event") == 0 && !ck_written(ch, "event"))
+        ck_diag(c, KC_ERROR, "E-chain-start", ch->line, ch->col,
+                "add `event`: the name the ERP sends",
+                "chain `%s` starts on an ERP event but names none",
+                kc__has(ch, "id") ? kc__str(ch, "id") : "chain");
+    else if (start && strcmp(start, "event") != 0 && ck_written(ch, "event"))
+        ck_diag(c, KC_ERROR, "E-chain-start", ev->line, ev->col,
+                "remove `event`, or write start=\"event\"",
+                "`event` only applies to start=\"event\"; this chain starts on `%s`", start);
     const kc_node *prev = NULL;
     for (const kc_node *st = kc__child(ch, KC_E_STEP, NULL); st;
          st = kc__child(ch, KC_E_STEP, st)) {

@@ -391,9 +391,10 @@ static const kc_attr_spec challenge_attrs[] = {
 // "Chains"; run by the jobs, kr-ops-chains.c).
 static const kc_attr_spec chain_attrs[] = {
     TRIGGER_COMMON,
-    {"start", KC_V_ENUM, REQ, "registration|segment", NULL,
-     "what starts it: the customer's registration, or joining `segment`"},
+    {"start", KC_V_ENUM, REQ, "registration|segment|event", NULL,
+     "what starts it: the customer's registration, joining `segment`, or the ERP event `event`"},
     {"segment", KC_V_REF, 0, "segment", NULL, "start=\"segment\": the segment whose joining starts it"},
+    {"event", KC_V_ID, 0, NULL, NULL, "start=\"event\": the name of the ERP event that starts it"},
     END};
 static const kc_child_spec chain_children[] = {{KC_E_STEP, 1, 0, 1}, END};
 static const kc_attr_spec step_attrs[] = {

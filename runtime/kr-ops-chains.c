@@ -48,6 +48,8 @@ static bool in_audience(const kr_chain *ch, const char *const *segments, size_t 
 // of the start segment now).
 static int64_t start_day(kr_ops *o, const kr_chain *ch, const kr_ledger_customer *c, int64_t at)
 {
+    if (ch->start_event)
+        return -1; // entered by kr__ops_chains_event only
     if (!ch->start_segment)
         return kr__ops_local_day(o, c->registered_at);
     for (size_t i = 0; i < c->n_segments; i++) {
@@ -228,5 +230,33 @@ kr_ledger_status kr__ops_chains_customer(kr_ops *o, const kr_ledger_customer *c,
     kr_ledger_status s = KR_LEDGER_OK;
     for (size_t i = 0; i < o->policy.n_chains && s == KR_LEDGER_OK; i++)
         s = run_chain(o, &o->policy.chains[i], c, segments, n_segments, tiers, n_tiers, at, lo, t);
+    return s;
+}
+
+kr_ledger_status kr__ops_chains_event(kr_ops *o, int64_t customer, const char *event,
+                                      const char *const *segments, size_t n_segments, int64_t at,
+                                      kr_buf *entered)
+{
+    kr_ledger_status s = KR_LEDGER_OK;
+    for (size_t i = 0; i < o->policy.n_chains && s == KR_LEDGER_OK; i++) {
+        const kr_chain *ch = &o->policy.chains[i];
+        if (!ch->start_event || strcmp(ch->start_event, event) != 0 ||
+            !in_audience(ch, segments, n_segments, NULL, 0))
+            continue;
+        kr_ledger_chain_pos pos;
+        s = kr_ledger_chain_get(o->db, customer, ch->id, &pos);
+        if (s == KR_LEDGER_OK)
+            continue; // entered before: a chain is run once per customer
+        if (s != KR_LEDGER_NOT_FOUND)
+            return s;
+        pos = (kr_ledger_chain_pos){.entered_day = kr__ops_local_day(o, at),
+                                    .done_days = -1,
+                                    .state = KR_LEDGER_CHAIN_RUNNING};
+        s = kr_ledger_chain_put(o->db, customer, ch->id, &pos, at);
+        if (s == KR_LEDGER_OK) {
+            kr_buf_puts(entered, entered->len ? "," : "");
+            kr_buf_json_string(entered, ch->id);
+        }
+    }
     return s;
 }

@@ -114,6 +114,14 @@ kr_ledger_status kr__ops_chains_customer(kr_ops *o, const kr_ledger_customer *c,
                                          const char *const *tiers, size_t n_tiers, int64_t at,
                                          int64_t lo, kr__ops_chain_tally *t);
 
+// An ERP event `event` for `customer` at `at` (kr_ops_event, in its transaction): enters the
+// chains it starts that the customer has not entered and whose audience admits `segments`
+// (tiers are not looked at here: a chain limited to tiers is not entered by an event). Appends
+// the ids of the chains entered to `entered` as JSON strings separated by commas.
+kr_ledger_status kr__ops_chains_event(kr_ops *o, int64_t customer, const char *event,
+                                      const char *const *segments, size_t n_segments,
+                                      int64_t at, kr_buf *entered);
+
 // Early access (kr-ops-early-access.c). Appends `,"early_access":[...]` to `out` — one entry
 // per receipt line that an `<early-access>` rule keeps from `customer` (NULL: anonymous) at
 // the receipt's time — and returns the index of the first such line, or -1 (nothing written).

@@ -645,6 +645,8 @@ static bool read_chain(reader *r, void *dst, const char *path)
     char *start = dup_field(r, -1, "start", path, true);
     if (start && strcmp(start, "segment") == 0)
         ch->start_segment = dup_field(r, -1, "segment", path, true);
+    else if (start && strcmp(start, "event") == 0)
+        ch->start_event = dup_field(r, -1, "event", path, true);
     else if (start && strcmp(start, "registration") != 0)
         fail(r, "%s.start: unknown start `%s`", path, start);
     free(start);
@@ -818,6 +820,7 @@ void kr_policy_free(kr_policy *p)
         kr_chain *ch = &p->chains[i];
         free(ch->id);
         free(ch->start_segment);
+        free(ch->start_event);
         free_strings(ch->segments, ch->n_segments);
         free_strings(ch->tiers, ch->n_tiers);
         for (size_t k = 0; k < ch->n_steps; k++) {

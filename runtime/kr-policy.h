@@ -207,11 +207,13 @@ typedef struct kr_chain_step {
     char *message; // NULL: none
 } kr_chain_step;
 
-// A `<chain>` (kr-ops-chains.c): started by registration (start_segment NULL) or by joining
-// start_segment; steps in document order with rising after_days.
+// A `<chain>` (kr-ops-chains.c): started by registration (start_segment and start_event NULL),
+// by joining start_segment or by the ERP event start_event; steps in document order with
+// rising after_days.
 typedef struct kr_chain {
     char *id;
     char *start_segment;
+    char *start_event; // started by this ERP event (kr_ops_event); NULL: not
     char **segments, **tiers; // audience at the start; NULL: no restriction
     size_t n_segments, n_tiers;
     kr_chain_step *steps;

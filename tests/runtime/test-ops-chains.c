@@ -152,6 +152,32 @@ static void merge_keeps_further(void)
     kr_ops_close(o);
 }
 
+// The ERP's "survey-done" on 05.03 starts survey-chain: 50 points three days later (08.03),
+// once, however often the event comes.
+static void event_starts(void)
+{
+    kr_ops *o = ops_test_open();
+    int64_t gala = ops_test_customer(o, "{\"id\":\"gala\",\"phone\":\"+79160000005\"}",
+                                     T("2026-01-10T10:00:00+03:00"));
+    const char *ev = "{\"id\":\"E1\",\"event\":\"survey-done\",\"time\":"
+                     "\"2026-03-05T12:00:00+03:00\",\"customer\":{\"id\":\"gala\"}}";
+    kr_ops_status st = kr_ops_event(o, ev, strlen(ev), &out);
+    tap_ok(st == KR_OPS_OK && strstr(out.data, "\"chains_entered\":[\"survey-chain\"]"),
+           "the event enters the chain, and says so");
+    const char *ev2 = "{\"id\":\"E2\",\"event\":\"survey-done\",\"time\":"
+                      "\"2026-03-06T12:00:00+03:00\",\"customer\":{\"id\":\"gala\"}}";
+    st = kr_ops_event(o, ev2, strlen(ev2), &out);
+    tap_ok(st == KR_OPS_OK && !strstr(out.data, "chains_entered"),
+           "a second event does not enter it again");
+    tap_ok(jobs(o, "2026-03-07T20:00:00+03:00", "chain_points") == 0, "07.03: not due");
+    tap_ok(jobs(o, "2026-03-08T20:00:00+03:00", "chain_points") == 50,
+           "08.03 (05.03 + 3): 50 points");
+    tap_ok(jobs(o, "2026-03-09T20:00:00+03:00", "chain_points") == 0 &&
+               spendable(o, gala, "2026-03-09T21:00:00+03:00") == 50,
+           "once");
+    kr_ops_close(o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !ops_test_load(argv[1])) {
@@ -162,6 +188,7 @@ int main(int argc, char **argv)
     once_each();
     purchase_leaves();
     merge_keeps_further();
+    event_starts();
     kr_buf_free(&out);
     free(ops_test_lua);
     return tap_done();
