@@ -179,6 +179,7 @@ static kr_ledger_status run_chain(kr_ops *o, const kr_chain *ch, const kr_ledger
     int64_t today = kr__ops_local_day(o, at);
     kr_ledger_chain_pos pos;
     kr_ledger_status s = kr_ledger_chain_get(o->db, c->id, ch->id, &pos);
+    bool changed = false; // the position is to be written
     if (s == KR_LEDGER_NOT_FOUND) {
         int64_t day = start_day(o, ch, c, at);
         if (day < lo || day > today || !in_audience(ch, segments, n_segments, tiers, n_tiers))
@@ -186,10 +187,10 @@ static kr_ledger_status run_chain(kr_ops *o, const kr_chain *ch, const kr_ledger
         pos = (kr_ledger_chain_pos){
             .entered_day = day, .done_days = -1, .state = KR_LEDGER_CHAIN_RUNNING};
         s = KR_LEDGER_OK;
+        changed = true;
     } else if (s != KR_LEDGER_OK || pos.state != KR_LEDGER_CHAIN_RUNNING) {
         return s;
     }
-    bool changed = pos.done_days < 0;
     size_t k = 0;
     for (; k < ch->n_steps && s == KR_LEDGER_OK; k++) {
         const kr_chain_step *st = &ch->steps[k];
