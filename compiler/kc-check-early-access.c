@@ -7,7 +7,8 @@
 //   E-early-access-lines     no `category`, `sku`, `brand` or `attribute`: the rule would
 //                            close the whole shop to everyone else
 //   E-early-access-dates     `from` after `until`
-//   W-audience-empty         its segments and tiers exclude each other
+// (No W-audience-empty here: the audience is the segments *or* the tiers, so the two never
+// exclude each other.)
 #include "kc-check-private.h"
 
 #include <string.h>
@@ -19,14 +20,6 @@ static void check_one(kc_ck *c, const kc_node *n)
         ck_diag(c, KC_ERROR, "E-early-access-audience", n->line, n->col,
                 "add `segments` or `tiers`: who may buy the line before `until`",
                 "early access `%s` names no audience: nobody could buy the line", id);
-    else if (kc__audience_excludes(c, n)) {
-        char hint[256];
-        kc__audience_hint(c, n, hint, sizeof hint);
-        const kc_attr *t = kc__attr(n, "tiers");
-        ck_diag(c, KC_WARNING, "W-audience-empty", t->vline, t->vcol, hint,
-                "this early access reaches nobody: customers of its segments cannot hold its "
-                "tiers");
-    }
     static const char *const sel[] = {"category", "sku", "brand", "attribute"};
     bool any = false;
     for (size_t i = 0; i < sizeof sel / sizeof *sel; i++)
