@@ -61,5 +61,9 @@ void kc__audience_hint(const kc_ck *c, const kc_node *n, char *out, size_t outsz
 
 void kc__check_tables(kc_ck *c);
 void kc__check_promotions(kc_ck *c);
+// `<early-access>` rules (kc-check-early-access.c).
+void kc__check_early_access(kc_ck *c);
+// `<chain>` trigger chains (kc-check-chains.c).
+void kc__check_chains(kc_ck *c);
 
 #endif

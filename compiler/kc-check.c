@@ -866,6 +866,8 @@ void kc_check(kc_program *p, kc_diags *d)
     check_segments(&c);
     kc__check_tables(&c);
     kc__check_promotions(&c);
+    kc__check_early_access(&c);
+    kc__check_chains(&c);
 
     free(c.nodes);
     free(c.syms);

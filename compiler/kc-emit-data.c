@@ -229,7 +229,7 @@ static void emit_triggers(kc_emit *e)
     const kc_node *ts = kc__child(e->p->root, KC_E_TRIGGERS, NULL);
     kc_buf_puts(o, "P.triggers = {\n");
     for (const kc_node *t = ts ? ts->first : NULL; t; t = t->next) {
-        if (!t->spec)
+        if (!t->spec || kc__is(t, KC_E_CHAIN))
             continue;
         kc_buf_puts(o, "  { kind = ");
         kc__lua_str(o, t->spec->name);
@@ -252,6 +252,52 @@ static void emit_agreements(kc_emit *e)
     kc_buf_puts(e->out, " }\n\n");
 }
 
+// `<chain>` trigger chains as data, steps in document order: the jobs run them
+// (kr-ops-chains.c). A chain is in `<triggers>` but not in P.triggers.
+static void emit_chains(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    const kc_node *ts = kc__child(e->p->root, KC_E_TRIGGERS, NULL);
+    if (!ts || !kc__child(ts, KC_E_CHAIN, NULL))
+        return;
+    kc_buf_puts(o, "P.chains = {\n");
+    for (const kc_node *ch = kc__child(ts, KC_E_CHAIN, NULL); ch;
+         ch = kc__child(ts, KC_E_CHAIN, ch)) {
+        kc_buf_puts(o, "  { ");
+        kc__lua_all_attrs(e, o, ch, NULL);
+        kc__lua_src(e, o, ch->line);
+        kc_buf_puts(o, ",\n    steps = {\n");
+        for (const kc_node *st = kc__child(ch, KC_E_STEP, NULL); st;
+             st = kc__child(ch, KC_E_STEP, st)) {
+            kc_buf_puts(o, "      { ");
+            kc__lua_all_attrs(e, o, st, NULL);
+            kc__lua_src(e, o, st->line);
+            kc_buf_puts(o, " },\n");
+        }
+        kc_buf_puts(o, "    },\n  },\n");
+    }
+    close_section(o);
+}
+
+// `<early-access>` rules as data: the operations check receipt lines against them in C.
+static void emit_early_access(kc_emit *e)
+{
+    kc_buf *o = e->out;
+    if (!kc__child(e->p->root, KC_E_EARLY_ACCESS, NULL))
+        return;
+    kc_buf_puts(o, "P.early_access = {\n");
+    for (const kc_node *n = kc__child(e->p->root, KC_E_EARLY_ACCESS, NULL); n;
+         n = kc__child(e->p->root, KC_E_EARLY_ACCESS, n)) {
+        // `until` is a Lua keyword: it is written as a string key.
+        static const char *const skip[] = {"until", NULL};
+        kc_buf_printf(o, "  { [\"until\"] = %lld, ", (long long)kc__int(n, "until"));
+        kc__lua_all_attrs(e, o, n, skip);
+        kc__lua_src(e, o, n->line);
+        kc_buf_puts(o, " },\n");
+    }
+    close_section(o);
+}
+
 void kc__emit_data(kc_emit *e)
 {
     emit_segments(e);
@@ -262,4 +308,6 @@ void kc__emit_data(kc_emit *e)
     emit_expiry(e);
     emit_triggers(e);
     emit_agreements(e);
+    emit_early_access(e);
+    emit_chains(e);
 }

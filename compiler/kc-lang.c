@@ -46,6 +46,7 @@ static const kc_child_spec program_children[] = {
     {KC_E_TABLES, 0, 1, 4},      {KC_E_ACCRUAL, 0, 1, 5},    {KC_E_REDEMPTION, 0, 1, 6},
     {KC_E_PROMOTIONS, 0, 1, 7},  {KC_E_PROMO_CODES, 0, 1, 8}, {KC_E_CERTIFICATES, 0, 1, 9},
     {KC_E_EXPIRY, 0, 1, 10},     {KC_E_TRIGGERS, 0, 1, 11},  {KC_E_AGREEMENTS, 0, 1, 12},
+    {KC_E_EARLY_ACCESS, 0, 0, 13},
     END};
 
 static const kc_attr_spec no_attrs[] = {END};
@@ -339,7 +340,7 @@ static const kc_attr_spec burn_attrs[] = {
 static const kc_child_spec triggers_children[] = {
     {KC_E_BIRTHDAY, 0, 0, 1},    {KC_E_REGISTRATION, 0, 0, 1}, {KC_E_REFERRAL, 0, 0, 1},
     {KC_E_TIER_REMINDER, 0, 0, 1}, {KC_E_INACTIVITY, 0, 0, 1}, {KC_E_EVENT, 0, 0, 1},
-    {KC_E_CHALLENGE, 0, 0, 1},   END};
+    {KC_E_CHALLENGE, 0, 0, 1},   {KC_E_CHAIN, 0, 0, 2},       END};
 static const kc_attr_spec birthday_attrs[] = {
     TRIGGER_COMMON,
     {"days-before", KC_V_INT, 0, NULL, "0", "days before the birthday"},
@@ -386,11 +387,45 @@ static const kc_attr_spec challenge_attrs[] = {
      "reminder text; {left}, {points} and {date} are filled in"},
     END};
 
+// `<chain>`: steps after an entry event, each once per customer (docs/rules-language.md,
+// "Chains"; run by the jobs, kr-ops-chains.c).
+static const kc_attr_spec chain_attrs[] = {
+    TRIGGER_COMMON,
+    {"start", KC_V_ENUM, REQ, "registration|segment|event", NULL,
+     "what starts it: the customer's registration, joining `segment`, or the ERP event `event`"},
+    {"segment", KC_V_REF, 0, "segment", NULL, "start=\"segment\": the segment whose joining starts it"},
+    {"event", KC_V_ID, 0, NULL, NULL, "start=\"event\": the name of the ERP event that starts it"},
+    END};
+static const kc_child_spec chain_children[] = {{KC_E_STEP, 1, 0, 1}, END};
+static const kc_attr_spec step_attrs[] = {
+    {"id", KC_V_ID, DECL, NULL, NULL, "step id, named in the outbox and the ledger"},
+    {"after-days", KC_V_INT, REQ, NULL, NULL, "days after the chain's start (0: the start day)"},
+    {"unless", KC_V_ENUM, 0, "purchase", NULL,
+     "`purchase`: when the customer bought on a day after the start, leave the chain instead"},
+    TRIGGER_REWARD,
+    {"points-days", KC_V_INT, 0, NULL, NULL,
+     "the step's points can be spent this many days (absent: the `event` lifetime)"},
+    END};
+
 static const kc_attr_spec agreements_attrs[] = {
     {"policy", KC_V_ENUM, REQ, "best|agreement|add", NULL,
      "`best`: the better of the agreement and the line promotions without a group; "
      "`agreement`: the agreement replaces program line discounts; `add`: both"},
     {"max", KC_V_PERCENT, 0, NULL, NULL, "the highest agreement percent honoured"},
+    END};
+
+// `<early-access>`: a new line sold only to an audience until a day; the till is told
+// (docs/rules-language.md, "Early access"). Checked in C by the operations, not by the engine.
+static const kc_attr_spec early_access_attrs[] = {
+    {"id", KC_V_ID, DECL, NULL, NULL, "rule id, named in the till's answer"},
+    {"name", KC_V_TEXT, REQ, NULL, NULL, "name of the line, shown to cashiers"},
+    {"from", KC_V_DATE, 0, NULL, NULL, "first members-only day (absent: from now on)"},
+    {"until", KC_V_DATE, REQ, NULL, NULL, "last members-only day (inclusive); then open to all"},
+    {"segments", KC_V_REFS, 0, "segment", NULL, "customers of these segments may buy it"},
+    {"tiers", KC_V_REFS, 0, "tier", NULL, "customers with these tiers may buy it"},
+    {"message", KC_V_TEXT, 0, NULL, NULL,
+     "text for the cashier; {name} and {until} are filled in"},
+    SELECTOR_ATTRS,
     END};
 
 #define E(ID, NAME, KIND, ATTRS, CHILDREN, TEXT, DOC) [ID] = {ID, NAME, KIND, ATTRS, CHILDREN, TEXT, DOC}
@@ -467,6 +502,11 @@ static const kc_elem_spec elems[KC_E_COUNT] = {
       "individual agreements from the ERP"),
     E(KC_E_TEMPLATE, "template", "template", template_attrs, promotion_children, false,
       "a promotion template"),
+    E(KC_E_CHAIN, "chain", "chain", chain_attrs, chain_children, false,
+      "a chain of steps after an entry event"),
+    E(KC_E_STEP, "step", "step", step_attrs, no_children, false, "a step of a chain"),
+    E(KC_E_EARLY_ACCESS, "early-access", "early-access", early_access_attrs, no_children, false,
+      "a new line only for an audience until a day"),
 };
 
 const kc_elem_spec *kc__elem_spec(kc_elem_id id)

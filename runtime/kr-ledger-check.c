@@ -54,6 +54,16 @@ static const check checks[] = {
     {"promo code is owned by a merged customer",
      "SELECT p.code, p.owner_id AS customer, c.merged_into FROM promo_code p"
      " JOIN customer c ON c.id = p.owner_id WHERE c.merged_into IS NOT NULL"},
+    {"chain position or chain step belongs to a merged customer",
+     "SELECT p.customer_id AS customer, p.chain_id AS chain, c.merged_into"
+     " FROM chain_position p JOIN customer c ON c.id = p.customer_id"
+     " WHERE c.merged_into IS NOT NULL UNION ALL"
+     " SELECT s.customer_id, s.chain_id, c.merged_into FROM chain_step s"
+     " JOIN customer c ON c.id = s.customer_id WHERE c.merged_into IS NOT NULL"},
+    {"chain step journalled without a position in its chain",
+     "SELECT s.customer_id AS customer, s.chain_id AS chain, s.step_id AS step FROM chain_step s"
+     " LEFT JOIN chain_position p ON p.customer_id = s.customer_id AND p.chain_id = s.chain_id"
+     " WHERE p.customer_id IS NULL"},
     {"merged customer does not point at a live survivor",
      "SELECT c.id AS customer, c.merged_into, s.merged_into AS survivor_merged_into"
      " FROM customer c JOIN customer s ON s.id = c.merged_into"

@@ -1084,6 +1084,22 @@ kr_ledger_status kr_ledger_merge_into(kr_ledger *db, int64_t from, int64_t into,
         "DELETE FROM customer_segment WHERE customer_id = ?1",
         "INSERT OR IGNORE INTO customer_attr(customer_id, key, value)"
         " SELECT ?2, key, value FROM customer_attr WHERE customer_id = ?1",
+        // Chains (docs/internals/ledger.md, "Trigger chains"): a chain only the duplicate was
+        // in moves; one both were in keeps the earlier start, the further step and the
+        // stronger end (left over done over running), so no step is given twice.
+        "INSERT INTO chain_position(customer_id, chain_id, entered_day, done_days, state,"
+        " updated_at) SELECT ?2, chain_id, entered_day, done_days, state, updated_at"
+        " FROM chain_position WHERE customer_id = ?1 AND true"
+        " ON CONFLICT(customer_id, chain_id) DO UPDATE SET"
+        " entered_day = min(entered_day, excluded.entered_day),"
+        " done_days = max(done_days, excluded.done_days),"
+        " state = CASE WHEN 'left' IN (state, excluded.state) THEN 'left'"
+        " WHEN 'done' IN (state, excluded.state) THEN 'done' ELSE 'running' END,"
+        " updated_at = max(updated_at, excluded.updated_at)",
+        "DELETE FROM chain_position WHERE customer_id = ?1",
+        "INSERT OR IGNORE INTO chain_step(customer_id, chain_id, step_id, at, points, code)"
+        " SELECT ?2, chain_id, step_id, at, points, code FROM chain_step WHERE customer_id = ?1",
+        "DELETE FROM chain_step WHERE customer_id = ?1",
     };
     lot_rem *lots = NULL;
     size_t n = 0, cap = 0;

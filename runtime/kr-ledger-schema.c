@@ -308,6 +308,30 @@ static const char migration_7[] =
     "  FROM receipt_line_return x JOIN sale_line l ON l.receipt_id = x.receipt_id"
     "  AND l.line_id = x.line_id;";
 
+// Version 8: trigger chains (kr-ledger-chains.c). One row per customer and chain: the local day
+// the chain started, the `after-days` of the last step done (-1: none yet) and whether it runs,
+// is done or was left (its exit condition held). chain_step is the journal of steps done, one
+// row per customer, chain and step: the key that makes every step happen once.
+static const char migration_8[] =
+    "CREATE TABLE chain_position ("
+    "  customer_id INTEGER NOT NULL REFERENCES customer(id),"
+    "  chain_id TEXT NOT NULL CHECK (length(chain_id) BETWEEN 1 AND 64),"
+    "  entered_day INTEGER NOT NULL,"
+    "  done_days INTEGER NOT NULL CHECK (done_days >= -1),"
+    "  state TEXT NOT NULL CHECK (state IN ('running', 'done', 'left')),"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (customer_id, chain_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE chain_step ("
+    "  customer_id INTEGER NOT NULL REFERENCES customer(id),"
+    "  chain_id TEXT NOT NULL,"
+    "  step_id TEXT NOT NULL CHECK (length(step_id) BETWEEN 1 AND 64),"
+    "  at INTEGER NOT NULL,"
+    "  points INTEGER NOT NULL CHECK (points >= 0),"
+    "  code TEXT,"
+    "  PRIMARY KEY (customer_id, chain_id, step_id)"
+    ") WITHOUT ROWID;";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
@@ -316,6 +340,7 @@ const kr_ledger_migration kr_ledger_migrations[] = {
     {5, "attempt counters for unknown card numbers", migration_5},
     {6, "sales, their lines and promotions, for reports", migration_6},
     {7, "units of receipt lines returned, return by return", migration_7},
+    {8, "trigger chains: positions and steps done", migration_8},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

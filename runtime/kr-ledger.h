@@ -444,6 +444,47 @@ kr_ledger_status kr_ledger_history(kr_ledger *db, int64_t customer_id, int64_t a
                                    size_t limit, kr_ledger_journal_row **out, size_t *out_n);
 
 // ---------------------------------------------------------------------------------------------
+// Trigger chains (kr-ledger-chains.c)
+// ---------------------------------------------------------------------------------------------
+
+typedef enum kr_ledger_chain_state {
+    KR_LEDGER_CHAIN_RUNNING,
+    KR_LEDGER_CHAIN_DONE, // every step done
+    KR_LEDGER_CHAIN_LEFT, // the exit condition held
+} kr_ledger_chain_state;
+
+// A customer's position in a chain.
+typedef struct kr_ledger_chain_pos {
+    int64_t entered_day; // the local day the chain started
+    int64_t done_days;   // `after-days` of the last step done; -1: none yet
+    kr_ledger_chain_state state;
+} kr_ledger_chain_pos;
+
+// kr_ledger_chain_get: the customer's position in chain_id. NOT_FOUND: never entered.
+kr_ledger_status kr_ledger_chain_get(kr_ledger *db, int64_t customer_id, const char *chain_id,
+                                     kr_ledger_chain_pos *out);
+// kr_ledger_chain_put: writes the position (insert or replace) at `at`. NOT_FOUND / MERGED
+//   customer, INVALID chain id.
+kr_ledger_status kr_ledger_chain_put(kr_ledger *db, int64_t customer_id, const char *chain_id,
+                                     const kr_ledger_chain_pos *pos, int64_t at);
+// kr_ledger_chain_step_add: journals step step_id of chain_id as done at `at` with the points
+//   and code (NULL: none) it gave. EXISTS when it was done before (nothing written).
+kr_ledger_status kr_ledger_chain_step_add(kr_ledger *db, int64_t customer_id,
+                                          const char *chain_id, const char *step_id, int64_t at,
+                                          int64_t points, const char *code);
+// kr_ledger_chain_steps_done: the ids of the steps of chain_id journalled for the customer, in
+//   the order they were done (at most max; *n the count written), into ids[i] (KR_LEDGER_ID_MAX
+//   bytes each).
+kr_ledger_status kr_ledger_chain_steps_done(kr_ledger *db, int64_t customer_id,
+                                            const char *chain_id, char (*ids)[KR_LEDGER_ID_MAX],
+                                            size_t max, size_t *n);
+// kr_ledger_chain_step_code: records the promo code a journalled step gave. NOT_FOUND when the
+//   step is not journalled.
+kr_ledger_status kr_ledger_chain_step_code(kr_ledger *db, int64_t customer_id,
+                                           const char *chain_id, const char *step_id,
+                                           const char *code);
+
+// ---------------------------------------------------------------------------------------------
 // Merge and import
 // ---------------------------------------------------------------------------------------------
 

@@ -322,6 +322,58 @@ kr_ops_status kr_ops_customer_create(kr_ops *o, const char *json, size_t len, in
     return st;
 }
 
+// Programs with trigger chains: ,"chains":[{"chain", "started" (the start day), "state"
+// ("running", "done", "left"), "steps" (ids of the steps done, in the chain's order)}] for
+// the chains the customer entered, in the program's order.
+static kr_ledger_status write_chains(kr_ops *o, int64_t id, kr_buf *out)
+{
+    static const char *const states[] = {"running", "done", "left"};
+    enum { MAX_STEPS = 64 };
+    char(*steps)[KR_LEDGER_ID_MAX] = calloc(MAX_STEPS, sizeof *steps);
+    if (!steps)
+        return KR_LEDGER_NOMEM;
+    kr_ledger_status ls = KR_LEDGER_OK;
+    size_t k = 0;
+    kr_buf_puts(out, ",\"chains\":[");
+    for (size_t i = 0; i < o->policy.n_chains && ls == KR_LEDGER_OK; i++) {
+        const kr_chain *ch = &o->policy.chains[i];
+        kr_ledger_chain_pos pos;
+        ls = kr_ledger_chain_get(o->db, id, ch->id, &pos);
+        if (ls == KR_LEDGER_NOT_FOUND) {
+            ls = KR_LEDGER_OK;
+            continue;
+        }
+        size_t n = 0;
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_chain_steps_done(o->db, id, ch->id, steps, MAX_STEPS, &n);
+        if (ls != KR_LEDGER_OK)
+            break;
+        char day[11];
+        kr__ops_day_key(pos.entered_day, day);
+        kr_buf_puts(out, k++ ? ",{\"chain\":" : "{\"chain\":");
+        kr_buf_json_string(out, ch->id);
+        kr_buf_printf(out, ",\"started\":\"%s\",\"state\":\"%s\",\"steps\":[", day,
+                      states[pos.state]);
+        // In the chain's order (a run late by weeks does several steps at one instant); steps
+        // since removed from the program come last.
+        size_t w = 0;
+        for (size_t a = 0; a <= ch->n_steps; a++)
+            for (size_t j = 0; j < n; j++) {
+                bool known = false;
+                for (size_t b = 0; b < ch->n_steps && !known; b++)
+                    known = strcmp(ch->steps[b].id, steps[j]) == 0;
+                if (a < ch->n_steps ? strcmp(ch->steps[a].id, steps[j]) != 0 : known)
+                    continue;
+                kr_buf_puts(out, w++ ? "," : "");
+                kr_buf_json_string(out, steps[j]);
+            }
+        kr_buf_puts(out, "]}");
+    }
+    kr_buf_puts(out, "]");
+    free(steps);
+    return ls;
+}
+
 // The rest of a customer's profile: ,"tiers":{ladder: tier} (the tier held at `at` on each
 // ladder that has one), ,"cards":[{"number", "state", "batch"}], ,"codes":[{"code", "batch",
 // "valid_until", "used"}] (codes issued to the customer, e.g. birthday codes).
@@ -385,6 +437,8 @@ static kr_ledger_status write_profile(kr_ops *o, int64_t id, int64_t at, kr_buf 
     }
     kr_buf_puts(out, "]");
     free(codes);
+    if (ls == KR_LEDGER_OK && o->policy.n_chains)
+        ls = write_chains(o, id, out);
     return ls;
 }
 

@@ -11,7 +11,7 @@
 //               transition when it is due), then members due for a transition move.
 //   3. customers one pass over every customer: tiers per ladder, then the birthday,
 //               inactivity, tier-reminder and challenge reminders (which may filter on the
-//               new tiers).
+//               new tiers), then the trigger chains (kr-ops-chains.c).
 //   4. warnings outbox entries before points expire.
 //
 // Transactions: every job is its own transaction, and the long ones (segments, the customer
@@ -33,7 +33,8 @@
 // The answer: {"at", "expired": {"lots", "points"}, "burned": {"lots", "points"},
 // "tiers_changed", "segment_moves", "memberships_ended", "birthdays" (rewards given by birthday
 // triggers), "birthday_points", "inactive", "inactivity_points", "warnings", "reminders"
-// (tier and challenge reminders), "notifications" (all outbox entries added)}.
+// (tier and challenge reminders), "notifications" (all outbox entries added)}; a program with
+// trigger chains adds "chain_steps", "chains_left" and "chain_points".
 //
 // Outbox entries (channels in the program's order of preference; due at the run):
 //   expiry-warning  key "expiry-warning:<customer>:<last day>:<days_before>", payload
@@ -85,6 +86,7 @@ typedef struct jobs_run {
     int64_t tiers_changed, segment_moves, memberships_ended;
     int64_t birthdays, birthday_points, inactive, inactivity_points;
     int64_t warnings, reminders, notifications;
+    kr__ops_chain_tally chains; // trigger chains (kr-ops-chains.c)
 } jobs_run;
 
 // ---- small helpers -----------------------------------------------------------------------------
@@ -150,6 +152,12 @@ static void fill_template(kr_buf *b, const char *tmpl, const char *const *names,
         if (!done)
             kr_buf_append(b, p++, 1);
     }
+}
+
+void kr__ops_fill_template(kr_buf *b, const char *tmpl, const char *const *names,
+                           const char *const *values, size_t n)
+{
+    fill_template(b, tmpl, names, values, n);
 }
 
 // Plain-text money ("1500.00") for a message: kr_buf_json_money without the quotes.
@@ -532,27 +540,35 @@ static kr_ledger_status recompute_tier(jobs_run *r, int64_t customer, const kr_l
 static kr_ledger_status give_code(jobs_run *r, const kr_trigger *t, int64_t customer,
                                   char code[64], int64_t *until_out)
 {
-    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     code[0] = '\0';
     *until_out = KR_LEDGER_NEVER;
     const kr_batch *b = t->batch ? kr_policy_batch(&r->o->policy, t->batch) : NULL;
     if (!b)
         return KR_LEDGER_OK;
+    return kr__ops_issue_code(r->o, b, customer, r->at, code, until_out);
+}
+
+kr_ledger_status kr__ops_issue_code(kr_ops *o, const kr_batch *b, int64_t customer, int64_t at,
+                                    char code[64], int64_t *until_out)
+{
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    code[0] = '\0';
+    *until_out = KR_LEDGER_NEVER;
     if (!b->single) {
         snprintf(code, 64, "%s", b->code ? b->code : "");
-        *until_out = b->to >= 0 ? kr__ops_day_start(r->o, b->to + 1) : KR_LEDGER_NEVER;
+        *until_out = b->to >= 0 ? kr__ops_day_start(o, b->to + 1) : KR_LEDGER_NEVER;
         return KR_LEDGER_OK;
     }
     if (sodium_init() < 0)
         return KR_LEDGER_DB_ERROR;
-    int64_t until = kr__ops_code_until(r->o, b, r->at);
+    int64_t until = kr__ops_code_until(o, b, at);
     kr_ledger_status s = KR_LEDGER_CONFLICT;
     for (int attempt = 0; attempt < 8 && s == KR_LEDGER_CONFLICT; attempt++) {
         size_t n = (size_t)snprintf(code, 64, "%.40s-", b->prefix ? b->prefix : "");
         for (int i = 0; i < 8; i++)
             code[n++] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
         code[n] = '\0';
-        s = kr_ledger_promo_add_owned(r->o->db, code, b->id, 1,
+        s = kr_ledger_promo_add_owned(o->db, code, b->id, 1,
                                       b->per_customer > 0 ? b->per_customer : 1, until, customer);
     }
     if (s != KR_LEDGER_OK)
@@ -890,6 +906,9 @@ static kr_ledger_status customer_jobs(jobs_run *r, int64_t id)
         s = tier_reminders(r, &v);
     if (s == KR_LEDGER_OK && !c->anonymous)
         s = challenge_reminders(r, &v);
+    if (s == KR_LEDGER_OK && !c->anonymous)
+        s = kr__ops_chains_customer(o, c, v.segments, v.n_segments, v.tiers, v.n_tiers, r->at,
+                                    r->lo, &r->chains);
     kr_ledger_customer_free(c);
     return s;
 }
@@ -1025,12 +1044,18 @@ static void summary(const jobs_run *r, kr_buf *out)
         ",\"tiers_changed\":%lld,\"segment_moves\":%lld,\"memberships_ended\":%lld"
         ",\"birthdays\":%lld,\"birthday_points\":%lld"
         ",\"inactive\":%lld,\"inactivity_points\":%lld"
-        ",\"warnings\":%lld,\"reminders\":%lld,\"notifications\":%lld}",
+        ",\"warnings\":%lld,\"reminders\":%lld,\"notifications\":%lld",
         (long long)r->expired_lots, (long long)r->expired_points, (long long)r->burned_lots,
         (long long)r->burned_points, (long long)r->tiers_changed, (long long)r->segment_moves,
         (long long)r->memberships_ended, (long long)r->birthdays, (long long)r->birthday_points,
         (long long)r->inactive, (long long)r->inactivity_points, (long long)r->warnings,
-        (long long)r->reminders, (long long)r->notifications);
+        (long long)r->reminders, (long long)(r->notifications + r->chains.notifications));
+    // Only programs with chains answer their counts (older answers stay as they were).
+    if (r->o->policy.n_chains)
+        kr_buf_printf(out, ",\"chain_steps\":%lld,\"chains_left\":%lld,\"chain_points\":%lld",
+                      (long long)r->chains.steps, (long long)r->chains.left,
+                      (long long)r->chains.points);
+    kr_buf_puts(out, "}");
 }
 
 kr_ops_status kr_ops_jobs_run(kr_ops *o, int64_t at, kr_buf *out)

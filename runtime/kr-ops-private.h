@@ -92,6 +92,46 @@ kr_ledger_status kr__ops_counter_sum(kr_ops *o, int64_t customer, const char *me
                                      int64_t from_day, int64_t to_day, int64_t *out);
 void kr__ops_day_key(int64_t day, char out[11]);
 
+// A promo code of batch `b` for `customer`, issued at `at` (kr-ops-jobs.c): a `multi` batch's
+// public code, or a new single-use code owned by the customer, valid until the batch's `to` or
+// its `valid-days`. *until_out: the code's end (KR_LEDGER_NEVER: none).
+kr_ledger_status kr__ops_issue_code(kr_ops *o, const kr_batch *b, int64_t customer, int64_t at,
+                                    char code[64], int64_t *until_out);
+// Appends `tmpl` to b with each "{name}" of names[] replaced by values[] (kr-ops-jobs.c).
+void kr__ops_fill_template(kr_buf *b, const char *tmpl, const char *const *names,
+                           const char *const *values, size_t n);
+
+// What the trigger chains did in one jobs run.
+typedef struct kr__ops_chain_tally {
+    int64_t steps, left, points, notifications;
+} kr__ops_chain_tally;
+// Trigger chains of one customer at the jobs' instant `at` (kr-ops-chains.c): enters the
+// chains whose start fell on a local day from `lo` to today, then does every step due, each
+// once, in the caller's transaction. `segments` and `tiers` are the customer's now (for the
+// chains' audience). Adds to *t.
+kr_ledger_status kr__ops_chains_customer(kr_ops *o, const kr_ledger_customer *c,
+                                         const char *const *segments, size_t n_segments,
+                                         const char *const *tiers, size_t n_tiers, int64_t at,
+                                         int64_t lo, kr__ops_chain_tally *t);
+
+// An ERP event `event` for `customer` at `at` (kr_ops_event, in its transaction): enters the
+// chains it starts that the customer has not entered and whose audience admits `segments`
+// (tiers are not looked at here: a chain limited to tiers is not entered by an event). Appends
+// the ids of the chains entered to `entered` as JSON strings separated by commas.
+kr_ledger_status kr__ops_chains_event(kr_ops *o, int64_t customer, const char *event,
+                                      const char *const *segments, size_t n_segments,
+                                      int64_t at, kr_buf *entered);
+
+// Early access (kr-ops-early-access.c). Appends `,"early_access":[...]` to `out` — one entry
+// per receipt line that an `<early-access>` rule keeps from `customer` (NULL: anonymous) at
+// the receipt's time — and returns the index of the first such line, or -1 (nothing written).
+int64_t kr__ops_early_access(kr_ops *o, const kr_engine_receipt *rc,
+                             const kr_engine_customer *customer, kr_buf *out);
+// OK when no line is kept from the customer; else REFUSED, answered in `out` with the field
+// `lines[i]` of the first such line and the cashier's message. Reads only.
+kr_ops_status kr__ops_early_access_refuse(kr_ops *o, const kr_engine_receipt *rc,
+                                          const kr_engine_customer *customer, kr_buf *out);
+
 // Sums a counter over a window at local day `day` (all-time: the period "all").
 kr_ledger_status kr__ops_window_sum(kr_ops *o, int64_t customer, const char *metric, kr_window w,
                                     int64_t days, int64_t day, int64_t *out);

@@ -381,6 +381,9 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     kr_buf_init(&extra, 0);
     if (st == KR_OPS_OK && kr__ops_left_out(o, &r, &o->result, 0, 0, &extra) != KR_LEDGER_OK)
         st = kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
+    // Lines kept for an audience until a day: flagged for the cashier (confirm refuses them).
+    if (st == KR_OPS_OK)
+        kr__ops_early_access(o, &r.rc, customer ? &s.c : NULL, &extra);
     if (st == KR_OPS_OK)
         write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, extra.data, out);
     if (st == KR_OPS_OK && out->failed)
@@ -589,6 +592,8 @@ kr_ops_status kr_ops_confirm(kr_ops *o, const char *json, size_t len, kr_buf *ou
         st = kr__ops_resolve(o, &r.customer, r.rc.time, true, &customer, out);
     if (st == KR_OPS_OK)
         st = evaluate(o, &r, customer, &s, &certs, &notes, out);
+    if (st == KR_OPS_OK)
+        st = kr__ops_early_access_refuse(o, &r.rc, customer ? &s.c : NULL, out);
     if (st == KR_OPS_OK)
         st = record(o, &r, &s, &certs, notes.data, hash, out);
     st = in_transaction(o, out, st);

@@ -362,6 +362,14 @@ kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
         }
         if (!first)
             kr_buf_puts(&answer, "]");
+        // Chains the event starts (kr-ops-chains.c): their steps come with the jobs.
+        kr_buf entered;
+        kr_buf_init(&entered, 0);
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_chains_event(o, customer, event, segs, n, at, &entered);
+        if (entered.len)
+            kr_buf_printf(&answer, ",\"chains_entered\":[%s]", entered.data);
+        kr_buf_free(&entered);
         kr_buf_puts(&answer, "}");
         if (ls == KR_LEDGER_OK) {
             kr_ledger_receipt_in rec = {.id = key, .body_hash = hash, .customer_id = customer,

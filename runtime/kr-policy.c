@@ -608,6 +608,56 @@ static bool read_promo(reader *r, void *dst, const char *path)
     return !r->failed;
 }
 
+static bool read_early_access(reader *r, void *dst, const char *path)
+{
+    kr_early_access *a = dst;
+    a->id = dup_field(r, -1, "id", path, true);
+    a->name = dup_field(r, -1, "name", path, true);
+    a->message = dup_field(r, -1, "message", path, false);
+    a->from = int_field(r, -1, "from", path, -1);
+    a->until = int_field(r, -1, "until", path, 0);
+    a->segments = strings_field(r, -1, "segments", path, &a->n_segments);
+    a->tiers = strings_field(r, -1, "tiers", path, &a->n_tiers);
+    read_selector(r, &a->lines, path);
+    return !r->failed;
+}
+
+static bool read_chain_step(reader *r, void *dst, const char *path)
+{
+    kr_chain_step *st = dst;
+    st->id = dup_field(r, -1, "id", path, true);
+    st->after_days = int_field(r, -1, "after_days", path, 0);
+    char *unless = dup_field(r, -1, "unless", path, false);
+    st->unless_purchase = unless && strcmp(unless, "purchase") == 0;
+    free(unless);
+    st->points = int_field(r, -1, "points", path, 0);
+    st->points_days = int_field(r, -1, "points_days", path, -1);
+    st->batch = dup_field(r, -1, "batch", path, false);
+    st->channels = strings_field(r, -1, "channels", path, &st->n_channels);
+    st->message = dup_field(r, -1, "message", path, false);
+    return !r->failed;
+}
+
+static bool read_chain(reader *r, void *dst, const char *path)
+{
+    kr_chain *ch = dst;
+    ch->id = dup_field(r, -1, "id", path, true);
+    char *start = dup_field(r, -1, "start", path, true);
+    if (start && strcmp(start, "segment") == 0)
+        ch->start_segment = dup_field(r, -1, "segment", path, true);
+    else if (start && strcmp(start, "event") == 0)
+        ch->start_event = dup_field(r, -1, "event", path, true);
+    else if (start && strcmp(start, "registration") != 0)
+        fail(r, "%s.start: unknown start `%s`", path, start);
+    free(start);
+    ch->segments = strings_field(r, -1, "segments", path, &ch->n_segments);
+    ch->tiers = strings_field(r, -1, "tiers", path, &ch->n_tiers);
+    void *steps;
+    each(r, -1, "steps", path, &ch->n_steps, &steps, sizeof(kr_chain_step), read_chain_step);
+    ch->steps = steps;
+    return !r->failed;
+}
+
 static int cmp_batch(const void *a, const void *b)
 {
     return strcmp(((const kr_batch *)a)->id, ((const kr_batch *)b)->id);
@@ -669,6 +719,13 @@ bool kr_policy_read(lua_State *L, int idx, kr_policy *out, char *err, size_t err
     each(&r, idx, "promotions", "P", &out->n_promotions, &promos, sizeof(kr_promo_info),
          read_promo);
     out->promotions = promos;
+    void *early;
+    each(&r, idx, "early_access", "P", &out->n_early_access, &early, sizeof(kr_early_access),
+         read_early_access);
+    out->early_access = early;
+    void *chains;
+    each(&r, idx, "chains", "P", &out->n_chains, &chains, sizeof(kr_chain), read_chain);
+    out->chains = chains;
     each_map(&r, idx, "batches", &out->n_batches, &batches, sizeof(kr_batch), read_batch);
     out->batches = batches;
     each_map(&r, idx, "certificates", &out->n_certificates, &certs, sizeof(kr_certificate),
@@ -749,6 +806,32 @@ void kr_policy_free(kr_policy *p)
         free_strings(p->promotions[i].batches, p->promotions[i].n_batches);
     }
     free(p->promotions);
+    for (size_t i = 0; i < p->n_early_access; i++) {
+        kr_early_access *a = &p->early_access[i];
+        free(a->id);
+        free(a->name);
+        free(a->message);
+        free_strings(a->segments, a->n_segments);
+        free_strings(a->tiers, a->n_tiers);
+        free_selector(&a->lines);
+    }
+    free(p->early_access);
+    for (size_t i = 0; i < p->n_chains; i++) {
+        kr_chain *ch = &p->chains[i];
+        free(ch->id);
+        free(ch->start_segment);
+        free(ch->start_event);
+        free_strings(ch->segments, ch->n_segments);
+        free_strings(ch->tiers, ch->n_tiers);
+        for (size_t k = 0; k < ch->n_steps; k++) {
+            free(ch->steps[k].id);
+            free(ch->steps[k].batch);
+            free_strings(ch->steps[k].channels, ch->steps[k].n_channels);
+            free(ch->steps[k].message);
+        }
+        free(ch->steps);
+    }
+    free(p->chains);
     memset(p, 0, sizeof *p);
 }
 

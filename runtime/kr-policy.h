@@ -183,6 +183,43 @@ typedef struct kr_certificate {
     size_t n_sku;
 } kr_certificate;
 
+// An `<early-access>` rule: lines matching `lines` are sold on local days [from, until] only to
+// customers of `segments` or with `tiers` (kr-ops-early-access.c).
+typedef struct kr_early_access {
+    char *id, *name;
+    char *message; // NULL: the default text
+    int64_t from, until; // local days; from -1: from the start
+    char **segments, **tiers; // NULL: none of that kind
+    size_t n_segments, n_tiers;
+    kr_selector lines;
+} kr_early_access;
+
+// A step of a `<chain>`: what it gives, `after_days` after the chain's start day.
+typedef struct kr_chain_step {
+    char *id;
+    int64_t after_days;
+    bool unless_purchase; // a purchase on a day after the start leaves the chain here
+    int64_t points;       // 0: none
+    int64_t points_days;  // days the points can be spent; -1: the `event` lifetime
+    char *batch;          // NULL: no code
+    char **channels;
+    size_t n_channels;
+    char *message; // NULL: none
+} kr_chain_step;
+
+// A `<chain>` (kr-ops-chains.c): started by registration (start_segment and start_event NULL),
+// by joining start_segment or by the ERP event start_event; steps in document order with
+// rising after_days.
+typedef struct kr_chain {
+    char *id;
+    char *start_segment;
+    char *start_event; // started by this ERP event (kr_ops_event); NULL: not
+    char **segments, **tiers; // audience at the start; NULL: no restriction
+    size_t n_segments, n_tiers;
+    kr_chain_step *steps;
+    size_t n_steps;
+} kr_chain;
+
 // What the operations need to know of a promotion (index = the engine's promotion index).
 typedef struct kr_promo_info {
     char *id;
@@ -212,6 +249,10 @@ typedef struct kr_policy {
     size_t n_certificates;
     kr_promo_info *promotions; // in P.promotions order
     size_t n_promotions;
+    kr_early_access *early_access; // in document order
+    size_t n_early_access;
+    kr_chain *chains; // in document order
+    size_t n_chains;
 } kr_policy;
 
 // Reads the program table at stack index `idx` of L (not modified; the stack is left as it
