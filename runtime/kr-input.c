@@ -237,18 +237,18 @@ bool kr_json_expect_object(kr_json_obj *o, const char *const *allowed)
     json_object_foreach((json_t *)o->obj, key, val)
     {
         bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (ok)
+            continue;
+        // Only an unknown key pays for the suggestion (the last close one, as before).
         const char *near = NULL;
-        for (const char *const *a = allowed; *a; a++) {
-            if (strcmp(*a, key) == 0)
-                ok = true;
-            else if (edit_distance(*a, key) <= 2)
+        for (const char *const *a = allowed; *a; a++)
+            if (edit_distance(*a, key) <= 2)
                 near = *a;
-        }
-        if (!ok) {
-            if (near)
-                return kr_json_fail(o, key, "unknown field (did you mean \"%s\"?)", near);
-            return kr_json_fail(o, key, "unknown field");
-        }
+        if (near)
+            return kr_json_fail(o, key, "unknown field (did you mean \"%s\"?)", near);
+        return kr_json_fail(o, key, "unknown field");
     }
     return true;
 }
