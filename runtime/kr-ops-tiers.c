@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // kr-ops-tiers.c: what tier ladders need beyond the counters — the lines a ladder's <exclude>
 // leaves out of its metric (counted apart, so that a return takes back exactly what was
-// counted) and an operator's floor (kr_ops_tier_floor). docs/internals/ops.md, "Tiers".
+// counted), an operator's floor (kr_ops_tier_floor), and a customer's view of a ladder with the
+// way to the next tier, which the balance and the receipt answers share (with the receipt's
+// own contribution and the ladder's customer message). docs/internals/ops.md, "Tiers".
 #include "kr-ops-private.h"
 
 #include "kr-ledger-query.h"
