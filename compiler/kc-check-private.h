@@ -59,6 +59,8 @@ void ck_window_days(kc_ck *c, const kc_node *n);
 bool kc__audience_excludes(const kc_ck *c, const kc_node *n);
 void kc__audience_hint(const kc_ck *c, const kc_node *n, char *out, size_t outsz);
 
+// The placeholders of a ladder's progress-message and upgrade-message (kc-check-messages.c).
+void kc__check_ladder_messages(kc_ck *c, const kc_node *l);
 void kc__check_tables(kc_ck *c);
 void kc__check_promotions(kc_ck *c);
 // `<early-access>` rules (kc-check-early-access.c).

@@ -504,6 +504,7 @@ static void fmt_threshold(const kc_ck *c, bool money, int64_t v, char *out, size
 static void check_ladder(kc_ck *c, const kc_node *l)
 {
     ck_window_days(c, l);
+    kc__check_ladder_messages(c, l);
     const char *metric = kc__str(l, "metric");
     const kc_node *x = kc__child(l, KC_E_EXCLUDE, NULL);
     if (x && metric && strcmp(metric, "points-earned") == 0)

@@ -81,6 +81,11 @@ static const kc_attr_spec ladder_attrs[] = {
     {"downgrade", KC_V_ENUM, 0, "period-end|never", "period-end", "when a customer moves down"},
     {"manual-floor", KC_V_BOOL, 0, NULL, "true",
      "an operator may set a minimum tier with its own expiry (partner contracts)"},
+    {"progress-message", KC_V_TEXT, 0, NULL, NULL,
+     "for the customer on a receipt: {tier} (the next tier's name), {left} and {date} (the "
+     "period's last day) are filled in"},
+    {"upgrade-message", KC_V_TEXT, 0, NULL, NULL,
+     "for the customer on a receipt that moves him up: {tier} (the new tier's name)"},
     END};
 // `<exclude>`: lines whose money (and receipts made only of them) the metric leaves out.
 static const kc_child_spec ladder_children[] = {{KC_E_TIER, 1, 0, 1}, {KC_E_EXCLUDE, 0, 0, 2}, END};

@@ -28,10 +28,10 @@ static kr_ops_status who(kr_ops *o, const char *json, int64_t at, bool for_write
     return st;
 }
 
-// Writes the tiers of every ladder the customer is on, with progress to the next tier.
+// Writes the tiers of every ladder the customer is on, with progress to the next tier
+// (kr__ops_tier_view_get, as receipt answers show it).
 static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_buf *out)
 {
-    int64_t day = kr__ops_local_day(o, at);
     kr_ledger_customer *c = NULL;
     kr_ledger_status cs = kr_ledger_customer_get(o->db, customer, &c);
     if (cs != KR_LEDGER_OK)
@@ -48,34 +48,8 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
                      (c->segments[k].until == KR_LEDGER_NEVER || c->segments[k].until > at);
         if (!on)
             continue;
-        int64_t v = 0;
-        kr_ledger_status ls = kr__ops_ladder_value(o, customer, l, day, &v);
-        if (ls != KR_LEDGER_OK) {
-            kr_ledger_customer_free(c);
-            return ls;
-        }
-        int cur = -1;
-        kr_ledger_tier t;
-        ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
-        if (ls == KR_LEDGER_OK && t.reason == KR_LEDGER_TIER_MANUAL && t.floor_until <= at)
-            ls = KR_LEDGER_NOT_FOUND; // a floor that has run out: the counters decide
-        if (ls == KR_LEDGER_OK) {
-            for (size_t k = 0; k < l->n_tiers; k++)
-                if (strcmp(l->tiers[k].id, t.tier_id) == 0)
-                    cur = (int)k;
-        } else if (ls == KR_LEDGER_NOT_FOUND) {
-            ls = kr__ops_ladder_earned(o, customer, l, day, &cur);
-        }
-        // A status earned from the previous period's purchases (quarter or year): the progress
-        // shown is this period's (it decides the next status), measured from the tier this
-        // period's purchases reach.
-        int from_tier = cur;
-        int64_t progress = v;
-        bool last_year = kr_window_current_of(l->window) != KR_WINDOW_NONE;
-        if (last_year && ls == KR_LEDGER_OK) {
-            ls = kr__ops_ladder_progress(o, customer, l, day, &progress);
-            from_tier = kr__ops_tier_for(l, progress);
-        }
+        kr__ops_tier_view v;
+        kr_ledger_status ls = kr__ops_tier_view_get(o, customer, l, at, NULL, &v);
         kr_ledger_tier floor;
         bool has_floor = false;
         if (ls == KR_LEDGER_OK) {
@@ -92,42 +66,11 @@ static kr_ledger_status write_tiers(kr_ops *o, int64_t customer, int64_t at, kr_
         first = false;
         kr_buf_json_string(out, l->id);
         kr_buf_puts(out, ",\"tier\":");
-        if (cur >= 0)
-            kr_buf_json_string(out, l->tiers[cur].id);
+        if (v.tier >= 0)
+            kr_buf_json_string(out, l->tiers[v.tier].id);
         else
             kr_buf_puts(out, "null");
-        kr_buf_puts(out, ",\"value\":");
-        if (l->metric == KR_METRIC_PAID)
-            kr_buf_json_money(out, v, o->minor_unit);
-        else
-            kr_buf_printf(out, "%lld", (long long)v);
-        if (last_year) { // this year's purchases, which decide next year's status
-            kr_buf_puts(out, ",\"progress\":");
-            if (l->metric == KR_METRIC_PAID)
-                kr_buf_json_money(out, progress, o->minor_unit);
-            else
-                kr_buf_printf(out, "%lld", (long long)progress);
-        }
-        if ((size_t)(from_tier + 1) < l->n_tiers) {
-            const kr_tier *next = &l->tiers[from_tier + 1];
-            int64_t left = next->from - progress > 0 ? next->from - progress : 0;
-            kr_buf_puts(out, ",\"next\":{\"tier\":");
-            kr_buf_json_string(out, next->id);
-            kr_buf_puts(out, ",\"name\":");
-            kr_buf_json_string(out, next->name ? next->name : next->id);
-            kr_buf_puts(out, ",\"left\":");
-            if (l->metric == KR_METRIC_PAID)
-                kr_buf_json_money(out, left, o->minor_unit);
-            else
-                kr_buf_printf(out, "%lld", (long long)left);
-            int64_t ends = kr_window_next_start(l->window, day);
-            if (ends >= 0) {
-                char key[11];
-                kr__ops_day_key(ends - 1, key);
-                kr_buf_printf(out, ",\"period_ends\":\"%s\"", key);
-            }
-            kr_buf_puts(out, "}");
-        }
+        kr__ops_tier_view_json(o, l, &v, out);
         if (has_floor) { // an operator's floor still running (kr_ops_tier_floor)
             kr_buf_puts(out, ",\"floor\":{\"tier\":");
             kr_buf_json_string(out, floor.tier_id);

@@ -160,8 +160,7 @@ void kr__ops_fill_template(kr_buf *b, const char *tmpl, const char *const *names
     fill_template(b, tmpl, names, values, n);
 }
 
-// Plain-text money ("1500.00") for a message: kr_buf_json_money without the quotes.
-static void money_text(kr_buf *tmp, int64_t minor, int minor_unit, char *out, size_t outsz)
+void kr__ops_money_text(kr_buf *tmp, int64_t minor, int minor_unit, char *out, size_t outsz)
 {
     kr_buf_reset(tmp);
     kr_buf_json_money(tmp, minor, minor_unit);
@@ -772,7 +771,7 @@ static kr_ledger_status tier_reminders(jobs_run *r, const customer_view *v)
             continue;
         char left_text[40];
         if (l->metric == KR_METRIC_PAID)
-            money_text(&r->tmp, left, o->minor_unit, left_text, sizeof left_text);
+            kr__ops_money_text(&r->tmp, left, o->minor_unit, left_text, sizeof left_text);
         else
             snprintf(left_text, sizeof left_text, "%lld", (long long)left);
         const char *tier_name = next->name ? next->name : next->id;

@@ -163,6 +163,40 @@ void kr__ops_left_out_metric(const char *metric, const char *ladder_id, char out
 // out, for the local day `day` and "all".
 kr_ledger_status kr__ops_left_out(kr_ops *o, const kr_receipt *r, const kr_engine_result *res,
                                   int64_t customer, int64_t day, kr_buf *json);
+// A customer on one ladder (kr__ops_tier_view): the tier held, the metric, and the way to
+// the next tier. The balance shows it as it is; a receipt's answer as it will be once the
+// receipt is confirmed (docs/internals/ops.md, "Tiers").
+typedef struct kr__ops_tier_view {
+    int tier;            // index into l->tiers held now (-1: none)
+    int64_t value;       // the metric over the ladder's window
+    bool last_period;    // a previous-period ladder: `progress` is this period's metric
+    int64_t progress;    // what the next tier is measured by (== value otherwise)
+    int next;            // index of the next tier (-1: at the top)
+    int64_t left;        // metric still needed for it (0 when reached, awaiting period end)
+    int64_t period_ends; // the period's last local day (-1: the window never ends)
+} kr__ops_tier_view;
+// The customer's view of ladder `l` at `at`. `add` (NULL for the balance) is a receipt's
+// contribution to the metric, not yet counted: it is added to this period's metric, and on
+// a ladder with upgrade="immediate" the tier it reaches is taken at once — what confirm's
+// upgrade writes. The tier held comes from the ledger's tier row (a run-out floor does not count),
+// else from the counters. Reads only.
+kr_ledger_status kr__ops_tier_view_get(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                       int64_t at, const int64_t *add, kr__ops_tier_view *v);
+// Appends `,"value":...` (and `,"progress":...` for a previous-period ladder) and
+// `,"next":{"tier","name","left","period_ends"}` (absent at the top) to `out`.
+void kr__ops_tier_view_json(kr_ops *o, const kr_ladder *l, const kr__ops_tier_view *v,
+                            kr_buf *out);
+// A receipt's effect on the ladders of `customer` (> 0) whose `on[i]` is set (one flag per
+// ladder of the program): appends `,"tiers":[{"ladder","tier_before","tier",value/progress/
+// next}]` to `tiers` and, for ladders with a message, `{"ladder","to":"customer","text"}`
+// objects (comma-separated, no brackets) to `messages`. `res` is the evaluated receipt
+// (its money and the lines a ladder's <exclude> leaves out give its contribution). Reads
+// only: calculate and confirm (before it records) write the same.
+kr_ledger_status kr__ops_receipt_tiers(kr_ops *o, const kr_receipt *r,
+                                       const kr_engine_result *res, int64_t customer,
+                                       const bool *on, kr_buf *tiers, kr_buf *messages);
+// Plain-text money ("1500.00") for a message: the answer's money without the quotes.
+void kr__ops_money_text(kr_buf *tmp, int64_t minor, int minor_unit, char *out, size_t outsz);
 // Adds deltas to a ladder's left-out counters of local day `day` and of "all" (returns and
 // cancels pass negative deltas). Zero deltas are skipped.
 kr_ledger_status kr__ops_left_out_add(kr_ops *o, int64_t customer, const char *ladder_id,

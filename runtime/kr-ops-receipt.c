@@ -265,14 +265,77 @@ static kr_ledger_status check_codes(kr_ops *o, const kr_receipt *r, snapshot *s,
     return KR_LEDGER_OK;
 }
 
+// The receipt's effect on the ladders of an identified customer in the ledger
+// (kr__ops_receipt_tiers): `,"tiers":[...]` to `tiers` and the ladders' customer messages to
+// `messages`. Nothing for an anonymous receipt or a card not yet in the ledger. Reads only.
+static kr_ledger_status receipt_tiers(kr_ops *o, const kr_receipt *r, const snapshot *s,
+                                      kr_buf *tiers, kr_buf *messages)
+{
+    if (s->customer <= 0)
+        return KR_LEDGER_OK;
+    bool *on = calloc(o->policy.n_ladders + 1, sizeof *on);
+    if (!on)
+        return KR_LEDGER_NOMEM;
+    for (size_t i = 0; i < o->policy.n_ladders; i++)
+        on[i] = on_ladder(&o->policy.ladders[i], s);
+    kr_ledger_status ls = kr__ops_receipt_tiers(o, r, &o->result, s->customer, on, tiers,
+                                                messages);
+    free(on);
+    return ls;
+}
+
+// The end of the JSON array that starts at `p` (just after its '['): the offset of its ']'
+// from `p`, skipping strings and nested values; `n` when it does not end.
+static size_t array_end(const char *p, size_t n)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            depth++;
+        } else if ((ch == ']' || ch == '}') && depth-- == 0) {
+            return i;
+        }
+    }
+    return n;
+}
+
+// Appends the engine's answer `e` (len bytes, without its closing brace) to `out`, with the
+// ladders' `messages` (comma-separated objects, may be empty) after the promotions' messages.
+static void append_engine(kr_buf *out, const char *e, size_t len, const char *messages)
+{
+    static const char key[] = "\"messages\":[";
+    const char *m = messages && *messages ? strstr(e, key) : NULL;
+    if (!m || (size_t)(m - e) >= len) {
+        kr_buf_append(out, e, len);
+        return;
+    }
+    size_t open = (size_t)(m - e) + sizeof key - 1;
+    size_t close = open + array_end(e + open, len - open);
+    kr_buf_append(out, e, close);
+    if (close > open)
+        kr_buf_puts(out, ",");
+    kr_buf_puts(out, messages);
+    kr_buf_append(out, e + close, len - close);
+}
+
 // The whole answer for a calculated receipt: the engine's result plus customer, balance and
 // code notes. `spent_from` (may be NULL) lists the lots points were spent from.
 // `balance_after` (confirm only) is the customer's spendable balance once the confirm is
-// recorded: points spent are gone, and points it credited without a hold are in.
+// recorded: points spent are gone, and points it credited without a hold are in. `tiers`
+// and `messages` (may be NULL) are what receipt_tiers wrote.
 static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, const char *notes,
                          int64_t spendable_from, int64_t balance_after,
-                         const kr_ledger_take *takes, size_t n_takes, const char *extra,
-                         kr_buf *out)
+                         const kr_ledger_take *takes, size_t n_takes, const char *tiers,
+                         const char *messages, const char *extra, kr_buf *out)
 {
     kr_engine_result *res = &o->result;
     size_t needed = 0;
@@ -292,7 +355,7 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
         kr_buf_puts(out, "{\"receipt\":");
         kr_buf_json_string(out, r->rc.id);
     } else {
-        kr_buf_append(out, o->scratch.data, elen - 1);
+        append_engine(out, o->scratch.data, elen - 1, messages);
     }
     kr_buf_puts(out, ",\"customer\":");
     if (s->customer > 0)
@@ -315,6 +378,8 @@ static void write_answer(kr_ops *o, const kr_receipt *r, const snapshot *s, cons
                           (long long)takes[i].amount);
         kr_buf_puts(out, "]");
     }
+    if (tiers)
+        kr_buf_puts(out, tiers);
     if (extra)
         kr_buf_puts(out, extra);
     kr_buf_puts(out, "}");
@@ -384,8 +449,20 @@ kr_ops_status kr_ops_calculate(kr_ops *o, const char *json, size_t len, kr_buf *
     // Lines kept for an audience until a day: flagged for the cashier (confirm refuses them).
     if (st == KR_OPS_OK)
         kr__ops_early_access(o, &r.rc, customer ? &s.c : NULL, &extra);
+    // What confirm would do to the customer's tiers, without writing.
+    kr_buf tiers, messages;
+    kr_buf_init(&tiers, 0);
+    kr_buf_init(&messages, 0);
+    if (st == KR_OPS_OK) {
+        kr_ledger_status ls = receipt_tiers(o, &r, &s, &tiers, &messages);
+        if (ls != KR_LEDGER_OK)
+            st = kr__ops_ledger_error(o, out, ls, "customer");
+    }
     if (st == KR_OPS_OK)
-        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, extra.data, out);
+        write_answer(o, &r, &s, notes.data, -1, 0, NULL, 0, tiers.data, messages.data,
+                     extra.data, out);
+    kr_buf_free(&tiers);
+    kr_buf_free(&messages);
     if (st == KR_OPS_OK && out->failed)
         st = KR_OPS_FAILED;
     kr_buf_free(&extra);
@@ -459,10 +536,12 @@ static kr_ledger_status upgrade_tiers(kr_ops *o, const snapshot *s, int64_t at)
     return KR_LEDGER_OK;
 }
 
-// Records the effects of an evaluated receipt (inside the confirm transaction).
-static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
-                            const kr__ops_certs *certs, const char *notes, const char *hash,
-                            kr_buf *out)
+// Records the effects of an evaluated receipt (inside the confirm transaction); `tiers` and
+// `messages` are receipt_tiers' (read before anything was recorded), for the answer.
+static kr_ops_status record_receipt(kr_ops *o, const kr_receipt *r, const snapshot *s,
+                                    const kr__ops_certs *certs, const char *notes,
+                                    const char *hash, const char *tiers, const char *messages,
+                                    kr_buf *out)
 {
     const kr_engine_result *res = &o->result;
     const char *rid = r->rc.id;
@@ -536,8 +615,8 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
         kr_buf_free(&extra);
         return cst;
     }
-    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, extra.data,
-                 out);
+    write_answer(o, r, s, notes, spendable_from, balance_after, takes, n_takes, tiers, messages,
+                 extra.data, out);
     kr_buf_free(&extra);
     free(takes);
     if (out->failed)
@@ -550,6 +629,26 @@ static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "id");
     return KR_OPS_OK;
+}
+
+// Records an evaluated receipt (record_receipt), with its tiers as they are before anything
+// is recorded plus the receipt's contribution — the figures calculate shows; upgrade_tiers
+// then writes what they say.
+static kr_ops_status record(kr_ops *o, const kr_receipt *r, const snapshot *s,
+                            const kr__ops_certs *certs, const char *notes, const char *hash,
+                            kr_buf *out)
+{
+    kr_buf tiers, messages;
+    kr_buf_init(&tiers, 0);
+    kr_buf_init(&messages, 0);
+    kr_ledger_status ls = receipt_tiers(o, r, s, &tiers, &messages);
+    kr_ops_status st = ls == KR_LEDGER_OK
+                           ? record_receipt(o, r, s, certs, notes, hash, tiers.data,
+                                            messages.data, out)
+                           : kr__ops_ledger_error(o, out, ls, "customer");
+    kr_buf_free(&tiers);
+    kr_buf_free(&messages);
+    return st;
 }
 
 // Runs `fn` in a transaction: commit on OK, roll back otherwise (and on REPLAY).

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // kr-ops-tiers.c: what tier ladders need beyond the counters — the lines a ladder's <exclude>
 // leaves out of its metric (counted apart, so that a return takes back exactly what was
-// counted) and an operator's floor (kr_ops_tier_floor). docs/internals/ops.md, "Tiers".
+// counted), an operator's floor (kr_ops_tier_floor), and a customer's view of a ladder with the
+// way to the next tier, which the balance and the receipt answers share (with the receipt's
+// own contribution and the ladder's customer message). docs/internals/ops.md, "Tiers".
 #include "kr-ops-private.h"
 
 #include "kr-ledger-query.h"
@@ -271,4 +273,199 @@ kr_ops_status kr_ops_tier_floor(kr_ops *o, const char *json, size_t len, kr_buf 
         kr_ledger_rollback(o->db);
     json_decref(root);
     return st;
+}
+
+// ---- a customer's view of a ladder (balance and receipt answers) ------------------------------
+
+kr_ledger_status kr__ops_tier_view_get(kr_ops *o, int64_t customer, const kr_ladder *l,
+                                       int64_t at, const int64_t *add, kr__ops_tier_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->tier = v->next = -1;
+    v->period_ends = -1;
+    int64_t day = kr__ops_local_day(o, at);
+    v->last_period = kr_window_current_of(l->window) != KR_WINDOW_NONE;
+    kr_ledger_status ls = kr__ops_ladder_value(o, customer, l, day, &v->value);
+    if (ls == KR_LEDGER_OK && v->last_period)
+        ls = kr__ops_ladder_progress(o, customer, l, day, &v->progress);
+    if (ls != KR_LEDGER_OK)
+        return ls;
+    // The receipt counts in this period: in the metric of a current-period ladder, in the
+    // progress of a previous-period one (whose value is a closed period).
+    int64_t plus = add ? *add : 0;
+    if (v->last_period) {
+        v->progress += plus;
+    } else {
+        v->value += plus;
+        v->progress = v->value;
+    }
+    // What the counters give (kr__ops_ladder_earned, with the receipt in).
+    int earned = kr__ops_tier_for(l, v->value);
+    if (v->last_period && l->upgrade_immediate && kr__ops_tier_for(l, v->progress) > earned)
+        earned = kr__ops_tier_for(l, v->progress);
+    kr_ledger_tier t;
+    ls = kr_ledger_tier_current(o->db, customer, l->id, at, &t);
+    if (ls == KR_LEDGER_OK && t.reason == KR_LEDGER_TIER_MANUAL && t.floor_until <= at)
+        ls = KR_LEDGER_NOT_FOUND; // a floor that has run out: the counters decide
+    if (ls == KR_LEDGER_OK) {
+        v->tier = tier_index(l, t.tier_id);
+        // Confirm's immediate upgrade (kr-ops-receipt.c, upgrade_tiers) only ever lifts.
+        if (add && l->upgrade_immediate && earned > v->tier)
+            v->tier = earned;
+    } else if (ls == KR_LEDGER_NOT_FOUND) {
+        v->tier = earned;
+    } else {
+        return ls;
+    }
+    // A status earned from the previous period's purchases: the way shown is this period's
+    // (it decides the next status), measured from the tier this period's purchases reach.
+    int from = v->last_period ? kr__ops_tier_for(l, v->progress) : v->tier;
+    if ((size_t)(from + 1) < l->n_tiers) {
+        v->next = from + 1;
+        int64_t need = l->tiers[v->next].from - v->progress;
+        v->left = need > 0 ? need : 0;
+        int64_t ends = kr_window_next_start(l->window, day);
+        v->period_ends = ends >= 0 ? ends - 1 : -1;
+    }
+    return KR_LEDGER_OK;
+}
+
+// A metric amount: money with the currency's decimals for `paid`, a count otherwise.
+static void metric_json(kr_ops *o, const kr_ladder *l, int64_t v, kr_buf *out)
+{
+    if (l->metric == KR_METRIC_PAID)
+        kr_buf_json_money(out, v, o->minor_unit);
+    else
+        kr_buf_printf(out, "%lld", (long long)v);
+}
+
+void kr__ops_tier_view_json(kr_ops *o, const kr_ladder *l, const kr__ops_tier_view *v,
+                            kr_buf *out)
+{
+    kr_buf_puts(out, ",\"value\":");
+    metric_json(o, l, v->value, out);
+    if (v->last_period) { // this period's purchases, which decide the next period's status
+        kr_buf_puts(out, ",\"progress\":");
+        metric_json(o, l, v->progress, out);
+    }
+    if (v->next < 0)
+        return;
+    const kr_tier *next = &l->tiers[v->next];
+    kr_buf_puts(out, ",\"next\":{\"tier\":");
+    kr_buf_json_string(out, next->id);
+    kr_buf_puts(out, ",\"name\":");
+    kr_buf_json_string(out, next->name ? next->name : next->id);
+    kr_buf_puts(out, ",\"left\":");
+    metric_json(o, l, v->left, out);
+    if (v->period_ends >= 0) {
+        char key[11];
+        kr__ops_day_key(v->period_ends, key);
+        kr_buf_printf(out, ",\"period_ends\":\"%s\"", key);
+    }
+    kr_buf_puts(out, "}");
+}
+
+// What a receipt adds to ladder l's metric once confirmed (what confirm's counters get): its
+// money, one receipt, or its points — less the lines the ladder's <exclude> leaves out
+// (kr__ops_left_out: their money, and the receipt when every line is left out).
+static int64_t receipt_adds(const kr_ladder *l, const kr_receipt *r, const kr_engine_result *res)
+{
+    if (l->metric == KR_METRIC_POINTS)
+        return res->points_earned;
+    int64_t paid = res->total_final;
+    size_t n = 0;
+    for (size_t k = 0; l->n_exclude && k < r->rc.n_lines; k++) {
+        if (!left_out(l, &r->lines[k]))
+            continue;
+        n++;
+        paid -= k < res->n_lines ? res->lines[k].final : 0;
+    }
+    if (l->metric == KR_METRIC_RECEIPTS)
+        return n && n == r->rc.n_lines ? 0 : 1;
+    return paid;
+}
+
+static const char *tier_name(const kr_ladder *l, int k)
+{
+    return l->tiers[k].name ? l->tiers[k].name : l->tiers[k].id;
+}
+
+// The ladder's message for the customer after this receipt, appended to `text` (nothing when
+// the ladder has none that fits): the upgrade message when the receipt moves the customer up,
+// else the progress message while a next tier is still to be reached.
+static void ladder_message(kr_ops *o, const kr_ladder *l, const kr__ops_tier_view *before,
+                           const kr__ops_tier_view *after, kr_buf *tmp, kr_buf *text)
+{
+    if (after->tier > before->tier && after->tier >= 0 && l->upgrade_message) {
+        const char *names[] = {"tier"};
+        const char *values[] = {tier_name(l, after->tier)};
+        kr__ops_fill_template(text, l->upgrade_message, names, values, 1);
+        return;
+    }
+    if (after->next < 0 || after->left <= 0 || !l->progress_message)
+        return;
+    char left[40], date[11] = "";
+    if (l->metric == KR_METRIC_PAID)
+        kr__ops_money_text(tmp, after->left, o->minor_unit, left, sizeof left);
+    else
+        snprintf(left, sizeof left, "%lld", (long long)after->left);
+    if (after->period_ends >= 0)
+        kr__ops_day_key(after->period_ends, date);
+    const char *names[] = {"tier", "left", "date"};
+    const char *values[] = {tier_name(l, after->next), left, date};
+    kr__ops_fill_template(text, l->progress_message, names, values, 3);
+}
+
+kr_ledger_status kr__ops_receipt_tiers(kr_ops *o, const kr_receipt *r,
+                                       const kr_engine_result *res, int64_t customer,
+                                       const bool *on, kr_buf *tiers, kr_buf *messages)
+{
+    kr_buf tmp, text;
+    kr_buf_init(&tmp, 0);
+    kr_buf_init(&text, 0);
+    kr_ledger_status ls = KR_LEDGER_OK;
+    kr_buf_puts(tiers, ",\"tiers\":[");
+    bool first = true;
+    for (size_t i = 0; i < o->policy.n_ladders && ls == KR_LEDGER_OK; i++) {
+        const kr_ladder *l = &o->policy.ladders[i];
+        if (!on[i])
+            continue;
+        int64_t add = receipt_adds(l, r, res);
+        kr__ops_tier_view before, after;
+        ls = kr__ops_tier_view_get(o, customer, l, r->rc.time, NULL, &before);
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_tier_view_get(o, customer, l, r->rc.time, &add, &after);
+        if (ls != KR_LEDGER_OK)
+            break;
+        kr_buf_puts(tiers, first ? "{\"ladder\":" : ",{\"ladder\":");
+        first = false;
+        kr_buf_json_string(tiers, l->id);
+        kr_buf_puts(tiers, ",\"tier_before\":");
+        if (before.tier >= 0)
+            kr_buf_json_string(tiers, l->tiers[before.tier].id);
+        else
+            kr_buf_puts(tiers, "null");
+        kr_buf_puts(tiers, ",\"tier\":");
+        if (after.tier >= 0)
+            kr_buf_json_string(tiers, l->tiers[after.tier].id);
+        else
+            kr_buf_puts(tiers, "null");
+        kr__ops_tier_view_json(o, l, &after, tiers);
+        kr_buf_puts(tiers, "}");
+        kr_buf_reset(&text);
+        ladder_message(o, l, &before, &after, &tmp, &text);
+        if (text.len) {
+            kr_buf_puts(messages, messages->len ? ",{\"ladder\":" : "{\"ladder\":");
+            kr_buf_json_string(messages, l->id);
+            kr_buf_puts(messages, ",\"to\":\"customer\",\"text\":");
+            kr_buf_json_string(messages, text.data);
+            kr_buf_puts(messages, "}");
+        }
+    }
+    kr_buf_puts(tiers, "]");
+    if (ls == KR_LEDGER_OK && (tiers->failed || messages->failed || text.failed || tmp.failed))
+        ls = KR_LEDGER_NOMEM;
+    kr_buf_free(&tmp);
+    kr_buf_free(&text);
+    return ls;
 }

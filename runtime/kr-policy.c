@@ -434,6 +434,8 @@ static bool read_ladder(reader *r, void *dst, const char *path)
     free(up);
     free(down);
     l->manual_floor = bool_field(r, -1, "manual_floor", true);
+    l->progress_message = dup_field(r, -1, "progress_message", path, false);
+    l->upgrade_message = dup_field(r, -1, "upgrade_message", path, false);
     void *tiers, *exclude;
     each(r, -1, "tiers", path, &l->n_tiers, &tiers, sizeof(kr_tier), read_tier);
     l->tiers = tiers;
@@ -768,6 +770,8 @@ void kr_policy_free(kr_policy *p)
         for (size_t k = 0; k < l->n_exclude; k++)
             free_selector(&l->exclude[k]);
         free(l->exclude);
+        free(l->progress_message);
+        free(l->upgrade_message);
     }
     free(p->ladders);
     for (size_t i = 0; i < p->n_triggers; i++) {

@@ -98,6 +98,10 @@ typedef struct kr_ladder {
     size_t n_tiers;
     kr_selector *exclude; // lines the metric leaves out (docs/internals/ops.md, "Tiers")
     size_t n_exclude;
+    // Texts for the customer in a receipt's answer (NULL: none): progress to the next tier
+    // ({tier}, {left}, {date}) and a move up ({tier}). docs/rules-language.md, 3.3.
+    char *progress_message;
+    char *upgrade_message;
 } kr_ladder;
 
 typedef struct kr_transition {
