@@ -259,16 +259,22 @@ static bool judge(run *r, kr_ops_status st, const json_t *expect, const char *wa
 }
 
 // The {"batch": B, "count": N} of a cards or codes step; false with why in r->report.
+// {"batch", "count", "id" (the operation id; default: the step's field, e.g. "steps[3].cards",
+// so that each step is its own operation and a step that repeats an "id" is a repeat)}.
 static bool batch_count(run *r, const json_t *arg, const char *field, const char **batch,
-                        size_t *count)
+                        size_t *count, const char **op_id)
 {
     const json_t *b = json_object_get(arg, "batch"), *n = json_object_get(arg, "count");
+    const json_t *id = json_object_get(arg, "id");
     if (!json_is_object(arg) || !json_is_string(b) || !json_is_integer(n) ||
-        json_object_size(arg) != 2 || json_integer_value(n) < 1 ||
-        json_integer_value(n) > 1000) {
-        kr_buf_printf(&r->report, "%s: write {\"batch\": ID, \"count\": 1..1000}\n", field);
+        (id && !json_is_string(id)) || json_object_size(arg) != 2u + (id != NULL) ||
+        json_integer_value(n) < 1 || json_integer_value(n) > 1000) {
+        kr_buf_printf(&r->report,
+                      "%s: write {\"batch\": ID, \"count\": 1..1000, \"id\": OP (optional)}\n",
+                      field);
         return false;
     }
+    *op_id = id ? json_string_value(id) : field;
     *batch = json_string_value(b);
     *count = (size_t)json_integer_value(n);
     return true;
@@ -575,15 +581,16 @@ static void run_step(run *r, const json_t *raw, size_t i)
         break;
     case A_CARDS:
     case A_CODES: {
-        const char *batch = NULL;
+        const char *batch = NULL, *op_id = NULL;
         size_t count = 0;
-        if (!batch_count(r, arg, field, &batch, &count)) {
+        if (!batch_count(r, arg, field, &batch, &count, &op_id)) {
             ran = false;
             break;
         }
         snprintf(what, sizeof what, "%s %zu of %s", action_names[act], count, batch);
-        st = act == A_CARDS ? kr_ops_cards_issue(r->ops, batch, count, r->now, &r->answer)
-                            : kr_ops_codes_generate(r->ops, batch, count, r->now, &r->answer);
+        st = act == A_CARDS
+                 ? kr_ops_cards_issue(r->ops, op_id, batch, count, r->now, &r->answer)
+                 : kr_ops_codes_generate(r->ops, op_id, batch, count, r->now, &r->answer);
         writes = true;
         break;
     }

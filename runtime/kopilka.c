@@ -14,7 +14,7 @@
 //   kopilka check [--db ...]
 //   kopilka import [--db ...] [--at TIME] CUSTOMERS.csv
 //   kopilka customer create [--db ...] [--at TIME] CUSTOMER.json|-
-//   kopilka cards issue [--db ...] [--at TIME] --batch B --count N
+//   kopilka cards issue [--db ...] [--at TIME] --id OP --batch B --count N
 //   kopilka merge [--db ...] [--at TIME] --from REF --into REF [--id OP]
 //   kopilka customer get [--db ...] [--at TIME] (--card N|...)
 //   kopilka card attach|block [--db ...] [--at TIME] NUMBER [(--phone P|...)]
@@ -141,7 +141,7 @@ static kr_ops_status op_receipt(const kp_options *o, kr_ops *ops, kr_buf *out, i
 static kr_ops_status op_codes(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
 {
     (void)status;
-    return kr_ops_codes_generate(ops, o->batch, (size_t)o->count, o->at, out);
+    return kr_ops_codes_generate(ops, o->op_id, o->batch, (size_t)o->count, o->at, out);
 }
 
 static kr_ops_status op_certificate(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
@@ -252,13 +252,13 @@ static kr_ops_status op_customer_create(const kp_options *o, kr_ops *ops, kr_buf
 
 static kr_ops_status op_cards_issue(const kp_options *o, kr_ops *ops, kr_buf *out, int *status)
 {
-    if (!o->batch || o->count < 1 || o->count > 1000000) {
-        fprintf(stderr, "kopilka cards issue: --batch B and --count N (1..1000000) are "
-                        "required\n");
+    if (!o->batch || o->count < 1 || o->count > 1000000 || !o->op_id) {
+        fprintf(stderr, "kopilka cards issue: --id OP, --batch B and --count N (1..1000000) "
+                        "are required\n");
         *status = KP_EXIT_USAGE;
         return KR_OPS_INVALID;
     }
-    return kr_ops_cards_issue(ops, o->batch, (size_t)o->count, o->at, out);
+    return kr_ops_cards_issue(ops, o->op_id, o->batch, (size_t)o->count, o->at, out);
 }
 
 // A merge side: KIND:VALUE (card, phone, email, id) or a reference JSON object; malloc'd.
@@ -464,19 +464,22 @@ static int cmd_customer_create(const kp_options *o)
 {
     return with_ledger(o, op_customer_create);
 }
+// cards issue and codes generate require --id: an id the admin chose (or the ERP sent) is the
+// only one he still knows after a dropped connection, so a repeat can answer the same numbers.
 static int cmd_cards_issue(const kp_options *o)
 {
-    if (!o->batch || o->count < 1 || o->count > 1000000) {
-        fprintf(stderr, "kopilka cards issue: --batch B and --count N (1..1000000) are "
-                        "required\n");
+    if (!o->batch || o->count < 1 || o->count > 1000000 || !o->op_id) {
+        fprintf(stderr, "kopilka cards issue: --id OP, --batch B and --count N (1..1000000) "
+                        "are required\n");
         return KP_EXIT_USAGE;
     }
     return with_ledger(o, op_cards_issue);
 }
 static int cmd_codes(const kp_options *o)
 {
-    if (!o->batch || o->count <= 0) {
-        fprintf(stderr, "kopilka codes generate: --batch B and --count N are required\n");
+    if (!o->batch || o->count <= 0 || !o->op_id) {
+        fprintf(stderr, "kopilka codes generate: --id OP, --batch B and --count N are "
+                        "required\n");
         return KP_EXIT_USAGE;
     }
     return with_ledger(o, op_codes);
@@ -573,16 +576,16 @@ static const command commands[] = {
      "import [--db LEDGER] [--program XML] [--at TIME] CUSTOMERS.csv"},
     {"customer", "create", cmd_customer_create, LEDGER "at ", 1, 1,
      "customer create [--db LEDGER] [--program XML] [--at TIME] CUSTOMER.json|-"},
-    {"cards", "issue", cmd_cards_issue, LEDGER "at batch count ", 0, 0,
-     "cards issue [--db LEDGER] [--program XML] [--at TIME] --batch B --count N"},
+    {"cards", "issue", cmd_cards_issue, LEDGER "at batch count id ", 0, 0,
+     "cards issue [--db LEDGER] [--program XML] [--at TIME] --id OP --batch B --count N"},
     {"customer", "update", cmd_receipt, LEDGER "at ", 1, 1,
      "customer update [--db LEDGER] [--program XML] [--at TIME] UPDATE.json|UPDATES.jsonl|-"},
     {"event", NULL, cmd_receipt, LEDGER, 1, 1,
      "event [--db LEDGER] [--program XML] EVENT.json|EVENTS.jsonl|-"},
     {"points", "grant", cmd_receipt, LEDGER, 1, 1,
      "points grant [--db LEDGER] [--program XML] GRANT.json|GRANTS.jsonl|-"},
-    {"codes", "generate", cmd_codes, LEDGER "at batch count ", 0, 0,
-     "codes generate [--db LEDGER] [--program XML] --batch B --count N"},
+    {"codes", "generate", cmd_codes, LEDGER "at batch count id ", 0, 0,
+     "codes generate [--db LEDGER] [--program XML] --id OP --batch B --count N"},
     {"customer", "get", cmd_customer_get, LEDGER "at" WHO, 0, 0,
      "customer get [--db LEDGER] [--program XML] [--at TIME] (--card N|--phone P|--email E|"
      "--customer ID)"},

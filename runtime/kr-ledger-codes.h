@@ -48,4 +48,22 @@ kr_ledger_status kr_ledger_card_register(kr_ledger *db, const char *number, int6
 //   version). *out allocated; kr_ledger_program_free. NOT_FOUND when none was deployed.
 kr_ledger_status kr_ledger_program_latest(kr_ledger *db, kr_ledger_program **out);
 
+// ---- Issued by an operation (schema version 9) ----------------------------------------------
+typedef enum kr_ledger_issued_kind {
+    KR_LEDGER_ISSUED_CARDS, // rows of card
+    KR_LEDGER_ISSUED_CODES  // single-use rows of promo_code
+} kr_ledger_issued_kind;
+// Called once per number an operation issued, in issue order; both strings live until it returns.
+typedef void (*kr_ledger_issued_fn)(void *ctx, const char *number, const char *batch_id);
+
+// kr_ledger_issued_mark: records that operation `op_id` issued `number` (a card number or a
+//   code just added), in the caller's transaction. INVALID (bad id), NOT_FOUND.
+kr_ledger_status kr_ledger_issued_mark(kr_ledger *db, kr_ledger_issued_kind kind,
+                                       const char *number, const char *op_id);
+// kr_ledger_issued_list: the numbers operation `op_id` issued, oldest first, through `each`;
+//   *n is how many (0: the operation has not been done).
+kr_ledger_status kr_ledger_issued_list(kr_ledger *db, kr_ledger_issued_kind kind,
+                                       const char *op_id, kr_ledger_issued_fn each, void *ctx,
+                                       size_t *n);
+
 #endif

@@ -332,6 +332,15 @@ static const char migration_8[] =
     "  PRIMARY KEY (customer_id, chain_id, step_id)"
     ") WITHOUT ROWID;";
 
+// Version 9: the operation that issued a card or generated a single-use code, so that a repeat
+// of `cards issue` / `codes generate` with the same id answers the same numbers (NULL: issued
+// before version 9, or a code that no operation id generated: triggers, public codes).
+static const char migration_9[] =
+    "ALTER TABLE card ADD COLUMN op_id TEXT;"
+    "CREATE INDEX card_op ON card(op_id) WHERE op_id IS NOT NULL;"
+    "ALTER TABLE promo_code ADD COLUMN op_id TEXT;"
+    "CREATE INDEX promo_code_op ON promo_code(op_id) WHERE op_id IS NOT NULL;";
+
 const kr_ledger_migration kr_ledger_migrations[] = {
     {1, "customers, cards, lots, journal", migration_1},
     {2, "receipts, counters, tiers, programs, outbox, promo codes, certificates", migration_2},
@@ -341,6 +350,7 @@ const kr_ledger_migration kr_ledger_migrations[] = {
     {6, "sales, their lines and promotions, for reports", migration_6},
     {7, "units of receipt lines returned, return by return", migration_7},
     {8, "trigger chains: positions and steps done", migration_8},
+    {9, "the operation that issued each card and generated each code", migration_9},
 };
 
 const size_t kr_ledger_n_migrations = sizeof kr_ledger_migrations / sizeof kr_ledger_migrations[0];

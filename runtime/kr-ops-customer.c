@@ -519,17 +519,35 @@ kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char
     return KR_OPS_OK;
 }
 
-kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int64_t at,
-                                 kr_buf *out)
+kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *op_id, const char *batch, size_t count,
+                                 int64_t at, kr_buf *out)
 {
     if (count == 0 || count > 100000)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "count", "issue 1 to 100000 cards at a time");
+    if (!op_id || !*op_id || strlen(op_id) >= KR_LEDGER_ID_MAX)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "id",
+                            "an operation id of 1 to %d bytes is required", KR_LEDGER_ID_MAX - 1);
     kr_ledger_card_number *nums = calloc(count, sizeof *nums);
     if (!nums)
         return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "out of memory");
     kr_ledger_status ls = kr_ledger_begin(o->db);
-    if (ls == KR_LEDGER_OK)
-        ls = kr_ledger_cards_issue(o->db, batch, count, at, nums);
+    if (ls != KR_LEDGER_OK) {
+        free(nums);
+        return kr__ops_ledger_error(o, out, ls, NULL);
+    }
+    // The check, the cards and their op id are one transaction: a crash before the commit
+    // leaves no card and no trace of the id (the retry issues them), after it the retry reads
+    // them back.
+    kr_ops_status rep =
+        kr__ops_issued_repeat(o, KR_LEDGER_ISSUED_CARDS, op_id, batch, count, "cards", out);
+    if (rep != KR_OPS_OK) {
+        kr_ledger_rollback(o->db);
+        free(nums);
+        return rep == KR_OPS_REPLAY ? KR_OPS_OK : rep;
+    }
+    ls = kr_ledger_cards_issue(o->db, batch, count, at, nums);
+    for (size_t i = 0; i < count && ls == KR_LEDGER_OK; i++)
+        ls = kr_ledger_issued_mark(o->db, KR_LEDGER_ISSUED_CARDS, nums[i].digits, op_id);
     if (ls == KR_LEDGER_OK)
         ls = kr_ledger_commit(o->db);
     if (ls != KR_LEDGER_OK) {

@@ -15,6 +15,7 @@
 #include "kr-engine.h"
 #include "kr-input.h"
 #include "kr-ledger.h"
+#include "kr-ledger-codes.h"
 #include "kr-ops.h"
 #include "kr-policy.h"
 #include "kr-receipt.h"
@@ -59,6 +60,14 @@ kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_bu
 void kr__ops_body_hash(const json_t *root, char out[65]);
 // Reads the customer reference object at `key` of `obj` ({"card"|"phone"|"email"|"id"}).
 bool kr__ops_read_ref(kr_json_obj *obj, const char *key, kr_customer_ref *ref);
+
+// Idempotency of `cards issue` / `codes generate` (kind) on `op_id`: OK (nothing written to
+// out) when the operation is new; REPLAY with the first answer in `out`, the numbers read back
+// from the ledger, when it issued `count` of `batch` already; CONFLICT (answered, naming
+// "batch" or "count") when it issued another batch or count. `key` names the answer's array.
+kr_ops_status kr__ops_issued_repeat(kr_ops *o, kr_ledger_issued_kind kind, const char *op_id,
+                                    const char *batch, size_t count, const char *key,
+                                    kr_buf *out);
 
 // Maps a ledger status (with kr_ledger_errmsg) to an error answer; `field` may be NULL.
 kr_ops_status kr__ops_ledger_error(kr_ops *o, kr_buf *out, kr_ledger_status ls,

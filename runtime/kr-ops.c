@@ -317,6 +317,54 @@ kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_bu
     return st;
 }
 
+typedef struct issued_read {
+    kr_buf answer;                  // the array's items, comma-separated
+    char batch[KR_LEDGER_ID_MAX];   // the batch of the first number
+} issued_read;
+
+static void issued_one(void *ctx, const char *number, const char *batch_id)
+{
+    issued_read *r = ctx;
+    if (!r->batch[0])
+        snprintf(r->batch, sizeof r->batch, "%s", batch_id);
+    else
+        kr_buf_puts(&r->answer, ",");
+    kr_buf_json_string(&r->answer, number);
+}
+
+kr_ops_status kr__ops_issued_repeat(kr_ops *o, kr_ledger_issued_kind kind, const char *op_id,
+                                    const char *batch, size_t count, const char *key,
+                                    kr_buf *out)
+{
+    issued_read r = {0};
+    kr_buf_init(&r.answer, 0);
+    size_t n = 0;
+    kr_ledger_status ls = kr_ledger_issued_list(o->db, kind, op_id, issued_one, &r, &n);
+    if (ls != KR_LEDGER_OK) {
+        kr_buf_free(&r.answer);
+        return kr__ops_ledger_error(o, out, ls, "id");
+    }
+    kr_ops_status st = KR_OPS_OK;
+    if (n > 0 && strcmp(r.batch, batch) != 0)
+        st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "batch",
+                          "operation %s issued batch %s, not %s; nothing changed", op_id,
+                          r.batch, batch);
+    else if (n > 0 && n != count)
+        st = kr__ops_fail(o, out, KR_OPS_CONFLICT, "count",
+                          "operation %s issued %zu, not %zu; nothing changed", op_id, n, count);
+    else if (n > 0) {
+        kr_buf_reset(out);
+        kr_buf_puts(out, "{\"batch\":");
+        kr_buf_json_string(out, batch);
+        kr_buf_printf(out, ",\"%s\":[", key);
+        kr_buf_append(out, r.answer.data, r.answer.len);
+        kr_buf_puts(out, "]}");
+        st = out->failed || r.answer.failed ? KR_OPS_FAILED : KR_OPS_REPLAY;
+    }
+    kr_buf_free(&r.answer);
+    return st;
+}
+
 void kr__ops_body_hash(const json_t *root, char out[65])
 {
     char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
@@ -526,8 +574,8 @@ int64_t kr__ops_code_until(const kr_ops *o, const kr_batch *b, int64_t at)
     return until;
 }
 
-kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
-                                    kr_buf *out)
+kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *op_id, const char *batch,
+                                    size_t count, int64_t at, kr_buf *out)
 {
     // No 0/O, 1/I: codes are read aloud and typed by cashiers.
     static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -542,10 +590,21 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
                             batch, b->code ? b->code : "");
     if (count == 0 || count > 100000)
         return kr__ops_fail(o, out, KR_OPS_INVALID, "count", "generate 1 to 100000 codes");
+    if (!op_id || !*op_id || strlen(op_id) >= KR_LEDGER_ID_MAX)
+        return kr__ops_fail(o, out, KR_OPS_INVALID, "id",
+                            "an operation id of 1 to %d bytes is required", KR_LEDGER_ID_MAX - 1);
     int64_t until = kr__ops_code_until(o, b, at);
     kr_ledger_status ls = kr_ledger_begin(o->db);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, NULL);
+    // The check and the codes are one transaction: a crash before the commit leaves no code and
+    // no trace of the id, so the retry generates them; after it, the retry reads them back.
+    kr_ops_status rep = kr__ops_issued_repeat(o, KR_LEDGER_ISSUED_CODES, op_id, batch, count,
+                                              "codes", out);
+    if (rep != KR_OPS_OK) {
+        kr_ledger_rollback(o->db);
+        return rep == KR_OPS_REPLAY ? KR_OPS_OK : rep;
+    }
     kr_buf_reset(out);
     kr_buf_puts(out, "{\"batch\":");
     kr_buf_json_string(out, batch);
@@ -562,6 +621,8 @@ kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, 
             if (ls != KR_LEDGER_CONFLICT)
                 break;
         }
+        if (ls == KR_LEDGER_OK)
+            ls = kr_ledger_issued_mark(o->db, KR_LEDGER_ISSUED_CODES, code, op_id);
         if (ls == KR_LEDGER_OK) {
             kr_buf_puts(out, i ? "," : "");
             kr_buf_json_string(out, code);

@@ -133,9 +133,12 @@ kr_ops_status kr_ops_customer_update(kr_ops *o, const char *json, size_t len, in
 // Merges the duplicate `from` into `into` (both customer references), with an operation id.
 kr_ops_status kr_ops_customer_merge(kr_ops *o, const char *from_json, const char *into_json,
                                     const char *op_id, int64_t at, kr_buf *out);
-// Issues `count` anonymous cards of a batch; answers their numbers.
-kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *batch, size_t count, int64_t at,
-                                 kr_buf *out);
+// Issues `count` anonymous cards of a batch under the operation id `op_id` (required); answers
+// {"batch", "cards": [numbers]}. Idempotent on op_id: a repeat with the same batch and count
+// answers the same numbers (read back from the ledger); another batch or count is a CONFLICT
+// naming "batch" or "count", and nothing changes.
+kr_ops_status kr_ops_cards_issue(kr_ops *o, const char *op_id, const char *batch, size_t count,
+                                 int64_t at, kr_buf *out);
 // Credits points to a customer (an operator's correction, points carried over from another
 // system), JSON {"id", "time", "customer": REF, "points", "source" (default "manual"),
 // "expires" (RFC 3339 time; default: the program's lifetime for the source)}. Idempotent on id.
@@ -149,9 +152,11 @@ kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_bu
 // "until", "tier_before", "tier_now"}.
 kr_ops_status kr_ops_tier_floor(kr_ops *o, const char *json, size_t len, kr_buf *out);
 // Generates `count` single-use promo codes of a `single` batch of the program (prefix from the
-// batch, then 8 characters that cannot be guessed); answers them.
-kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *batch, size_t count, int64_t at,
-                                    kr_buf *out);
+// batch, then 8 characters that cannot be guessed) under the operation id `op_id` (required);
+// answers {"batch", "codes": [...]}. Idempotent on op_id as kr_ops_cards_issue: the same batch
+// and count answers the same codes; another is a CONFLICT naming "batch" or "count".
+kr_ops_status kr_ops_codes_generate(kr_ops *o, const char *op_id, const char *batch,
+                                    size_t count, int64_t at, kr_buf *out);
 // Attaches an active anonymous card to a customer (its points and history move along).
 kr_ops_status kr_ops_card_attach(kr_ops *o, const char *card, const char *who_json,
                                  int64_t at, kr_buf *out);

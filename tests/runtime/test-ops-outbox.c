@@ -7,6 +7,7 @@
 #include "ops/ops-test.h"
 
 #include "kr-ledger-codes.h"
+#include "kr-ledger-private.h"
 
 static kr_buf out;
 
@@ -288,7 +289,7 @@ static void owned_codes(void)
 static void mailing_codes(void)
 {
     kr_ops *o = ops_test_open();
-    kr_ops_status st = kr_ops_codes_generate(o, "mailing", 2, T("2026-06-20T12:00:00+03:00"), &out);
+    kr_ops_status st = kr_ops_codes_generate(o, "gen-1", "mailing", 2, T("2026-06-20T12:00:00+03:00"), &out);
     json_t *a = parsed();
     char c1[32];
     snprintf(c1, sizeof c1, "%s", json_string_value(json_array_get(json_object_get(a, "codes"), 0)));
@@ -304,7 +305,7 @@ static void mailing_codes(void)
     tap_ok(strcmp(code_note(a), "not valid at this time") == 0, "not on 23 June");
     json_decref(a);
     // Generated on 29 June: 3 days would reach 1 July, the batch ends on 30 June.
-    kr_ops_codes_generate(o, "mailing", 1, T("2026-06-29T12:00:00+03:00"), &out);
+    kr_ops_codes_generate(o, "gen-2", "mailing", 1, T("2026-06-29T12:00:00+03:00"), &out);
     a = parsed();
     char c2[32];
     snprintf(c2, sizeof c2, "%s", json_string_value(json_array_get(json_object_get(a, "codes"), 0)));
@@ -324,7 +325,7 @@ static void cards_and_profile(void)
     kr_ops *o = ops_test_open();
     int64_t reg = T("2026-06-01T10:00:00+03:00");
     ops_test_customer(o, "{\"id\":\"A\",\"phone\":\"+79160000001\",\"segments\":[]}", reg);
-    kr_ops_cards_issue(o, "till", 2, reg, &out);
+    kr_ops_cards_issue(o, "iss-1", "till", 2, reg, &out);
     json_t *a = parsed();
     char c1[40], c2[40];
     snprintf(c1, sizeof c1, "%s", json_string_value(json_array_get(json_object_get(a, "cards"), 0)));
@@ -386,6 +387,75 @@ static void cards_and_profile(void)
     kr_ops_close(o);
 }
 
+static int64_t rows(kr_ops *o, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(o->db->sql, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+// `cards issue` and `codes generate` repeated with the same operation id (an admin whose
+// terminal dropped, an ERP retrying after a timeout): the first answer again, byte for byte,
+// and no new row; the same id with another count or batch: a conflict naming the field, no new
+// row. (A crash between the check and the commit is covered by the one transaction: the check
+// reads the rows the op id stamped in that transaction, so either no row and no id survive and
+// the retry issues afresh, or all of them do and the retry reads them back.)
+static void issue_repeated(void)
+{
+    kr_ops *o = ops_test_open();
+    int64_t at = T("2026-06-20T12:00:00+03:00");
+    tap_ok(kr_ops_cards_issue(o, "iss-7", "till", 3, at, &out) == KR_OPS_OK, "3 cards (%s)",
+           out.data);
+    char *first = strdup(out.data);
+    tap_ok(kr_ops_cards_issue(o, "iss-7", "till", 3, at + 60, &out) == KR_OPS_OK &&
+               strcmp(out.data, first) == 0,
+           "the repeat answers the same 3 numbers (%s)", out.data);
+    tap_ok(rows(o, "SELECT count(*) FROM card") == 3, "and 3 cards stay in the ledger");
+    json_t *a = NULL;
+    tap_ok(kr_ops_cards_issue(o, "iss-7", "till", 4, at, &out) == KR_OPS_CONFLICT &&
+               strcmp(err_field(a = parsed()), "count") == 0,
+           "the same id for 4 cards: conflict naming count (%s)", out.data);
+    json_decref(a);
+    tap_ok(kr_ops_cards_issue(o, "iss-7", "shop", 3, at, &out) == KR_OPS_CONFLICT &&
+               strcmp(err_field(a = parsed()), "batch") == 0,
+           "the same id for another batch: conflict naming batch (%s)", out.data);
+    json_decref(a);
+    tap_ok(rows(o, "SELECT count(*) FROM card") == 3, "the conflicts added no card");
+    tap_ok(kr_ops_cards_issue(o, "", "till", 1, at, &out) == KR_OPS_INVALID &&
+               strcmp(err_field(a = parsed()), "id") == 0,
+           "no operation id: invalid, naming id");
+    json_decref(a);
+    tap_ok(kr_ops_cards_issue(o, "iss-8", "till", 1, at, &out) == KR_OPS_OK &&
+               strstr(first, json_string_value(json_array_get(
+                                  json_object_get(a = parsed(), "cards"), 0))) == NULL &&
+               rows(o, "SELECT count(*) FROM card") == 4,
+           "another id issues a new card");
+    json_decref(a);
+    free(first);
+
+    // Codes: the mailing batch generates single-use codes.
+    int64_t before = rows(o, "SELECT count(*) FROM promo_code");
+    tap_ok(kr_ops_codes_generate(o, "gen-7", "mailing", 2, at, &out) == KR_OPS_OK, "2 codes (%s)",
+           out.data);
+    first = strdup(out.data);
+    tap_ok(kr_ops_codes_generate(o, "gen-7", "mailing", 2, at + 60, &out) == KR_OPS_OK &&
+               strcmp(out.data, first) == 0,
+           "the repeat answers the same 2 codes (%s)", out.data);
+    tap_ok(kr_ops_codes_generate(o, "gen-7", "mailing", 5, at, &out) == KR_OPS_CONFLICT &&
+               strcmp(err_field(a = parsed()), "count") == 0,
+           "the same id for 5 codes: conflict naming count (%s)", out.data);
+    json_decref(a);
+    tap_ok(rows(o, "SELECT count(*) FROM promo_code") == before + 2,
+           "2 codes in all after the repeat and the conflict");
+    free(first);
+    tap_ok(ops_test_check(o), "check after the repeats");
+    kr_ops_close(o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !ops_test_load(argv[1])) {
@@ -397,6 +467,7 @@ int main(int argc, char **argv)
     owned_codes();
     mailing_codes();
     cards_and_profile();
+    issue_repeated();
     kr_buf_free(&out);
     free(ops_test_lua);
     return tap_done();

@@ -54,7 +54,7 @@ static void build(kr_ops *o)
         T("2026-03-02T10:00:00+03:00"));
     kr_buf out;
     kr_buf_init(&out, 0);
-    must(kr_ops_codes_generate(o, "mailing", 2, T("2026-03-01T09:00:00+03:00"), &out), &out,
+    must(kr_ops_codes_generate(o, "gen-1", "mailing", 2, T("2026-03-01T09:00:00+03:00"), &out), &out,
          "codes");
     json_t *codes = json_loads(out.data, 0, NULL);
     snprintf(code1, sizeof code1, "%s",

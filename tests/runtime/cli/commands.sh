@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # commands.sh: the ledger commands of the messaging integration and of support, on one ledger
 # file in a temporary directory (tests/runtime/meson.build, "kopilka cli tests"): customer get,
-# card attach and block, codes generate, outbox list and ack, and their usage errors.
+# card attach and block, cards issue and codes generate (repeated with the same --id), outbox
+# list and ack, and their usage errors.
 #
 #   commands.sh KOPILKA PROGRAM.xml
 #
@@ -46,7 +47,20 @@ run "outbox ack again" 0 '{"sent":0,"already":1}' -- outbox ack $L 1
 run "outbox ack unknown" 1 '"field":"ids[1]"' -- outbox ack $L 1 7
 run "outbox ack not a number" 2 'x: an entry id (a whole number) is expected' -- outbox ack $L x
 run "outbox list: sent is gone" 0 '{"entries":[],"last":0}' -- outbox list $L
-"$kopilka" cards issue $L --batch till --count 2 --at 2026-06-11T10:00:00+03:00 >"$dir/cards" 2>&1
+"$kopilka" cards issue $L --id till-0611 --batch till --count 2 --at 2026-06-11T10:00:00+03:00 >"$dir/cards" 2>&1
+# The admin's connection dropped: the same command again answers the same two numbers.
+n=$((n + 1))
+"$kopilka" cards issue $L --id till-0611 --batch till --count 2 --at 2026-06-11T10:05:00+03:00 >"$dir/cards2" 2>&1
+if [ $? -eq 0 ] && grep -q '"cards":\["[0-9]*","[0-9]*"\]' "$dir/cards" && cmp -s "$dir/cards" "$dir/cards2"; then
+    echo "ok $n - cards issue repeated with the same --id: the same numbers"
+else
+    echo "not ok $n - cards issue repeated with the same --id: the same numbers"
+    sed 's/^/# /' "$dir/cards" "$dir/cards2"
+    failed=1
+fi
+run "cards issue: the same --id, another count" 1 '"code":"conflict","field":"count"' -- cards issue $L --id till-0611 --batch till --count 3
+run "cards issue: the same --id, another batch" 1 '"code":"conflict","field":"batch"' -- cards issue $L --id till-0611 --batch shop --count 2
+run "cards issue needs --id" 2 'kopilka cards issue: --id OP, --batch B and --count N (1..1000000) are required' -- cards issue $L --batch till --count 2
 card=$(sed -n 's/.*"cards":\["\([0-9]*\)".*/\1/p' "$dir/cards")
 spare=$(sed -n 's/.*"cards":\["[0-9]*","\([0-9]*\)".*/\1/p' "$dir/cards")
 printf '{"id":"k1","time":"2026-06-11T12:00:00+03:00","customer":{"card":"%s"},"lines":[{"id":"1","sku":"S","qty":1,"price":"1000.00"}]}' "$card" >"$dir/k1.json"
@@ -57,7 +71,18 @@ run "customer get: the card" 0 "\"cards\":[{\"number\":\"$card\",\"state\":\"act
 run "card block" 0 "\"state\":\"blocked\",\"blocked_at\":\"2026-06-11T11:00:00Z\"" -- card block $L "$spare" --at 2026-06-11T14:00:00+03:00
 run "card block again" 0 "\"blocked_at\":\"2026-06-11T11:00:00Z\"" -- card block $L "$spare" --at 2026-06-12T14:00:00+03:00
 run "card block unknown" 1 '"code":"not_found","field":"card"' -- card block $L 4000000000000002
-run "codes generate" 0 '{"batch":"mailing","codes":["MAIL-' -- codes generate $L --batch mailing --count 1 --at 2026-06-12T10:00:00+03:00
+"$kopilka" codes generate $L --id mail-0612 --batch mailing --count 1 --at 2026-06-12T10:00:00+03:00 >"$dir/codes" 2>&1
+n=$((n + 1))
+"$kopilka" codes generate $L --id mail-0612 --batch mailing --count 1 --at 2026-06-12T10:01:00+03:00 >"$dir/codes2" 2>&1
+if [ $? -eq 0 ] && grep -q '^{"batch":"mailing","codes":\["MAIL-[A-Z2-9]*"\]}' "$dir/codes" && cmp -s "$dir/codes" "$dir/codes2"; then
+    echo "ok $n - codes generate, then again with the same --id: the same code"
+else
+    echo "not ok $n - codes generate, then again with the same --id: the same code"
+    sed 's/^/# /' "$dir/codes" "$dir/codes2"
+    failed=1
+fi
+run "codes generate: the same --id, another count" 1 '"code":"conflict","field":"count"' -- codes generate $L --id mail-0612 --batch mailing --count 2
+run "codes generate needs --id" 2 'kopilka codes generate: --id OP, --batch B and --count N are required' -- codes generate $L --batch mailing --count 1
 run "customer get needs a customer" 2 'name the customer' -- customer get $L
 run "check" 0 '"violations":0' -- check $L
 echo "1..$n"
