@@ -25,9 +25,8 @@ kr_ledger_status kr_ledger_issued_mark(kr_ledger *db, kr_ledger_issued_kind kind
     return s;
 }
 
-kr_ledger_status kr_ledger_issued_list(kr_ledger *db, kr_ledger_issued_kind kind,
-                                       const char *op_id, kr_ledger_issued_fn each, void *ctx,
-                                       size_t *n)
+kr_ledger_status kr_ledger_issued_list(kr_ledger *db, kr_ledger_issued_kind kind, const char *op_id,
+                                       kr_ledger_issued_fn each, void *ctx, size_t *n)
 {
     // rowid order is insertion order: the numbers come back in the order they were issued.
     static const char cards[] = "SELECT number, batch_id FROM card WHERE op_id = ?1 ORDER BY rowid";

@@ -289,7 +289,8 @@ static void owned_codes(void)
 static void mailing_codes(void)
 {
     kr_ops *o = ops_test_open();
-    kr_ops_status st = kr_ops_codes_generate(o, "gen-1", "mailing", 2, T("2026-06-20T12:00:00+03:00"), &out);
+    kr_ops_status st =
+        kr_ops_codes_generate(o, "gen-1", "mailing", 2, T("2026-06-20T12:00:00+03:00"), &out);
     json_t *a = parsed();
     char c1[32];
     snprintf(c1, sizeof c1, "%s", json_string_value(json_array_get(json_object_get(a, "codes"), 0)));

@@ -54,8 +54,8 @@ static void build(kr_ops *o)
         T("2026-03-02T10:00:00+03:00"));
     kr_buf out;
     kr_buf_init(&out, 0);
-    must(kr_ops_codes_generate(o, "gen-1", "mailing", 2, T("2026-03-01T09:00:00+03:00"), &out), &out,
-         "codes");
+    must(kr_ops_codes_generate(o, "gen-1", "mailing", 2, T("2026-03-01T09:00:00+03:00"), &out),
+         &out, "codes");
     json_t *codes = json_loads(out.data, 0, NULL);
     snprintf(code1, sizeof code1, "%s",
              json_string_value(json_array_get(json_object_get(codes, "codes"), 0)));
