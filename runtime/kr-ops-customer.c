@@ -700,11 +700,8 @@ kr_ops_status kr_ops_points_grant(kr_ops *o, const char *json, size_t len, kr_bu
                       (long long)customer, (long long)points);
         kr_buf_json_time(out, from);
         kr_buf_puts(out, "}");
-        if (ls == KR_LEDGER_OK) {
-            kr_ledger_receipt_in rec = {.id = key, .body_hash = hash, .customer_id = customer,
-                                        .result = out->data, .at = at};
-            ls = kr_ledger_receipt_put(o->db, &rec, NULL);
-        }
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_remember(o, key, hash, customer, out->data, at);
         if (ls == KR_LEDGER_OK)
             ls = kr_ledger_commit(o->db);
         if (ls != KR_LEDGER_OK)

@@ -621,9 +621,7 @@ static kr_ops_status record_receipt(kr_ops *o, const kr_receipt *r, const snapsh
     free(takes);
     if (out->failed)
         return kr__ops_fail(o, out, KR_OPS_FAILED, NULL, "the answer is too large");
-    kr_ledger_receipt_in rec = {
-        .id = rid, .body_hash = hash, .customer_id = s->customer, .result = out->data, .at = at};
-    ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+    ls = kr__ops_remember(o, rid, hash, s->customer, out->data, at);
     if (ls == KR_LEDGER_OK)
         ls = kr__ops_sale_record(o, r, res, s->customer, at);
     if (ls != KR_LEDGER_OK)
@@ -1185,9 +1183,7 @@ static kr_ops_status load_confirmed(kr_ops *o, const char *id, kr_ledger_receipt
 static kr_ops_status store_operation(kr_ops *o, const char *key, const char *hash,
                                      int64_t customer, int64_t at, kr_buf *out)
 {
-    kr_ledger_receipt_in rec = {
-        .id = key, .body_hash = hash, .customer_id = customer, .result = out->data, .at = at};
-    kr_ledger_status ls = kr_ledger_receipt_put(o->db, &rec, NULL);
+    kr_ledger_status ls = kr__ops_remember(o, key, hash, customer, out->data, at);
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, "id");
     return KR_OPS_OK;

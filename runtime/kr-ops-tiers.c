@@ -259,11 +259,8 @@ kr_ops_status kr_ops_tier_floor(kr_ops *o, const char *json, size_t len, kr_buf 
         kr_buf_puts(out, "}");
         if (ls == KR_LEDGER_OK && out->failed)
             ls = KR_LEDGER_NOMEM;
-        if (ls == KR_LEDGER_OK) {
-            kr_ledger_receipt_in rec = {.id = key, .body_hash = hash, .customer_id = customer,
-                                        .result = out->data, .at = at};
-            ls = kr_ledger_receipt_put(o->db, &rec, NULL);
-        }
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_remember(o, key, hash, customer, out->data, at);
         if (ls == KR_LEDGER_OK)
             ls = kr_ledger_commit(o->db);
         if (ls != KR_LEDGER_OK)

@@ -371,11 +371,8 @@ kr_ops_status kr_ops_event(kr_ops *o, const char *json, size_t len, kr_buf *out)
             kr_buf_printf(&answer, ",\"chains_entered\":[%s]", entered.data);
         kr_buf_free(&entered);
         kr_buf_puts(&answer, "}");
-        if (ls == KR_LEDGER_OK) {
-            kr_ledger_receipt_in rec = {.id = key, .body_hash = hash, .customer_id = customer,
-                                        .result = answer.data, .at = at};
-            ls = kr_ledger_receipt_put(o->db, &rec, NULL);
-        }
+        if (ls == KR_LEDGER_OK)
+            ls = kr__ops_remember(o, key, hash, customer, answer.data, at);
         if (ls != KR_LEDGER_OK)
             st = kr__ops_ledger_error(o, out, ls, NULL);
     }

@@ -317,6 +317,14 @@ kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_bu
     return st;
 }
 
+kr_ledger_status kr__ops_remember(kr_ops *o, const char *key, const char *hash, int64_t customer,
+                                  const char *answer, int64_t at)
+{
+    kr_ledger_receipt_in rec = {
+        .id = key, .body_hash = hash, .customer_id = customer, .result = answer, .at = at};
+    return kr_ledger_receipt_put(o->db, &rec, NULL);
+}
+
 typedef struct issued_read {
     kr_buf answer;                  // the array's items, comma-separated
     char batch[KR_LEDGER_ID_MAX];   // the batch of the first number
