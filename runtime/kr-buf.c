@@ -113,6 +113,11 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
+bool kr_buf_json_string_or_null(kr_buf *b, const char *s)
+{
+    return s ? kr_buf_json_string(b, s) : kr_buf_puts(b, "null");
+}
+
 bool kr_buf_json_string(kr_buf *b, const char *s)
 {
     kr_buf_append(b, "\"", 1);

@@ -28,6 +28,8 @@ bool kr_buf_puts(kr_buf *b, const char *s);
 bool kr_buf_printf(kr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Appends `s` as a JSON string literal (quotes, escapes; invalid UTF-8 bytes become U+FFFD).
 bool kr_buf_json_string(kr_buf *b, const char *s);
+// As kr_buf_json_string, or `null` when `s` is NULL.
+bool kr_buf_json_string_or_null(kr_buf *b, const char *s);
 // Appends money in minor units as a JSON string "1234.50".
 bool kr_buf_json_money(kr_buf *b, int64_t minor, int minor_unit);
 // Appends a Unix time as an RFC 3339 UTC string "2026-11-22T11:05:00Z".

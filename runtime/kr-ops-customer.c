@@ -396,16 +396,10 @@ kr_ops_status kr_ops_customer_get(kr_ops *o, const char *who_json, int64_t at, k
     if (ls != KR_LEDGER_OK)
         return kr__ops_ledger_error(o, out, ls, NULL);
     kr_buf_reset(out);
-    kr_buf_printf(out, "{\"customer\":%lld,\"id\":", (long long)c->id);
-    c->external_id ? kr_buf_json_string(out, c->external_id) : kr_buf_puts(out, "null");
-    kr_buf_puts(out, ",\"name\":");
-    c->name ? kr_buf_json_string(out, c->name) : kr_buf_puts(out, "null");
-    kr_buf_puts(out, ",\"phone\":");
-    c->phone ? kr_buf_json_string(out, c->phone) : kr_buf_puts(out, "null");
-    kr_buf_puts(out, ",\"email\":");
-    c->email ? kr_buf_json_string(out, c->email) : kr_buf_puts(out, "null");
+    kr_buf_printf(out, "{\"customer\":%lld,", (long long)c->id);
+    kr__ops_contacts_json(out, c);
     kr_buf_puts(out, ",\"birthday\":");
-    c->birthday ? kr_buf_json_string(out, c->birthday) : kr_buf_puts(out, "null");
+    kr_buf_json_string_or_null(out, c->birthday);
     kr_buf_printf(out, ",\"anonymous\":%s,\"segments\":[", c->anonymous ? "true" : "false");
     // The memberships running at `at` (one whose end passed is left by the next jobs run).
     for (size_t i = 0, k = 0; i < c->n_segments; i++) {

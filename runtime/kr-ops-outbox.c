@@ -27,14 +27,8 @@ static kr_ledger_status write_entry(kr_ops *o, const kr_ledger_outbox_msg *m, kr
         return ls;
     kr_buf_printf(out, "{\"id\":%lld,\"kind\":", (long long)m->id);
     kr_buf_json_string(out, m->kind);
-    kr_buf_printf(out, ",\"customer\":%lld,\"to\":{\"id\":", (long long)m->customer_id);
-    c->external_id ? kr_buf_json_string(out, c->external_id) : kr_buf_puts(out, "null");
-    kr_buf_puts(out, ",\"name\":");
-    c->name ? kr_buf_json_string(out, c->name) : kr_buf_puts(out, "null");
-    kr_buf_puts(out, ",\"phone\":");
-    c->phone ? kr_buf_json_string(out, c->phone) : kr_buf_puts(out, "null");
-    kr_buf_puts(out, ",\"email\":");
-    c->email ? kr_buf_json_string(out, c->email) : kr_buf_puts(out, "null");
+    kr_buf_printf(out, ",\"customer\":%lld,\"to\":{", (long long)m->customer_id);
+    kr__ops_contacts_json(out, c);
     kr_buf_puts(out, "},\"channels\":[");
     // Stored comma-separated, in the program's order of preference.
     const char *p = m->channels;
@@ -53,7 +47,7 @@ static kr_ledger_status write_entry(kr_ops *o, const kr_ledger_outbox_msg *m, kr
     json_t *payload = json_loads(m->payload ? m->payload : "null", JSON_DECODE_ANY, NULL);
     const char *message = json_string_value(json_object_get(payload, "message"));
     kr_buf_puts(out, ",\"message\":");
-    message ? kr_buf_json_string(out, message) : kr_buf_puts(out, "null");
+    kr_buf_json_string_or_null(out, message);
     kr_buf_puts(out, ",\"payload\":");
     kr_buf_puts(out, payload && m->payload ? m->payload : "null");
     kr_buf_puts(out, "}");

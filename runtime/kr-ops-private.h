@@ -55,6 +55,9 @@ kr_ops_status kr__ops_input_error(kr_ops *o, kr_buf *out, const kr_input_error *
 // the key is new; REPLAY with the stored answer in `out` when it was done with the same body
 // hash; CONFLICT (answered) when it was done with another body.
 kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_buf *out);
+// Writes a customer's contacts as JSON members: "id" (the ERP's id), "name", "phone" and
+// "email", each null when unknown (no braces: the caller places them).
+void kr__ops_contacts_json(kr_buf *out, const kr_ledger_customer *c);
 // The other half of kr__ops_replay: keeps `answer` under `key` with the body hash, in the
 // operation's transaction, so a repeat of the request answers it again.
 kr_ledger_status kr__ops_remember(kr_ops *o, const char *key, const char *hash, int64_t customer,

@@ -317,6 +317,18 @@ kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_bu
     return st;
 }
 
+void kr__ops_contacts_json(kr_buf *out, const kr_ledger_customer *c)
+{
+    kr_buf_puts(out, "\"id\":");
+    kr_buf_json_string_or_null(out, c->external_id);
+    kr_buf_puts(out, ",\"name\":");
+    kr_buf_json_string_or_null(out, c->name);
+    kr_buf_puts(out, ",\"phone\":");
+    kr_buf_json_string_or_null(out, c->phone);
+    kr_buf_puts(out, ",\"email\":");
+    kr_buf_json_string_or_null(out, c->email);
+}
+
 kr_ledger_status kr__ops_remember(kr_ops *o, const char *key, const char *hash, int64_t customer,
                                   const char *answer, int64_t at)
 {
