@@ -193,7 +193,7 @@ static void jw_key_money(jw *w, const char *k, int64_t v, int minor_unit)
     jw_raw(w, tmp, (size_t)n);
 }
 
-static const char *reason_text(kr_engine_reason r)
+const char *kr_engine_reason_name(kr_engine_reason r)
 {
     switch (r) {
     case KR_ENGINE_REASON_DISABLED: return "disabled";
@@ -323,7 +323,7 @@ kr_engine_status kr_engine_result_json(const kr_engine *e, const kr_engine_resul
         jw_puts(&w, i ? ",{\"promotion\":" : "{\"promotion\":");
         jw_str(&w, e->promos[x->promotion].id);
         jw_puts(&w, ",\"reason\":");
-        jw_str(&w, reason_text(x->reason));
+        jw_str(&w, kr_engine_reason_name(x->reason));
         if (x->reason == KR_ENGINE_REASON_CONDITION) {
             jw_puts(&w, ",\"condition\":");
             jw_str(&w, x->condition);

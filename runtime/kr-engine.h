@@ -255,6 +255,8 @@ void kr_engine_result_free(kr_engine_result *r); // leaves an initialised, empty
 
 // Id, name and src of promotion `i` (< kr_engine_promotion_count), engine-owned.
 const char *kr_engine_promotion_id(const kr_engine *e, size_t i);
+// The word the answer's "rejected" gives a reason ("condition", "not in group winner" ...).
+const char *kr_engine_reason_name(kr_engine_reason r);
 const char *kr_engine_promotion_name(const kr_engine *e, size_t i);
 const char *kr_engine_promotion_src(const kr_engine *e, size_t i);
 

@@ -5,20 +5,6 @@
 
 #include <stdlib.h>
 
-// The reason names of the answer's "rejected" (kr-engine-explain.c writes the same words).
-static const char *reason_name(kr_engine_reason r)
-{
-    switch (r) {
-    case KR_ENGINE_REASON_DISABLED: return "disabled";
-    case KR_ENGINE_REASON_CONDITION: return "condition";
-    case KR_ENGINE_REASON_GROUP: return "not in group winner";
-    case KR_ENGINE_REASON_STOPPED: return "stopped";
-    case KR_ENGINE_REASON_LIMIT: return "limit reached";
-    case KR_ENGINE_REASON_NOTHING: return "nothing to discount";
-    }
-    return "unknown";
-}
-
 // The promotions that did not apply as [[promotion, reason, detail], ...] into out (detail: the
 // failing condition's text — its src may be shared by several conditions of one element — the
 // winner or stopper, else null). Nothing when none was rejected.
@@ -29,7 +15,7 @@ static void put_rejected(const kr_ops *o, const kr_engine_result *res, kr_buf *o
         kr_buf_puts(out, i ? ",[" : "[[");
         kr_buf_json_string(out, kr_engine_promotion_id(o->engine, x->promotion));
         kr_buf_puts(out, ",");
-        kr_buf_json_string(out, reason_name(x->reason));
+        kr_buf_json_string(out, kr_engine_reason_name(x->reason));
         kr_buf_puts(out, ",");
         if (x->reason == KR_ENGINE_REASON_CONDITION && x->condition)
             kr_buf_json_string(out, x->condition);
