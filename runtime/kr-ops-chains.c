@@ -24,23 +24,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool listed(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
 // The chain's audience: any of its segments (none: everyone) and any of its tiers (none: any).
 static bool in_audience(const kr_chain *ch, const char *const *segments, size_t n_segments,
                         const char *const *tiers, size_t n_tiers)
 {
     bool seg = ch->n_segments == 0, tier = ch->n_tiers == 0;
     for (size_t i = 0; i < n_segments && !seg; i++)
-        seg = listed(ch->segments, ch->n_segments, segments[i]);
+        seg = kr__ops_listed(ch->segments, ch->n_segments, segments[i]);
     for (size_t i = 0; i < n_tiers && !tier; i++)
-        tier = listed(ch->tiers, ch->n_tiers, tiers[i]);
+        tier = kr__ops_listed(ch->tiers, ch->n_tiers, tiers[i]);
     return seg && tier;
 }
 

@@ -11,14 +11,6 @@
 
 #include <string.h>
 
-static bool listed(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
 // True when the customer (NULL: anonymous) is in the rule's audience: one of its segments, or
 // one of its tiers.
 static bool in_audience(const kr_early_access *a, const kr_engine_customer *c)
@@ -26,10 +18,10 @@ static bool in_audience(const kr_early_access *a, const kr_engine_customer *c)
     if (!c)
         return false;
     for (size_t i = 0; i < c->n_segments; i++)
-        if (listed(a->segments, a->n_segments, c->segments[i]))
+        if (kr__ops_listed(a->segments, a->n_segments, c->segments[i]))
             return true;
     for (size_t i = 0; i < c->n_tiers; i++)
-        if (listed(a->tiers, a->n_tiers, c->tiers[i]))
+        if (kr__ops_listed(a->tiers, a->n_tiers, c->tiers[i]))
             return true;
     return false;
 }

@@ -91,14 +91,6 @@ typedef struct jobs_run {
 
 // ---- small helpers -----------------------------------------------------------------------------
 
-static bool in_list(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
 static const kr_segment *find_segment(const kr_policy *p, const char *id)
 {
     for (size_t i = 0; i < p->n_segments; i++)
@@ -198,7 +190,7 @@ static bool any_segment(char *const *list, size_t n, const customer_view *v)
     if (!n)
         return true;
     for (size_t i = 0; i < v->n_segments; i++)
-        if (in_list(list, n, v->segments[i]))
+        if (kr__ops_listed(list, n, v->segments[i]))
             return true;
     return false;
 }
@@ -210,7 +202,7 @@ static bool trigger_matches(const kr_trigger *t, const customer_view *v)
     if (!t->n_tiers)
         return true;
     for (size_t i = 0; i < v->n_tiers; i++)
-        if (in_list(t->tiers, t->n_tiers, v->tiers[i]))
+        if (kr__ops_listed(t->tiers, t->n_tiers, v->tiers[i]))
             return true;
     return false;
 }

@@ -55,6 +55,8 @@ kr_ops_status kr__ops_input_error(kr_ops *o, kr_buf *out, const kr_input_error *
 // the key is new; REPLAY with the stored answer in `out` when it was done with the same body
 // hash; CONFLICT (answered) when it was done with another body.
 kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_buf *out);
+// True when `s` is one of the n strings of `v` (segment, tier and channel lists of the policy).
+bool kr__ops_listed(char *const *v, size_t n, const char *s);
 // Writes a customer's contacts as JSON members: "id" (the ERP's id), "name", "phone" and
 // "email", each null when unknown (no braces: the caller places them).
 void kr__ops_contacts_json(kr_buf *out, const kr_ledger_customer *c);

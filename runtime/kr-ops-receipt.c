@@ -50,20 +50,12 @@ static void snapshot_free(snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-static bool in_list(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
 static bool on_ladder(const kr_ladder *l, const snapshot *s)
 {
     if (!l->n_segments)
         return true;
     for (size_t i = 0; i < s->c.n_segments; i++)
-        if (in_list(l->segments, l->n_segments, s->c.segments[i]))
+        if (kr__ops_listed(l->segments, l->n_segments, s->c.segments[i]))
             return true;
     return false;
 }
@@ -570,7 +562,7 @@ static kr_ops_status record_receipt(kr_ops *o, const kr_receipt *r, const snapsh
         for (size_t k = 0; !used && k < res->n_applied; k++) {
             size_t p = res->applied[k].promotion;
             if (p < o->policy.n_promotions)
-                used = in_list(o->policy.promotions[p].batches,
+                used = kr__ops_listed(o->policy.promotions[p].batches,
                                o->policy.promotions[p].n_batches, s->codes[i]);
         }
         if (!used)

@@ -22,22 +22,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool listed(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
 bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, size_t n_segments,
                             const char *const *tiers, size_t n_tiers)
 {
     bool seg_ok = t->n_segments == 0, tier_ok = t->n_tiers == 0;
     for (size_t i = 0; !seg_ok && i < n_segments; i++)
-        seg_ok = listed(t->segments, t->n_segments, segments[i]);
+        seg_ok = kr__ops_listed(t->segments, t->n_segments, segments[i]);
     for (size_t i = 0; !tier_ok && i < n_tiers; i++)
-        tier_ok = listed(t->tiers, t->n_tiers, tiers[i]);
+        tier_ok = kr__ops_listed(t->tiers, t->n_tiers, tiers[i]);
     return seg_ok && tier_ok;
 }
 
@@ -129,7 +121,7 @@ static kr_ledger_status referral(kr_ops *o, const kr_trigger *t, int64_t custome
     // the referrer's tiers are not read here).
     bool admitted = t->n_segments == 0;
     for (size_t i = 0; !admitted && i < n; i++)
-        admitted = listed(t->segments, t->n_segments, segs[i]);
+        admitted = kr__ops_listed(t->segments, t->n_segments, segs[i]);
     kr_ledger_customer_free(rc);
     if (!admitted)
         return KR_LEDGER_OK;

@@ -317,6 +317,14 @@ kr_ops_status kr__ops_replay(kr_ops *o, const char *key, const char *hash, kr_bu
     return st;
 }
 
+bool kr__ops_listed(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
 void kr__ops_contacts_json(kr_buf *out, const kr_ledger_customer *c)
 {
     kr_buf_puts(out, "\"id\":");
