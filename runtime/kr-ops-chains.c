@@ -28,12 +28,8 @@
 static bool in_audience(const kr_chain *ch, const char *const *segments, size_t n_segments,
                         const char *const *tiers, size_t n_tiers)
 {
-    bool seg = ch->n_segments == 0, tier = ch->n_tiers == 0;
-    for (size_t i = 0; i < n_segments && !seg; i++)
-        seg = kr__ops_listed(ch->segments, ch->n_segments, segments[i]);
-    for (size_t i = 0; i < n_tiers && !tier; i++)
-        tier = kr__ops_listed(ch->tiers, ch->n_tiers, tiers[i]);
-    return seg && tier;
+    return kr__ops_filters_admit(ch->segments, ch->n_segments, ch->tiers, ch->n_tiers, segments,
+                                 n_segments, tiers, n_tiers);
 }
 
 // The local day the chain starts for customer c at `at`, or -1 when it does not (not a member

@@ -268,7 +268,13 @@ kr_ops_status kr__ops_certs_undo(kr_ops *o, const char *receipt, json_t *answer,
                                  bool whole, const char *op, int64_t at, kr_buf *note, kr_buf *out);
 
 // ---- kr-ops-triggers.c: triggers that fire on a receipt or a registration -------------------
-// True when a trigger's segment and tier filters admit a customer with these segments/tiers.
+// True when segment and tier filters (a trigger's, a chain's; an empty filter admits everyone)
+// admit a customer with these segments and tiers: one of each that the filters name.
+bool kr__ops_filters_admit(char *const *want_segments, size_t n_want_segments,
+                           char *const *want_tiers, size_t n_want_tiers,
+                           const char *const *segments, size_t n_segments,
+                           const char *const *tiers, size_t n_tiers);
+// kr__ops_filters_admit with a trigger's filters.
 bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, size_t n_segments,
                             const char *const *tiers, size_t n_tiers);
 // After a confirmed receipt of `customer` (inside the confirm transaction): referral points

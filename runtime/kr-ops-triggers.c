@@ -22,15 +22,24 @@
 #include <stdio.h>
 #include <string.h>
 
+bool kr__ops_filters_admit(char *const *want_segments, size_t n_want_segments,
+                           char *const *want_tiers, size_t n_want_tiers,
+                           const char *const *segments, size_t n_segments,
+                           const char *const *tiers, size_t n_tiers)
+{
+    bool seg_ok = n_want_segments == 0, tier_ok = n_want_tiers == 0;
+    for (size_t i = 0; !seg_ok && i < n_segments; i++)
+        seg_ok = kr__ops_listed(want_segments, n_want_segments, segments[i]);
+    for (size_t i = 0; !tier_ok && i < n_tiers; i++)
+        tier_ok = kr__ops_listed(want_tiers, n_want_tiers, tiers[i]);
+    return seg_ok && tier_ok;
+}
+
 bool kr__ops_trigger_admits(const kr_trigger *t, const char *const *segments, size_t n_segments,
                             const char *const *tiers, size_t n_tiers)
 {
-    bool seg_ok = t->n_segments == 0, tier_ok = t->n_tiers == 0;
-    for (size_t i = 0; !seg_ok && i < n_segments; i++)
-        seg_ok = kr__ops_listed(t->segments, t->n_segments, segments[i]);
-    for (size_t i = 0; !tier_ok && i < n_tiers; i++)
-        tier_ok = kr__ops_listed(t->tiers, t->n_tiers, tiers[i]);
-    return seg_ok && tier_ok;
+    return kr__ops_filters_admit(t->segments, t->n_segments, t->tiers, t->n_tiers, segments,
+                                 n_segments, tiers, n_tiers);
 }
 
 static void reward_json(kr_buf *b, bool *first, const char *kind, const char *trigger,
