@@ -187,6 +187,28 @@ kr_ledger_status kr_ledger_certificate_used_by(kr_ledger *db, const char *number
     return KR_LEDGER_OK;
 }
 
+kr_ledger_status kr_ledger_certificate_op_done(kr_ledger *db, const char *q_done, const char *number,
+                                              const char *op_id, int64_t amount, const char *did,
+                                              const char *prep)
+{
+    sqlite3_stmt *st = kr_ledger_stmt(db, q_done);
+    if (!st)
+        return KR_LEDGER_DB_ERROR;
+    kr_ledger_status s = kr_ledger_bind(db, st, "tt", number, op_id);
+    bool row = false;
+    if (s == KR_LEDGER_OK)
+        s = kr_ledger_step(db, st, &row);
+    if (s != KR_LEDGER_OK || !row)
+        return s;
+    int64_t prev = sqlite3_column_int64(st, 0);
+    kr_ledger_done(st);
+    if (prev == amount)
+        return KR_LEDGER_EXISTS;
+    return kr_ledger_fail(db, KR_LEDGER_CONFLICT,
+                          "operation '%s' already %s %lld %s certificate '%s'", op_id, did,
+                          (long long)prev, prep, number);
+}
+
 static kr_ledger_status give_back(kr_ledger *db, const char *number, const char *receipt,
                                   int64_t amount, const char *op_id, int64_t at)
 {
@@ -206,30 +228,15 @@ static kr_ledger_status give_back(kr_ledger *db, const char *number, const char 
     s = kr_ledger_certificate_used_by(db, number, receipt, &used, &back);
     if (s != KR_LEDGER_OK)
         return s;
-    sqlite3_stmt *st = kr_ledger_stmt(db, q_done);
-    if (!st)
-        return KR_LEDGER_DB_ERROR;
-    s = kr_ledger_bind(db, st, "tt", number, op_id);
-    bool row = false;
-    if (s == KR_LEDGER_OK)
-        s = kr_ledger_step(db, st, &row);
+    s = kr_ledger_certificate_op_done(db, q_done, number, op_id, amount, "gave", "back to");
     if (s != KR_LEDGER_OK)
         return s;
-    if (row) {
-        int64_t prev = sqlite3_column_int64(st, 0);
-        kr_ledger_done(st);
-        if (prev == amount)
-            return KR_LEDGER_EXISTS;
-        return kr_ledger_fail(db, KR_LEDGER_CONFLICT,
-                              "operation '%s' already gave %lld back to certificate '%s'", op_id,
-                              (long long)prev, number);
-    }
     if (amount > used - back)
         return kr_ledger_fail(db, KR_LEDGER_INVALID,
                               "receipt '%s' took %lld from certificate '%s' and %lld of it went "
                               "back already: %lld cannot go back",
                               receipt, (long long)used, number, (long long)back, (long long)amount);
-    st = kr_ledger_stmt(db, ins);
+    sqlite3_stmt *st = kr_ledger_stmt(db, ins);
     if (!st)
         return KR_LEDGER_DB_ERROR;
     s = kr_ledger_bind(db, st, "tttii", number, op_id, receipt, amount, at);

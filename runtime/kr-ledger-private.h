@@ -79,6 +79,12 @@ kr_ledger_status kr_ledger_sp_end(kr_ledger *db, kr_ledger_status st);
 
 // kr_ledger_check_id: INVALID unless s is non-empty and shorter than KR_LEDGER_ID_MAX.
 kr_ledger_status kr_ledger_check_id(kr_ledger *db, const char *what, const char *s);
+// Whether operation `op_id` already moved money of certificate `number`: `q_done` selects that
+// amount by (?1 number, ?2 op_id). OK: not yet; EXISTS: with this same amount (a repeat);
+// CONFLICT: with another amount ("operation 'x' already <did> 500 <prep> certificate 'y'").
+kr_ledger_status kr_ledger_certificate_op_done(kr_ledger *db, const char *q_done, const char *number,
+                                              const char *op_id, int64_t amount, const char *did,
+                                              const char *prep);
 
 // kr_ledger_live_customer: NOT_FOUND / MERGED (naming the survivor) / OK.
 kr_ledger_status kr_ledger_live_customer(kr_ledger *db, int64_t id);

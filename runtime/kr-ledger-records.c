@@ -945,24 +945,9 @@ static kr_ledger_status certificate_use(kr_ledger *db, const char *number, int64
     s = kr_ledger_certificate_get(db, number, NULL, &remaining, &until);
     if (s != KR_LEDGER_OK)
         return s;
-    sqlite3_stmt *st = kr_ledger_stmt(db, q_use);
-    if (!st)
-        return KR_LEDGER_DB_ERROR;
-    s = kr_ledger_bind(db, st, "tt", number, op_id);
-    bool row = false;
-    if (s == KR_LEDGER_OK)
-        s = kr_ledger_step(db, st, &row);
+    s = kr_ledger_certificate_op_done(db, q_use, number, op_id, amount, "took", "from");
     if (s != KR_LEDGER_OK)
         return s;
-    if (row) {
-        int64_t prev = sqlite3_column_int64(st, 0);
-        kr_ledger_done(st);
-        if (prev == amount)
-            return KR_LEDGER_EXISTS;
-        return kr_ledger_fail(db, KR_LEDGER_CONFLICT,
-                              "operation '%s' already took %lld from certificate '%s'", op_id,
-                              (long long)prev, number);
-    }
     if (until != KR_LEDGER_NEVER && at >= until)
         return kr_ledger_fail(db, KR_LEDGER_EXPIRED, "certificate '%s' expired", number);
     kr_ledger_certificate c;
@@ -976,7 +961,7 @@ static kr_ledger_status certificate_use(kr_ledger *db, const char *number, int64
         return kr_ledger_fail(db, KR_LEDGER_INSUFFICIENT,
                               "certificate '%s' has %lld left, %lld requested", number,
                               (long long)remaining, (long long)amount);
-    st = kr_ledger_stmt(db, ins);
+    sqlite3_stmt *st = kr_ledger_stmt(db, ins);
     if (!st)
         return KR_LEDGER_DB_ERROR;
     s = kr_ledger_bind(db, st, "ttii", number, op_id, amount, at);
